@@ -1,0 +1,3 @@
+from kss_analysis.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,249 @@
+"""Turn text cells into typed values: numbers, dates, lists.
+
+Each parser returns the value and whether the text needed normalising (a "fix"), and
+raises ``CleanError`` with a reason code when the text cannot be read. Nothing is guessed:
+an ambiguous or unreadable cell is an error, not a default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from kss_analysis.schema import MISSING_SENTINELS
+
+
+class CleanError(ValueError):
+    """A cell that cannot be read; ``reason`` is a quarantine reason code."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ParsedNumber:
+    value: float | None
+    currency: str | None = None  # from a prefix such as "Rp" or "USD"
+    qualifier: str = "exact"  # exact | lower_bound | upper_bound | approximate
+    fixed: bool = False
+
+
+def is_missing(text: object) -> bool:
+    return text is None or str(text).strip().casefold() in MISSING_SENTINELS
+
+
+SCALE_WORDS = {
+    "ribu": 1e3,
+    "thousand": 1e3,
+    "rb": 1e3,
+    "juta": 1e6,
+    "jt": 1e6,
+    "million": 1e6,
+    "mn": 1e6,
+    "m": 1e6,
+    "miliar": 1e9,
+    "milyar": 1e9,
+    "billion": 1e9,
+    "bn": 1e9,
+    "triliun": 1e12,
+    "trillion": 1e12,
+}
+CURRENCY_PREFIXES = {"rp": "IDR", "idr": "IDR", "usd": "USD", "us$": "USD", "$": "USD", "us": "USD"}
+QUALIFIERS = {
+    "more than": "lower_bound",
+    "over": "lower_bound",
+    "at least": "lower_bound",
+    "lebih dari": "lower_bound",
+    "sedikitnya": "lower_bound",
+    "minimal": "lower_bound",
+    "about": "approximate",
+    "around": "approximate",
+    "approximately": "approximate",
+    "sekitar": "approximate",
+    "kurang lebih": "approximate",
+    "less than": "upper_bound",
+    "kurang dari": "upper_bound",
+    "up to": "upper_bound",
+    "hingga": "upper_bound",
+}
+# Counting words that may follow a number: "20 orang", "30 participants".
+UNIT_WORDS = r"(?:orang|peserta|participants?|people|persons?|pax)"
+
+_SCALES = "|".join(sorted(SCALE_WORDS, key=len, reverse=True))
+_NUMBER_RE = re.compile(
+    r"^(?P<sign>[-−]?)\s*(?P<cur>rp\.?|idr|usd|us\$|us|\$)?\s*(?P<sign2>[-−]?)\s*"
+    rf"(?P<num>\d[\d.,\s]*\d|\d)\s*(?:(?P<scale>{_SCALES})\b\.?)?\s*"
+    r"(?P<cur2>idr|usd|rupiah|dollars?|dolar(?: as)?)?\s*"
+    rf"(?:{UNIT_WORDS})?$"
+)
+
+
+def _digits_to_float(num: str) -> float:
+    """Read '1.234.567,89', '1,234.56', '2,5' and '1.2' by the separators they use.
+
+    Rule: with both separators the last one is the decimal mark; a separator that occurs
+    several times groups thousands; a single separator followed by exactly three digits
+    groups thousands ('1.500 juta' is 1,500 million), otherwise it is the decimal mark
+    ('2,5 miliar' is 2.5 billion, 'USD 1.25 million' is 1.25 million).
+    """
+    num = num.replace(" ", "")
+    dots, commas = num.count("."), num.count(",")
+    if dots and commas:
+        decimal = "." if num.rfind(".") > num.rfind(",") else ","
+        thousands = "," if decimal == "." else "."
+        if num.count(decimal) > 1:
+            raise CleanError("bad_number", f"cannot read number '{num}': decimal mark '{decimal}' repeats")
+        return float(num.replace(thousands, "").replace(decimal, "."))
+    sep = "." if dots else "," if commas else None
+    if sep is None:
+        return float(num)
+    groups = num.split(sep)
+    if len(groups) > 2:
+        if not all(len(g) == 3 for g in groups[1:]):
+            raise CleanError("bad_number", f"cannot read number '{num}': irregular digit groups")
+        return float(num.replace(sep, ""))
+    if len(groups[1]) == 3:
+        return float(num.replace(sep, ""))
+    return float(groups[0] + "." + groups[1])
+
+
+def parse_number(text: object) -> ParsedNumber:
+    """Read a number written in Indonesian or English style.
+
+    Handles 'Rp 1.234.567,89', '1,234.56', 'Rp 2,5 miliar', 'USD 1.2 million',
+    '20 orang', 'lebih dari 120', '(1,234)' for negatives and the missing-value
+    sentinels ('', '-', '..', 'n/a'), which give ``value=None``.
+    """
+    if isinstance(text, bool):
+        raise CleanError("bad_number", f"cannot read number '{text}'")
+    if isinstance(text, (int, float)):
+        if text != text:  # NaN from a spreadsheet cell
+            return ParsedNumber(None)
+        return ParsedNumber(float(text))
+    if is_missing(text):
+        return ParsedNumber(None)
+    raw = str(text).strip()
+    s = re.sub(r"\s+", " ", raw.casefold())
+    qualifier = "exact"
+    for phrase, kind in QUALIFIERS.items():
+        if s.startswith(phrase + " "):
+            qualifier, s = kind, s[len(phrase) + 1 :]
+            break
+    negative = False
+    if s.startswith("(") and s.endswith(")"):
+        negative, s = True, s[1:-1].strip()
+    match = _NUMBER_RE.match(s)
+    if not match:
+        raise CleanError("bad_number", f"cannot read number '{raw}'")
+    scale_word = match["scale"]
+    scale = SCALE_WORDS[scale_word] if scale_word else 1.0
+    value = _digits_to_float(match["num"]) * scale
+    if negative or match["sign"] or match["sign2"]:
+        value = -value
+    currency = None
+    for part in (match["cur"], match["cur2"]):
+        if part:
+            part = part.rstrip(".")
+            currency = CURRENCY_PREFIXES.get(part) or ("IDR" if part == "rupiah" else "USD")
+    plain = re.fullmatch(r"-?\d+(\.\d+)?", raw) is not None and float(raw) == value
+    return ParsedNumber(round(value, 6), currency, qualifier, fixed=not plain)
+
+
+MONTHS = {
+    **dict.fromkeys(["januari", "january", "jan"], 1),
+    **dict.fromkeys(["februari", "pebruari", "february", "feb", "peb"], 2),
+    **dict.fromkeys(["maret", "march", "mar"], 3),
+    **dict.fromkeys(["april", "apr"], 4),
+    **dict.fromkeys(["mei", "may"], 5),
+    **dict.fromkeys(["juni", "june", "jun"], 6),
+    **dict.fromkeys(["juli", "july", "jul"], 7),
+    **dict.fromkeys(["agustus", "august", "agu", "agt", "aug", "ags"], 8),
+    **dict.fromkeys(["september", "sept", "sep"], 9),
+    **dict.fromkeys(["oktober", "october", "okt", "oct"], 10),
+    **dict.fromkeys(["november", "nopember", "nov", "nop"], 11),
+    **dict.fromkeys(["desember", "december", "des", "dec"], 12),
+}
+
+
+def _iso(year: int, month: int | None = None, day: int | None = None, raw: str = "") -> str:
+    try:
+        dt.date(year, month or 1, day or 1)
+    except ValueError:
+        raise CleanError("bad_date", f"no such date '{raw}'") from None
+    if not 1900 <= year <= 2100:
+        raise CleanError("bad_date", f"year out of range in '{raw}'")
+    if month is None:
+        return f"{year:04d}"
+    if day is None:
+        return f"{year:04d}-{month:02d}"
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def parse_date(text: object) -> tuple[str | None, bool]:
+    """Read a date at the precision it is stated; return (ISO string, fixed).
+
+    '2017-07-17', '2017-07', '2017', '17 Juli 2017', '17 July 2017', 'Juli 2017',
+    '17/07/2017' (day first, as Indonesian documents write it) and spreadsheet dates.
+    """
+    if isinstance(text, dt.datetime):
+        return _iso(text.year, text.month, text.day), True
+    if isinstance(text, dt.date):
+        return _iso(text.year, text.month, text.day), True
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        if text != text:
+            return None, False
+        if float(text).is_integer():
+            return _iso(int(text), raw=str(text)), True
+        raise CleanError("bad_date", f"cannot read date '{text}'")
+    if is_missing(text):
+        return None, False
+    raw = str(text).strip()
+    s = re.sub(r"\s+", " ", raw.casefold()).rstrip(".")
+    if m := re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", s):
+        y, mo, d = (int(g) if g else None for g in m.groups())
+        return _iso(y, mo, d, raw), False
+    if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})[t ]\d{2}:\d{2}(:\d{2})?", s):
+        return _iso(int(m[1]), int(m[2]), int(m[3]), raw), True
+    if m := re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", s):
+        return _iso(int(m[3]), int(m[2]), int(m[1]), raw), True
+    if m := re.fullmatch(r"(?:(\d{1,2}) )?([a-z]+)\.? (\d{4})", s):
+        if m[2] not in MONTHS:
+            raise CleanError("bad_date", f"unknown month '{m[2]}' in '{raw}'")
+        day = int(m[1]) if m[1] else None
+        return _iso(int(m[3]), MONTHS[m[2]], day, raw), True
+    raise CleanError("bad_date", f"cannot read date '{raw}'")
+
+
+def parse_year(text: object) -> tuple[int | None, bool]:
+    """A four-digit year (1900-2100); '2017.0' from a spreadsheet is accepted."""
+    if isinstance(text, float) and text != text:
+        return None, False
+    if is_missing(text):
+        return None, False
+    s = str(text).strip()
+    if m := re.fullmatch(r"(\d{4})(?:\.0+)?", s):
+        year = int(m[1])
+        if 1900 <= year <= 2100:
+            return year, s != m[1]
+    raise CleanError("bad_year", f"cannot read year '{s}'")
+
+
+LIST_SEPARATORS = re.compile(r"\s*[;,\n]\s*")
+CONJUNCTIONS = re.compile(r"\s+(?:and|dan|&)\s+", re.IGNORECASE)
+
+
+def split_list(text: object) -> list[str]:
+    """Split 'Mesir; Kenya, Fiji' on ';', ',' and new lines; blanks dropped."""
+    if text is None or (isinstance(text, float) and text != text):
+        return []
+    return [part for part in LIST_SEPARATORS.split(str(text).strip()) if part]
+
+
+def clean_text(text: object) -> str | None:
+    """Collapse whitespace; empty text becomes None."""
+    if text is None or (isinstance(text, float) and text != text):
+        return None
+    s = re.sub(r"\s+", " ", str(text)).strip()
+    return s or None

@@ -1,0 +1,35 @@
+"""Paths. No I/O at import: every path is computed when asked for."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REFERENCE_DIR = PACKAGE_DIR / "reference"
+
+
+def project_root() -> Path:
+    """The checkout holding this package (editable install), else the working directory."""
+    candidate = PACKAGE_DIR.parent.parent
+    if (candidate / "pyproject.toml").exists():
+        return candidate
+    return Path.cwd()
+
+
+def data_dir() -> Path:
+    """Folder holding raw/ and processed/; ``KSS_DATA_DIR`` overrides it."""
+    override = os.environ.get("KSS_DATA_DIR")
+    return Path(override).resolve() if override else project_root() / "data"
+
+
+def raw_dir() -> Path:
+    return data_dir() / "raw"
+
+
+def processed_dir() -> Path:
+    return data_dir() / "processed"
+
+
+def reports_dir() -> Path:
+    return project_root() / "reports"

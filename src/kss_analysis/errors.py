@@ -1,0 +1,12 @@
+"""Errors a user can act on: each names the file, where in it, and what is wrong."""
+
+from __future__ import annotations
+
+
+class InputError(Exception):
+    """A file that cannot be read at all (exit code 2 at the command line)."""
+
+    def __init__(self, file: str, reason: str, locator: str = ""):
+        self.file, self.reason, self.locator = file, reason, locator
+        where = f"{file}, {locator}" if locator else file
+        super().__init__(f"{where}: {reason}")

@@ -1,0 +1,81 @@
+"""The only place that reads and writes processed files.
+
+Writes are atomic (temporary file in the same folder, then rename) so a crash never
+leaves a partial file at a final path, and deterministic (no timestamps, fixed row order)
+so unchanged inputs give byte-identical files. A file whose bytes would not change is not
+rewritten at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from kss_analysis import __version__
+from kss_analysis.tables import to_frame
+
+METADATA_KEY = b"kss_analysis"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` via temp file + rename; returns False when unchanged."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and path.stat().st_size == len(data) and path.read_bytes() == data:
+        return False
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def write_table(frame: pd.DataFrame, path: Path, *, arrow_schema: pa.Schema | None = None, provenance: dict | None = None) -> bool:
+    """Write a DataFrame as Parquet with provenance metadata; returns True if bytes changed.
+
+    ``provenance`` (input files and their sha256, dataset description) is stored as JSON
+    under the ``kss_analysis`` key of the file's key-value metadata.
+    """
+    table = pa.Table.from_pandas(frame, schema=arrow_schema, preserve_index=False)
+    meta = {"package_version": __version__, **(provenance or {})}
+    table = table.replace_schema_metadata({METADATA_KEY: json.dumps(meta, sort_keys=True, ensure_ascii=False).encode()})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd", write_statistics=True)
+    return write_bytes_atomic(path, sink.getvalue().to_pybytes())
+
+
+def read_table(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    return to_frame(pq.read_table(path, columns=columns))
+
+
+def read_metadata(path: str | Path) -> dict:
+    """The provenance stored by ``write_table``."""
+    raw = pq.read_schema(path).metadata or {}
+    return json.loads(raw.get(METADATA_KEY, b"{}"))
+
+
+def read_processed(name: str, processed: Path | None = None) -> pd.DataFrame:
+    """A processed table by name, e.g. ``read_processed('activities')``."""
+    from kss_analysis.config import processed_dir
+
+    return read_table((processed or processed_dir()) / f"{name}.parquet")

@@ -1,0 +1,95 @@
+"""Code lists and label catalogues shipped with the package (reference/*.csv).
+
+Read once per process; every table is small. Joins use codes (ISO3, theme and region
+codes); labels are for display only.
+"""
+
+from __future__ import annotations
+
+import csv
+import unicodedata
+import re
+from functools import cache
+
+from kss_analysis.config import REFERENCE_DIR
+
+
+def read_reference(name: str) -> list[dict[str, str]]:
+    with open(REFERENCE_DIR / f"{name}.csv", encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def normalise_name(text: str) -> str:
+    """Compare names without case, accents or punctuation: "Côte d'Ivoire" -> 'cote d ivoire'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    ascii_text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    words = re.sub(r"[^0-9a-z]+", " ", ascii_text.casefold()).split()
+    if words and words[0] == "the":
+        words = words[1:]
+    return " ".join(words)
+
+
+@cache
+def countries() -> dict[str, dict[str, str]]:
+    """ISO3 -> country record (names, ISO2, UN M49 subregion, DAC code, KSS region)."""
+    return {row["iso3"]: row for row in read_reference("countries")}
+
+
+@cache
+def country_lookup() -> dict[str, str]:
+    """Normalised name, ISO2 or ISO3 -> ISO3. Raises if two entries disagree."""
+    lookup: dict[str, str] = {}
+
+    def add(key: str, iso3: str, origin: str) -> None:
+        key = normalise_name(key)
+        if lookup.get(key, iso3) != iso3:
+            raise ValueError(f"reference/{origin}: '{key}' points to {lookup[key]} and {iso3}")
+        lookup[key] = iso3
+
+    for iso3, row in countries().items():
+        add(row["name_en"], iso3, "countries.csv")
+        add(row["name_official"], iso3, "countries.csv")
+    for row in read_reference("country_aliases"):
+        add(row["alias"], row["iso3"], "country_aliases.csv")
+    return lookup
+
+
+@cache
+def iso_codes() -> dict[str, str]:
+    """Exact upper-case ISO2 and ISO3 codes -> ISO3 ('NA' is Namibia, not a missing value)."""
+    codes = {iso3: iso3 for iso3 in countries()}
+    codes.update({row["iso2"]: iso3 for iso3, row in countries().items() if row["iso2"]})
+    return codes
+
+
+@cache
+def region_lookup() -> dict[str, str]:
+    table = {normalise_name(row["alias"]): row["region"] for row in read_reference("region_aliases")}
+    table.update({normalise_name(row["code"]): row["code"] for row in read_reference("regions")})
+    return table
+
+
+@cache
+def labels(table: str, lang: str) -> dict[str, str]:
+    """Code -> display label in 'en' or 'id' for regions, sector_themes or modalities."""
+    return {row["code"]: row[f"label_{lang}"] for row in read_reference(table)}
+
+
+@cache
+def sector_keywords() -> list[tuple[re.Pattern[str], str, str]]:
+    """(pattern, keyword, theme); a keyword matches whole words, plural 's' allowed."""
+    rows = read_reference("sector_keywords")
+    return [
+        (re.compile(rf"\b{re.escape(normalise_name(r['keyword']))}(?:s|es)?\b"), r["keyword"], r["theme"])
+        for r in rows
+    ]
+
+
+@cache
+def modality_lookup() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for row in read_reference("modalities"):
+        table[normalise_name(row["code"])] = row["code"]
+        for alias in row["aliases"].split(";"):
+            table[normalise_name(alias)] = row["code"]
+    return table

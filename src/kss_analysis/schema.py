@@ -1,0 +1,129 @@
+"""Every column name and type of the processed tables, and the raw-header maps.
+
+Grains:
+- activities: one row per activity (programme) of a source file.
+- activity_recipients: one row per activity x recipient (country, or region when no
+  country is named).
+- quarantine: one row per raw row that could not be placed.
+- ledger: one row per raw file.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyarrow as pa
+
+# Register headers: canonical name -> accepted spellings (English and Indonesian).
+# Matching ignores case and punctuation (see normalise_header).
+REGISTER_HEADERS: dict[str, tuple[str, ...]] = {
+    "programme_id": ("programme_id", "program_id", "id", "kode", "kode_program"),
+    "parent_programme_id": ("parent_programme_id", "parent_id", "induk"),
+    "title": ("title", "judul", "nama_program", "nama_kegiatan"),
+    "title_id": ("title_id", "judul_id", "judul_indonesia"),
+    "year": ("year", "tahun"),
+    "start_date": ("start_date", "tanggal_mulai"),
+    "end_date": ("end_date", "tanggal_selesai"),
+    "sector": ("sector", "sektor", "bidang"),
+    "modality": ("modality", "modalitas", "bentuk_kegiatan"),
+    "implementer": ("implementer", "pelaksana"),
+    "host_location": ("host_location", "lokasi"),
+    "partner_countries": ("partner_countries", "negara_peserta", "negara_mitra"),
+    "n_partner_countries": ("n_partner_countries", "jumlah_negara"),
+    "participants": ("participants", "jumlah_peserta"),
+    "participants_qualifier": ("participants_qualifier",),
+    "triangular_partner": ("triangular_partner", "mitra_triangular"),
+    "funding_value": ("funding_value", "nilai", "anggaran"),
+    "funding_currency": ("funding_currency", "mata_uang"),
+    "funding_basis": ("funding_basis", "dasar_nilai"),
+    "region": ("region", "kawasan"),
+    "source_url": ("source_url", "sumber"),
+    "source_title": ("source_title", "judul_sumber"),
+    "source_date": ("source_date", "tanggal_sumber"),
+    "evidence": ("evidence", "bukti"),
+    "alt_source_url": ("alt_source_url", "sumber_lain"),
+    "notes": ("notes", "catatan", "keterangan"),
+}
+REQUIRED_REGISTER_COLUMNS = ("title",)
+
+
+def normalise_header(text: object) -> str:
+    """'Tanggal Mulai' and 'tanggal-mulai' both become 'tanggal_mulai'."""
+    return re.sub(r"[^0-9a-z]+", "_", str(text or "").casefold()).strip("_")
+
+
+HEADER_LOOKUP: dict[str, str] = {
+    normalise_header(alias): canonical
+    for canonical, aliases in REGISTER_HEADERS.items()
+    for alias in aliases
+}
+
+ACTIVITIES = pa.schema(
+    [
+        ("source", pa.string()),
+        ("source_file", pa.string()),
+        ("source_locator", pa.string()),
+        ("activity_id", pa.string()),
+        ("parent_activity_id", pa.string()),
+        ("title", pa.string()),
+        ("title_id", pa.string()),
+        ("year", pa.int16()),
+        ("start_date", pa.string()),  # ISO 8601 at the precision stated: 2017, 2017-07, 2017-07-17
+        ("end_date", pa.string()),
+        ("provider_iso3", pa.string()),
+        ("provider_name", pa.string()),
+        ("implementer", pa.string()),
+        ("sector_text", pa.string()),
+        ("sector_code", pa.string()),
+        ("sector_theme", pa.string()),
+        ("sector_themes", pa.string()),  # every theme named, ';'-separated
+        ("modality", pa.string()),
+        ("cooperation_type", pa.string()),
+        ("triangular_partner", pa.string()),
+        ("n_partner_countries", pa.int32()),
+        ("participants", pa.int64()),
+        ("participants_qualifier", pa.string()),
+        ("amount", pa.float64()),
+        ("currency", pa.string()),
+        ("amount_usd", pa.float64()),
+        ("amount_basis", pa.string()),
+        ("flow_type", pa.string()),
+        ("source_url", pa.string()),
+        ("fixes", pa.string()),  # fields normalised from a non-standard spelling
+    ]
+)
+
+ACTIVITY_RECIPIENTS = pa.schema(
+    [
+        ("activity_id", pa.string()),
+        ("recipient_iso3", pa.string()),
+        ("region", pa.string()),
+        ("share", pa.float64()),
+        ("allocation", pa.string()),  # equal_split | stated_region | unallocated
+    ]
+)
+
+QUARANTINE = pa.schema(
+    [
+        ("file", pa.string()),
+        ("locator", pa.string()),
+        ("reason_code", pa.string()),
+        ("message", pa.string()),
+        ("raw", pa.string()),  # the raw row as JSON
+    ]
+)
+
+LEDGER = pa.schema(
+    [
+        ("file", pa.string()),
+        ("rows_read", pa.int64()),
+        ("rows_kept", pa.int64()),
+        ("rows_fixed", pa.int64()),
+        ("rows_quarantined", pa.int64()),
+        ("rows_excluded", pa.int64()),
+        ("excluded_by_rule", pa.string()),  # rule=count;...
+    ]
+)
+
+# Values that a source writes for "no value".
+MISSING_SENTINELS = frozenset({"", "-", "--", "..", "…", "n/a", "na", "n.a.", "none", "null", "nan", "tidak ada"})

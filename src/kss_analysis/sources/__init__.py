@@ -1,0 +1,1 @@
+"""One reader per file format: raw file -> canonical column names, no business logic."""

@@ -1,0 +1,155 @@
+"""Read a programme register (CSV or XLSX, English or Indonesian headers).
+
+Finds the header row below any title rows, fills merged cells, and hands back every data
+row with its spreadsheet row number. Blank rows and repeated header rows are returned as
+exclusions with a rule name, so the ledger can count them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kss_analysis.errors import InputError
+from kss_analysis.schema import HEADER_LOOKUP, REQUIRED_REGISTER_COLUMNS, REGISTER_HEADERS, normalise_header
+
+HEADER_SEARCH_ROWS = 30
+EXTRA_CELLS = "__extra_cells__"  # key set on a row with more cells than the header
+MIN_HEADER_MATCHES = 2
+
+
+@dataclass
+class RegisterRows:
+    """The rows of one register file, headers mapped to canonical names.
+
+    ``rows`` holds (locator, {canonical column: raw cell}) per data row; ``excluded``
+    holds (locator, rule) per row left out by a named rule.
+    """
+
+    file: str
+    sheet: str | None
+    header_row: int
+    columns: dict[int, str]
+    rows: list[tuple[str, dict[str, object]]] = field(default_factory=list)
+    excluded: list[tuple[str, str]] = field(default_factory=list)
+    ignored_headers: list[str] = field(default_factory=list)
+
+
+def _decode(data: bytes, file: str) -> str:
+    """UTF-8 (with or without BOM) or UTF-16 with BOM; otherwise Windows-1252."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise InputError(file, f"not UTF-8, UTF-16 or Windows-1252 text (byte {exc.start})") from None
+
+
+def _read_csv_cells(path: Path) -> list[list[object]]:
+    text = _decode(path.read_bytes(), str(path))
+    sample = text[:20000]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    try:
+        return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    except csv.Error as exc:
+        raise InputError(str(path), f"malformed CSV: {exc}") from None
+
+
+def _read_xlsx_sheets(path: Path) -> list[tuple[str, list[list[object]]]]:
+    """Visible sheets as cell grids, merged ranges filled with their top-left value."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InputError(str(path), f"not a readable XLSX workbook ({exc.__class__.__name__}: {exc})") from None
+    sheets = []
+    for sheet in workbook.worksheets:
+        if sheet.sheet_state != "visible":
+            continue
+        merged = list(sheet.merged_cells.ranges)
+        for cell_range in merged:
+            sheet.unmerge_cells(str(cell_range))
+            value = sheet.cell(cell_range.min_row, cell_range.min_col).value
+            for row in range(cell_range.min_row, cell_range.max_row + 1):
+                for col in range(cell_range.min_col, cell_range.max_col + 1):
+                    sheet.cell(row, col).value = value
+        grid = [list(row) for row in sheet.iter_rows(values_only=True)]
+        sheets.append((sheet.title, grid))
+    return sheets
+
+
+def _is_blank(cells: list[object]) -> bool:
+    return all(c is None or str(c).strip() == "" for c in cells)
+
+
+def _find_header(grid: list[list[object]]) -> tuple[int, dict[int, str]] | None:
+    for index, cells in enumerate(grid[:HEADER_SEARCH_ROWS]):
+        columns = {}
+        for col, cell in enumerate(cells):
+            canonical = HEADER_LOOKUP.get(normalise_header(cell))
+            if canonical and canonical not in columns.values():
+                columns[col] = canonical
+        if len(columns) >= MIN_HEADER_MATCHES and "title" in columns.values():
+            return index, columns
+    return None
+
+
+def read_register(path: str | Path) -> RegisterRows:
+    """Read a register file; raises ``InputError`` when no usable header is found."""
+    path = Path(path)
+    file = str(path)
+    if not path.is_file():
+        raise InputError(file, "file not found")
+    suffix = path.suffix.casefold()
+    if suffix in (".xlsx", ".xlsm"):
+        sheets = _read_xlsx_sheets(path)
+    elif suffix in (".csv", ".txt", ".tsv"):
+        sheets = [(None, _read_csv_cells(path))]
+    else:
+        raise InputError(file, f"unsupported register format '{path.suffix}' (use .csv or .xlsx)")
+
+    for sheet, grid in sheets:
+        found = _find_header(grid)
+        if found is None:
+            continue
+        header_index, columns = found
+        header_cells = grid[header_index]
+        result = RegisterRows(file=file, sheet=sheet, header_row=header_index + 1, columns=columns)
+        result.ignored_headers = [
+            str(c) for i, c in enumerate(header_cells) if i not in columns and c not in (None, "")
+        ]
+        prefix = f"sheet '{sheet}' " if sheet else ""
+        for index in range(header_index + 1, len(grid)):
+            cells = grid[index]
+            locator = f"{prefix}row {index + 1}"
+            if _is_blank(cells):
+                result.excluded.append((locator, "blank_row"))
+                continue
+            if [normalise_header(c) for c in cells] == [normalise_header(c) for c in header_cells]:
+                result.excluded.append((locator, "repeated_header"))
+                continue
+            record = {name: (cells[col] if col < len(cells) else None) for col, name in columns.items()}
+            if len(cells) > len(header_cells) and not _is_blank(cells[len(header_cells) :]):
+                record[EXTRA_CELLS] = cells[len(header_cells) :]
+            result.rows.append((locator, record))
+        return result
+
+    expected = ", ".join(f"{name} ({'/'.join(REGISTER_HEADERS[name][1:2]) or name})" for name in REQUIRED_REGISTER_COLUMNS)
+    raise InputError(
+        file,
+        f"no header row found in the first {HEADER_SEARCH_ROWS} rows of any visible sheet: "
+        f"need {expected} and at least one more known column such as year/tahun",
+    )

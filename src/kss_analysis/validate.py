@@ -1,0 +1,62 @@
+"""Invariants every build enforces; each failure says what to fix.
+
+All checks run and their failures are reported together.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kss_analysis.tables import SourceTables
+
+
+class InvariantError(AssertionError):
+    """A build produced tables that break a rule; nothing is written."""
+
+
+def check_ledger(ledger: pd.DataFrame) -> list[str]:
+    """rows_read = rows_kept + rows_fixed + rows_quarantined + rows_excluded, per file."""
+    parts = ledger[["rows_kept", "rows_fixed", "rows_quarantined", "rows_excluded"]].sum(axis=1)
+    bad = ledger[parts != ledger["rows_read"]]
+    return [
+        f"ledger of {r.file}: read {r.rows_read} != kept {r.rows_kept} + fixed {r.rows_fixed} "
+        f"+ quarantined {r.rows_quarantined} + excluded {r.rows_excluded}"
+        for r in bad.itertuples()
+    ]
+
+
+def check_tables(tables: SourceTables) -> list[str]:
+    """Cross-table rules: counts match the ledger, recipients belong to activities,
+    shares sum to 1, ids are unique, and nothing unplaced is left outside quarantine."""
+    problems = check_ledger(tables.ledger)
+    acts, recips, quarantine, ledger = tables.activities, tables.activity_recipients, tables.quarantine, tables.ledger
+    for file, row in ledger.set_index("file").iterrows():
+        n_acts = int((acts["source_file"] == file).sum())
+        n_quar = int((quarantine["file"] == file).sum())
+        if n_acts != row["rows_kept"] + row["rows_fixed"]:
+            problems.append(f"{file}: {n_acts} activities but ledger says {row['rows_kept'] + row['rows_fixed']} kept or fixed")
+        if n_quar != row["rows_quarantined"]:
+            problems.append(f"{file}: {n_quar} quarantine rows but ledger says {row['rows_quarantined']}")
+    duplicated = acts["activity_id"][acts["activity_id"].duplicated()]
+    if len(duplicated):
+        problems.append(f"activity_id not unique: {', '.join(sorted(set(duplicated)))}")
+    orphans = set(recips["activity_id"]) - set(acts["activity_id"])
+    if orphans:
+        problems.append(f"recipient rows without an activity: {', '.join(sorted(orphans))}")
+    missing = set(acts["activity_id"]) - set(recips["activity_id"])
+    if missing:
+        problems.append(f"activities without a recipient row: {', '.join(sorted(missing))}")
+    shares = recips.groupby("activity_id")["share"].sum()
+    off = shares[(shares - 1.0).abs() > 1e-9]
+    if len(off):
+        problems.append(f"recipient shares do not sum to 1 for: {', '.join(off.index[:10])}")
+    unplaced = recips[recips["recipient_iso3"].notna() & recips["region"].isna()]
+    if len(unplaced):
+        problems.append(f"countries without a region: {', '.join(sorted(set(unplaced['recipient_iso3'])))}")
+    return problems
+
+
+def enforce(tables: SourceTables) -> None:
+    problems = check_tables(tables)
+    if problems:
+        raise InvariantError("build broke its invariants:\n  - " + "\n  - ".join(problems))

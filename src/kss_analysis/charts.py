@@ -1,0 +1,222 @@
+"""House-style charts in English or Bahasa Indonesia.
+
+Every ``plot_*`` takes a tidy frame and returns a Figure with a title, a subtitle and a
+footer naming source, measure and counting basis. A sector theme or region keeps its
+colour in every chart (colour-blind-safe palettes: Okabe-Ito for regions, Paul Tol's
+muted scheme for sector themes).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from functools import cache
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+
+from kss_analysis import reference  # noqa: E402
+from kss_analysis.config import PACKAGE_DIR  # noqa: E402
+
+STYLE = PACKAGE_DIR / "styles" / "kss.mplstyle"
+LANGS = ("en", "id")
+NOT_STATED_COLOUR = "#BBBBBB"
+REGION_COLOURS = {
+    "africa": "#E69F00",
+    "asia": "#56B4E9",
+    "pacific": "#009E73",
+    "middle_east": "#D55E00",
+    "latin_america_caribbean": "#CC79A7",
+    "europe": "#0072B2",
+    "north_america": "#F0E442",
+    "multi_region": "#000000",
+    "not_stated": NOT_STATED_COLOUR,
+}
+THEME_COLOURS = {
+    "agriculture_food": "#117733",
+    "fisheries_marine": "#332288",
+    "health_population": "#CC6677",
+    "education_scholarships": "#DDCC77",
+    "governance_diplomacy": "#882255",
+    "economy": "#88CCEE",
+    "infrastructure_energy": "#999933",
+    "disaster_humanitarian": "#AA4499",
+    "tourism_culture": "#44AA99",
+    "environment_climate": "#EE8866",
+    "other_multisector": "#DDDDDD",
+    "not_stated": NOT_STATED_COLOUR,
+}
+COOPERATION_COLOURS = {"south_south": "#0072B2", "triangular": "#E69F00"}
+MODALITY_COLOUR = "#0072B2"
+COLOURS = {"region": REGION_COLOURS, "sector_theme": THEME_COLOURS, "cooperation_type": COOPERATION_COLOURS}
+
+
+@cache
+def chart_text(lang: str) -> dict[str, str]:
+    return {row["key"]: row[lang] for row in reference.read_reference("chart_text")}
+
+
+def text(key: str, lang: str, **values: object) -> str:
+    return chart_text(lang)[key].format(**values)
+
+
+def label(kind: str, code: str, lang: str) -> str:
+    """Display label of a code: kind is region, sector_theme, modality or cooperation_type."""
+    if code == "not_stated" or code is None:
+        return text("not_stated", lang)
+    if kind == "cooperation_type":
+        return text(code, lang)
+    table = {"region": "regions", "sector_theme": "sector_themes", "modality": "modalities"}.get(kind)
+    return reference.labels(table, lang).get(code, code) if table else str(code)
+
+
+def format_number(value: float, lang: str, decimals: int = 0) -> str:
+    """1234.5 -> '1,234.5' (en) or '1.234,5' (id)."""
+    formatted = f"{value:,.{decimals}f}"
+    if lang == "id":
+        formatted = formatted.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return formatted
+
+
+def format_amount(value: float, currency: str, lang: str) -> str:
+    """Readable money: 'Rp 17,2 miliar' / 'IDR 17.2 billion', 'USD 1,2 juta' / 'USD 1.2 million'."""
+    scales = [(1e12, "triliun", "trillion"), (1e9, "miliar", "billion"), (1e6, "juta", "million")]
+    prefix = "Rp" if (currency == "IDR" and lang == "id") else currency
+    for size, word_id, word_en in scales:
+        if abs(value) >= size:
+            number = format_number(value / size, lang, 1 if value % size else 0)
+            return f"{prefix} {number} {word_id if lang == 'id' else word_en}"
+    return f"{prefix} {format_number(value, lang)}"
+
+
+@dataclass(frozen=True)
+class Footer:
+    """What a chart shows and how it was counted; printed under the chart."""
+
+    source: str
+    measure: str
+    basis: tuple[str, ...] = ()
+    note: str = ""
+
+    def render(self, lang: str) -> str:
+        parts = [f"{text('source', lang)}: {self.source}.", f"{text('measure', lang)}: {self.measure}."]
+        if self.basis:
+            parts.append(f"{text('basis', lang)}: {'; '.join(self.basis)}.")
+        if self.note:
+            parts.append(self.note)
+        return "\n".join(textwrap.fill(p, 130) for p in parts)
+
+
+def _positions(periods) -> list[float]:
+    """Years sit at their own value (gaps stay visible); period labels sit side by side."""
+    values = list(periods)
+    if all(isinstance(v, (int, float)) or hasattr(v, "__index__") for v in values):
+        return [float(v) for v in values]
+    return list(range(len(values)))
+
+
+def _period_ticks(ax: plt.Axes, periods) -> None:
+    values = list(periods)
+    positions = _positions(values)
+    if values and positions == [float(v) for v in values if not isinstance(v, str)]:
+        first, last = int(min(values)), int(max(values))
+        step = 1 if last - first <= 15 else 5
+        ticks = [y for y in range(first - first % step, last + 1, step) if y >= first]
+        ax.set_xticks(ticks, [str(y) for y in ticks])
+        ax.set_xlim(first - 0.8, last + 0.8)
+    else:
+        ax.set_xticks(positions, [str(v) for v in values])
+
+
+FOOTER_HEIGHT = 0.14  # share of the figure height kept for the footer
+
+
+def _new_figure(title: str, subtitle: str, footer: str, lang: str) -> tuple[Figure, plt.Axes]:
+    """A figure with title, subtitle and footer; the axes fill the space between."""
+    fig = Figure(layout="constrained")
+    fig.get_layout_engine().set(rect=(0, FOOTER_HEIGHT, 1, 1 - FOOTER_HEIGHT))
+    ax = fig.add_subplot()
+    fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
+    ax.set_title(subtitle, fontsize=10, fontweight="normal", color="#444444")
+    fig.text(0.01, 0.01, footer, ha="left", va="bottom", fontsize=7, color="#555555")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_number(v, lang, 0 if float(v).is_integer() else 1)))
+    return fig, ax
+
+
+def _styled(func):
+    """Draw inside the house style (rcParams are read when artists are made)."""
+
+    def wrapper(*args, **kwargs):
+        with plt.style.context(STYLE):
+            return func(*args, **kwargs)
+
+    wrapper.__doc__, wrapper.__name__ = func.__doc__, func.__name__
+    return wrapper
+
+
+@_styled
+def plot_stacked_by_period(
+    frame: pd.DataFrame, *, period: str, category: str, value: str, kind: str, lang: str,
+    title: str, subtitle: str, footer: Footer, y_label: str,
+) -> Figure:
+    """Stacked bars: one bar per period (year or five-year span), one colour per category.
+
+    ``frame`` is tidy: one row per period x category with the plotted ``value``.
+    """
+    fig, ax = _new_figure(title, subtitle, footer.render(lang), lang)
+    table = frame.pivot_table(index=period, columns=category, values=value, aggfunc="sum", fill_value=0, observed=True)
+    table = table.sort_index()
+    colours = COLOURS.get(kind, {})
+    order = [c for c in colours if c in table.columns] + sorted(c for c in table.columns if c not in colours)
+    bottom = pd.Series(0.0, index=table.index)
+    positions = _positions(table.index)
+    for code in order:
+        heights = table[code].astype(float)
+        ax.bar(positions, heights, bottom=bottom, color=colours.get(code, MODALITY_COLOUR), label=label(kind, code, lang), width=0.8, edgecolor="white", linewidth=0.3)
+        bottom += heights
+    _period_ticks(ax, table.index)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel(y_label)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
+    return fig
+
+
+@_styled
+def plot_bars(
+    frame: pd.DataFrame, *, category: str, value: str, kind: str, lang: str,
+    title: str, subtitle: str, footer: Footer, x_label: str, value_format: str = "count",
+) -> Figure:
+    """Horizontal bars, largest first: one row of ``frame`` per bar."""
+    fig, ax = _new_figure(title, subtitle, footer.render(lang), lang)
+    data = frame.sort_values([value, category], ascending=[True, False])
+    colours = COLOURS.get(kind, {})
+    positions = range(len(data))
+    ax.barh(positions, data[value].astype(float), color=[colours.get(c, MODALITY_COLOUR) for c in data[category]])
+    ax.set_yticks(list(positions), [label(kind, c, lang) for c in data[category]])
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", visible=True)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: format_number(v, lang)))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for y, v in enumerate(data[value].astype(float)):
+        ax.annotate(format_number(v, lang), (v, y), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
+    ax.set_xlabel(x_label)
+    return fig
+
+
+@_styled
+def plot_by_year(
+    frame: pd.DataFrame, *, value: str, lang: str, title: str, subtitle: str, footer: Footer,
+    y_label: str, scale: float = 1.0, colour: str = MODALITY_COLOUR,
+) -> Figure:
+    """Bars of one measure by year; ``scale`` divides values for display (e.g. 1e9 for billions)."""
+    fig, ax = _new_figure(title, subtitle, footer.render(lang), lang)
+    data = frame.sort_values("year")
+    ax.bar(_positions(data["year"]), data[value].astype(float) / scale, color=colour, width=0.7)
+    _period_ticks(ax, data["year"])
+    ax.set_ylabel(y_label)
+    return fig

@@ -1,0 +1,132 @@
+"""Command line: `kss build`, `kss ingest`, `kss charts export`.
+
+User errors (unreadable file, bad option) exit with code 2 and one line on stderr;
+`--debug` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kss_analysis import __version__
+from kss_analysis.errors import InputError
+
+EXIT_USER_ERROR = 2
+
+
+class UsageError(Exception):
+    """A bad option or argument: exit 2 with this message."""
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=False)).rstrip()  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def _ledger_table(ledger) -> str:
+    rows = [
+        [r.file, r.rows_read, r.rows_kept, r.rows_fixed, r.rows_quarantined, r.rows_excluded]
+        for r in ledger.itertuples()
+    ]
+    return _table(rows, ["file", "read", "kept", "fixed", "quarantined", "excluded"])
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from kss_analysis.config import data_dir
+    from kss_analysis.pipeline import build_all
+
+    data = Path(args.data_dir) if args.data_dir else data_dir()
+    result = build_all(data)
+    print(_ledger_table(result.tables.ledger))
+    quarantine = result.tables.quarantine
+    if len(quarantine):
+        counts = quarantine["reason_code"].value_counts().sort_index()
+        print("\nquarantined by reason: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    print(f"\n{len(result.written)} files written, {len(result.unchanged)} unchanged in {data / 'processed'}")
+    for path in result.written:
+        print(f"  wrote {path}")
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from kss_analysis.pipeline import build_register_tables, write_outputs
+
+    if args.as_ != "register":
+        raise UsageError(f"--as {args.as_}: no reader for this format yet (available: register)")
+    from kss_analysis.io import sha256_file
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise InputError(str(path), "file not found")
+    tables = build_register_tables(path, source=f"register:{path.stem}", file_label=path.name)
+    written, unchanged = write_outputs(tables, Path(args.out), {path.name: sha256_file(path)})
+    print(_ledger_table(tables.ledger))
+    for row in tables.quarantine.itertuples():
+        print(f"  quarantined {row.locator}: {row.reason_code}: {row.message}")
+    print(f"{len(written) + len(unchanged)} tables in {args.out}")
+    return 0
+
+
+def cmd_charts_export(args: argparse.Namespace) -> int:
+    from kss_analysis.config import processed_dir
+    from kss_analysis.export import FORMATS, export_charts
+
+    langs = [x.strip() for x in args.lang.split(",") if x.strip()]
+    formats = [x.strip() for x in args.format.split(",") if x.strip()]
+    if bad := [x for x in langs if x not in ("en", "id")]:
+        raise UsageError(f"--lang {','.join(bad)}: use en, id or en,id")
+    if bad := [x for x in formats if x not in FORMATS]:
+        raise UsageError(f"--format {','.join(bad)}: use any of {','.join(FORMATS)}")
+    processed = Path(args.processed) if args.processed else processed_dir()
+    if not (processed / "activities.parquet").exists():
+        raise UsageError(f"no processed data in {processed}: run `kss build` first")
+    paths = export_charts(processed, Path(args.out), langs, formats)
+    print(f"{len(paths)} files in {args.out} ({', '.join(langs)}; {', '.join(formats)} + csv + json)")
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kss", description="Statistics on Indonesia's South-South cooperation.")
+    parser.add_argument("--version", action="version", version=f"kss-analysis {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    build = sub.add_parser("build", help="build every dataset from data/raw into data/processed")
+    build.add_argument("--data-dir", help="folder with raw/ and processed/ (default: KSS_DATA_DIR or ./data)")
+    build.set_defaults(func=cmd_build)
+
+    ingest = sub.add_parser("ingest", help="read one file into canonical tables")
+    ingest.add_argument("file")
+    ingest.add_argument("--as", dest="as_", required=True, help="file format: register")
+    ingest.add_argument("--out", required=True, help="folder for the Parquet tables")
+    ingest.set_defaults(func=cmd_ingest)
+
+    charts = sub.add_parser("charts", help="chart commands")
+    charts_sub = charts.add_subparsers(dest="charts_command", required=True)
+    export = charts_sub.add_parser("export", help="write every standard chart with its CSV and JSON")
+    export.add_argument("--lang", default="en", help="en, id or en,id")
+    export.add_argument("--format", default="png,svg", help="any of png,svg,pdf")
+    export.add_argument("--out", default="reports/figures")
+    export.add_argument("--processed", help="folder of processed tables (default: data/processed)")
+    export.set_defaults(func=cmd_charts_export)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (InputError, UsageError) as exc:
+        if args.debug:
+            raise
+        print(f"kss: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except OSError as exc:
+        if args.debug:
+            raise
+        print(f"kss: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USER_ERROR

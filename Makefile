@@ -7,6 +7,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export KSS_MIRROR ?=
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+# Execute notebooks reproducibly: no timestamps in cell metadata, tags and kernelspec kept.
+NBEXEC := $(BIN)/jupyter nbconvert --to notebook --execute --log-level=WARN \
+  --ClearMetadataPreprocessor.enabled=True \
+  --ClearMetadataPreprocessor.clear_notebook_metadata=False \
+  --ClearMetadataPreprocessor.preserve_cell_metadata_mask=tags
 
 .DEFAULT_GOAL := help
 .PHONY: help run test build charts notebooks lab lint format report lock clean
@@ -26,10 +31,7 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP) ## Build the datasets, execute the notebooks and export the charts
 	$(BIN)/kss build
 	@mkdir -p reports/notebooks
-	@for nb in $(NOTEBOOKS); do \
-	  $(BIN)/jupyter nbconvert --to notebook --execute --log-level=WARN \
-	    --output-dir reports/notebooks "$$nb" || exit 1; \
-	done
+	@for nb in $(NOTEBOOKS); do $(NBEXEC) --output-dir reports/notebooks "$$nb" || exit 1; done
 	$(BIN)/kss charts export --lang en,id --format png,svg --out reports/figures
 	@echo "Wrote: data/processed/*.parquet, reports/notebooks/*.ipynb (executed), reports/figures/{en,id}/ (charts + CSV + JSON)"
 
@@ -37,10 +39,8 @@ test: $(STAMP) ## Run the whole test suite, notebooks included (nbval)
 	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
 notebooks: $(STAMP) ## Refresh the committed notebook outputs in place (after a data change)
-	@for nb in $(NOTEBOOKS); do \
-	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	    --ClearMetadataPreprocessor.enabled=True "$$nb" || exit 1; \
-	done
+	$(BIN)/kss build
+	@for nb in $(NOTEBOOKS); do $(NBEXEC) --inplace "$$nb" || exit 1; done
 
 report: $(STAMP) ## Render every notebook to HTML under reports/
 	$(BIN)/jupyter nbconvert --to html --output-dir reports $(NOTEBOOKS)

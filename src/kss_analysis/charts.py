@@ -12,16 +12,13 @@ import textwrap
 from dataclasses import dataclass
 from functools import cache
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
-
-from kss_analysis import reference  # noqa: E402
-from kss_analysis.config import PACKAGE_DIR  # noqa: E402
+from kss_analysis import reference
+from kss_analysis.config import PACKAGE_DIR
 
 STYLE = PACKAGE_DIR / "styles" / "kss.mplstyle"
 LANGS = ("en", "id")

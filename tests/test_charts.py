@@ -1,0 +1,101 @@
+"""Chart export: byte-identical, labelled in the language asked for, numbers that add up."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kss_analysis import io
+from kss_analysis.aggregate import top_level
+from kss_analysis.charts import format_amount, format_number
+from kss_analysis.export import export_charts
+from kss_analysis.pipeline import build_all
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory) -> Path:
+    data = tmp_path_factory.mktemp("data")
+    shutil.copytree(ROOT / "data" / "raw" / "kss", data / "raw" / "kss")
+    build_all(data)
+    return data / "processed"
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): io.sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_export_twice_gives_byte_identical_folders(processed, tmp_path):
+    export_charts(processed, tmp_path / "a", ["id"], ["svg", "pdf", "png"])
+    export_charts(processed, tmp_path / "b", ["id"], ["svg", "pdf", "png"])
+    first, second = _hashes(tmp_path / "a"), _hashes(tmp_path / "b")
+    assert first == second
+    svgs = [name for name in first if name.endswith(".svg")]
+    assert len(svgs) >= 8
+    assert all(name[:-4] + ".csv" in first for name in svgs)
+
+
+def test_svg_text_is_editable_and_indonesian(processed, tmp_path):
+    export_charts(processed, tmp_path, ["id"], ["svg"], names=["programmes_by_region", "region_by_period"])
+    svg = (tmp_path / "id" / "region_by_period.svg").read_text()
+    assert "<text" in svg  # text kept as text, not paths
+    for label in ("Kawasan mitra dari waktu ke waktu", "Afrika", "Pasifik", "Sumber:"):
+        assert label in svg
+    assert "Africa" not in svg
+
+
+def test_each_chart_csv_adds_up_to_the_dataset_it_claims(processed, tmp_path):
+    export_charts(processed, tmp_path, ["en"], ["svg"])
+    acts = io.read_table(processed / "activities.parquet")
+    top = top_level(acts)
+    dated = top[top["year"].notna()]
+    folder = tmp_path / "en"
+    assert pd.read_csv(folder / "programmes_by_year.csv")["programmes"].sum() == len(dated)
+    assert pd.read_csv(folder / "programmes_by_sector.csv")["programmes"].sum() == len(top)
+    assert pd.read_csv(folder / "programmes_by_modality.csv")["programmes"].sum() == len(top)
+    recips = io.read_table(processed / "activity_recipients.parquet")
+    touching = recips[recips["activity_id"].isin(top["activity_id"])].drop_duplicates(["activity_id", "region"])
+    assert pd.read_csv(folder / "programmes_by_region.csv")["programmes"].sum() == len(touching)
+    stated = dated[dated["participants"].notna() & (dated["participants_qualifier"] != "cumulative")]
+    assert pd.read_csv(folder / "participants_by_year.csv")["participants"].sum() == stated["participants"].sum()
+    idr = dated[(dated["currency"] == "IDR") & ~dated["amount_basis"].isin(["planned", "cumulative"])]
+    assert pd.read_csv(folder / "amount_idr_by_year.csv")["amount_idr"].sum() == pytest.approx(idr["amount"].sum())
+    partners = pd.read_csv(folder / "triangular_partners.csv")
+    assert partners["programmes"].sum() == (top["cooperation_type"] == "triangular").sum()
+
+
+def test_sidecar_names_dataset_and_input_checksums(processed, tmp_path):
+    import json
+
+    export_charts(processed, tmp_path, ["en"], ["png"], names=["programmes_by_sector"])
+    sidecar = json.loads((tmp_path / "en" / "programmes_by_sector.json").read_text())
+    assert sidecar["dataset"] == "programmes_by_sector_year"
+    assert sidecar["inputs"] == io.read_metadata(processed / "activities.parquet")["inputs"]
+
+
+@pytest.mark.parametrize(
+    ("value", "lang", "expected"),
+    [(1234.5, "id", "1.234,5"), (1234.5, "en", "1,234.5"), (1234567, "id", "1.234.567")],
+)
+def test_number_formatting(value, lang, expected):
+    assert format_number(value, lang, 1 if value % 1 else 0) == expected
+
+
+def test_amount_formatting_in_both_languages():
+    assert format_amount(17.2e9, "IDR", "id") == "Rp 17,2 miliar"
+    assert format_amount(17.2e9, "IDR", "en") == "IDR 17.2 billion"
+    assert format_amount(1.2e6, "USD", "id") == "USD 1,2 juta"
+    assert format_amount(6e6, "USD", "en") == "USD 6 million"
+
+
+def test_cli_export_refuses_unknown_language(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "kss_analysis", "charts", "export", "--lang", "fr", "--out", str(tmp_path)], capture_output=True, text=True, env=os.environ)
+    assert result.returncode == 2 and "--lang fr" in result.stderr

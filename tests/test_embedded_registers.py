@@ -1,0 +1,52 @@
+"""The committed KSS registers: sourced, typed, and internally consistent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from kss_analysis.figures import read_figures
+
+KSS = Path(__file__).resolve().parents[1] / "data" / "raw" / "kss"
+programmes = pd.read_csv(KSS / "kss_programmes.csv", dtype=str, keep_default_na=False)
+
+
+def test_every_programme_has_a_source_url_and_evidence():
+    assert (programmes["source_url"].str.match(r"https?://")).all()
+    assert (programmes["evidence"].str.len() > 20).all()
+
+
+def test_programme_ids_are_unique_and_parents_exist():
+    assert programmes["programme_id"].is_unique
+    parents = programmes.loc[programmes["parent_programme_id"] != "", "parent_programme_id"]
+    assert set(parents) <= set(programmes["programme_id"])
+
+
+def test_counts_and_amounts_are_plain_numbers():
+    for column in ("participants", "n_partner_countries", "funding_value"):
+        values = programmes.loc[programmes[column] != "", column]
+        assert values.str.fullmatch(r"\d+").all(), values[~values.str.fullmatch(r"\d+")].tolist()
+
+
+def test_a_funding_value_always_has_a_currency_and_basis():
+    funded = programmes[programmes["funding_value"] != ""]
+    assert funded["funding_currency"].isin(["IDR", "USD"]).all()
+    assert (funded["funding_basis"] != "").all()
+
+
+def test_undated_programmes_say_why():
+    undated = programmes[programmes["year"] == ""]
+    assert undated["notes"].str.contains("Undated:").all()
+
+
+def test_no_duplicate_programme_title_year_host():
+    key = programmes[["title", "year", "host_location"]]
+    assert not key.duplicated().any()
+
+
+def test_figures_register_reads_and_carries_the_seed_figure():
+    figures = read_figures(KSS / "kss_figures.csv")
+    seed = figures[figures["source_title"].str.contains("Kumparan", na=False)]
+    assert sorted(seed["value"]) == [90, 780, 6200]
+    assert figures["source_url"].notna().all()

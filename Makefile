@@ -28,7 +28,8 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $(STAMP)
 
-run: $(STAMP) ## Build the datasets, execute the notebooks and export the charts
+run: $(STAMP) ## Fetch what can be fetched, build the datasets, execute the notebooks, export the charts
+	$(BIN)/kss fetch --all --skip-unreachable
 	$(BIN)/kss build
 	@mkdir -p reports/notebooks
 	@for nb in $(NOTEBOOKS); do $(NBEXEC) --output-dir reports/notebooks "$$nb" || exit 1; done

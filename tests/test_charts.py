@@ -97,5 +97,10 @@ def test_cli_export_refuses_unknown_language(tmp_path):
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-m", "kss_analysis", "charts", "export", "--lang", "fr", "--out", str(tmp_path)], capture_output=True, text=True, env=os.environ)
+    result = subprocess.run(
+        [sys.executable, "-m", "kss_analysis", "charts", "export", "--lang", "fr", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=os.environ,
+    )
     assert result.returncode == 2 and "--lang fr" in result.stderr

@@ -59,8 +59,17 @@ def test_lower_case_iso2_is_not_taken_as_a_code():
 
 @pytest.mark.parametrize(
     ("iso3", "region"),
-    [("PSE", "middle_east"), ("TUR", "middle_east"), ("FJI", "pacific"), ("PNG", "pacific"), ("EGY", "africa"),
-     ("SUR", "latin_america_caribbean"), ("TLS", "asia"), ("ARM", "asia"), ("CYP", "europe")],
+    [
+        ("PSE", "middle_east"),
+        ("TUR", "middle_east"),
+        ("FJI", "pacific"),
+        ("PNG", "pacific"),
+        ("EGY", "africa"),
+        ("SUR", "latin_america_caribbean"),
+        ("TLS", "asia"),
+        ("ARM", "asia"),
+        ("CYP", "europe"),
+    ],
 )
 def test_regions_follow_un_m49_with_documented_overrides(iso3, region):
     assert classify_region(iso3) == region
@@ -103,11 +112,24 @@ def test_unknown_sector_gives_none_never_other():
 
 
 def test_sector_keeps_every_theme_named():
-    assert classify_sector("disaster management; waste management")[1] == ["disaster_humanitarian", "environment_climate"]
+    assert classify_sector("disaster management; waste management")[1] == [
+        "disaster_humanitarian",
+        "environment_climate",
+    ]
 
 
-@pytest.mark.parametrize(("text", "code"), [("pelatihan", "training"), ("Training", "training"), ("lokakarya", "seminar_workshop"),
-                                            ("magang", "internship"), ("hibah", "grant"), ("humanitarian aid", "humanitarian_aid"), ("beasiswa", "scholarship")])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("pelatihan", "training"),
+        ("Training", "training"),
+        ("lokakarya", "seminar_workshop"),
+        ("magang", "internship"),
+        ("hibah", "grant"),
+        ("humanitarian aid", "humanitarian_aid"),
+        ("beasiswa", "scholarship"),
+    ],
+)
 def test_modalities_in_both_languages(text, code):
     assert classify_modality(text) == code
 

@@ -41,7 +41,9 @@ def test_missing_value_sentinels_give_none(text):
     assert parse_number(text).value is None
 
 
-@pytest.mark.parametrize("text", ["about 400 pupils", "3,426 patients treated", "12 foreign", "1.2.3,4,5", "Rp", "twenty"])
+@pytest.mark.parametrize(
+    "text", ["about 400 pupils", "3,426 patients treated", "12 foreign", "1.2.3,4,5", "Rp", "twenty"]
+)
 def test_unreadable_numbers_raise_with_reason(text):
     with pytest.raises(CleanError) as info:
         parse_number(text)

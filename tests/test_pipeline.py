@@ -66,7 +66,9 @@ def test_aggregates_keep_currencies_and_overlaps_apart(data):
 
 def test_user_registers_are_built_beside_the_embedded_one(data):
     (data / "raw" / "registers").mkdir()
-    (data / "raw" / "registers" / "mine.csv").write_text("programme_id,judul,tahun,negara_mitra\nKSS-0001,Pelatihan saya,2024,Fiji\n", encoding="utf-8")
+    (data / "raw" / "registers" / "mine.csv").write_text(
+        "programme_id,judul,tahun,negara_mitra\nKSS-0001,Pelatihan saya,2024,Fiji\n", encoding="utf-8"
+    )
     result = build_all(data)
     ids = set(result.tables.activities["activity_id"])
     assert "mine:KSS-0001" in ids and "KSS-0001" in ids  # ids of different files never collide

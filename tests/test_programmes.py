@@ -26,7 +26,12 @@ def test_indonesian_register_is_placed_and_fixes_are_counted(tmp_path, indonesia
     assert_balanced(tables)
     acts = tables.activities.set_index("title")
     fish = acts.loc["Pelatihan budidaya ikan"]
-    assert (fish.start_date, fish.participants, fish.sector_theme, fish.modality) == ("2017-07-17", 20, "fisheries_marine", "training")
+    assert (fish.start_date, fish.participants, fish.sector_theme, fish.modality) == (
+        "2017-07-17",
+        20,
+        "fisheries_marine",
+        "training",
+    )
     grant = acts.loc["Hibah peralatan pertanian"]
     assert (grant.amount, grant.currency, grant.flow_type) == (2.5e9, "IDR", "reported")
     assert pd.isna(grant.amount_usd)  # IDR never lands in a USD column
@@ -82,7 +87,10 @@ def test_duplicate_ids_and_unknown_parents_are_quarantined(tmp_path):
     ]
     tables = build(tmp_path, rows)
     assert_balanced(tables)
-    assert dict(zip(tables.quarantine["locator"], tables.quarantine["reason_code"], strict=True)) == {"row 4": "duplicate_id", "row 5": "unknown_parent"}
+    assert dict(zip(tables.quarantine["locator"], tables.quarantine["reason_code"], strict=True)) == {
+        "row 4": "duplicate_id",
+        "row 5": "unknown_parent",
+    }
     assert tables.activities.set_index("activity_id").loc["P2", "parent_activity_id"] == "P1"
 
 
@@ -106,7 +114,9 @@ def test_year_is_taken_from_the_start_date_when_missing(tmp_path):
 
 
 def test_check_ledger_reports_an_unbalanced_file():
-    ledger = pd.DataFrame([{"file": "x.csv", "rows_read": 10, "rows_kept": 5, "rows_fixed": 2, "rows_quarantined": 1, "rows_excluded": 1}])
+    ledger = pd.DataFrame(
+        [{"file": "x.csv", "rows_read": 10, "rows_kept": 5, "rows_fixed": 2, "rows_quarantined": 1, "rows_excluded": 1}]
+    )
     problems = check_ledger(ledger)
     assert problems and "x.csv" in problems[0] and "read 10" in problems[0]
 

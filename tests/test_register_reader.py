@@ -14,7 +14,18 @@ from tests.conftest import write_csv
 def test_csv_with_indonesian_headers_maps_to_canonical_columns(tmp_path, indonesian_rows):
     rows = read_register(write_csv(tmp_path / "r.csv", indonesian_rows))
     assert rows.header_row == 1
-    assert set(rows.columns.values()) >= {"title", "year", "start_date", "sector", "modality", "partner_countries", "participants", "funding_value", "funding_currency", "source_url"}
+    assert set(rows.columns.values()) >= {
+        "title",
+        "year",
+        "start_date",
+        "sector",
+        "modality",
+        "partner_countries",
+        "participants",
+        "funding_value",
+        "funding_currency",
+        "source_url",
+    }
     locator, first = rows.rows[0]
     assert locator == "row 2"
     assert first["title"] == "Pelatihan budidaya ikan"
@@ -22,21 +33,39 @@ def test_csv_with_indonesian_headers_maps_to_canonical_columns(tmp_path, indones
 
 
 def test_headers_match_without_case_or_punctuation(tmp_path):
-    path = write_csv(tmp_path / "r.csv", [["TITLE", "Year.", "partner-countries", "Source URL"], ["A", "2020", "Fiji", "u"]])
+    path = write_csv(
+        tmp_path / "r.csv", [["TITLE", "Year.", "partner-countries", "Source URL"], ["A", "2020", "Fiji", "u"]]
+    )
     assert set(read_register(path).columns.values()) == {"title", "year", "partner_countries", "source_url"}
 
 
-@pytest.mark.parametrize(("delimiter", "encoding"), [(";", "utf-8"), ("\t", "utf-8"), (",", "cp1252"), (",", "utf-8-sig"), (",", "utf-16")])
+@pytest.mark.parametrize(
+    ("delimiter", "encoding"), [(";", "utf-8"), ("\t", "utf-8"), (",", "cp1252"), (",", "utf-8-sig"), (",", "utf-16")]
+)
 def test_csv_delimiters_and_encodings(tmp_path, delimiter, encoding):
-    path = write_csv(tmp_path / "r.csv", [["title", "year", "host_location"], ["Kursus di Bogor – Côte d'Ivoire", "2018", "Bogor"]], delimiter=delimiter, encoding=encoding)
+    path = write_csv(
+        tmp_path / "r.csv",
+        [["title", "year", "host_location"], ["Kursus di Bogor – Côte d'Ivoire", "2018", "Bogor"]],
+        delimiter=delimiter,
+        encoding=encoding,
+    )
     rows = read_register(path)
     assert rows.rows[0][1]["title"] == "Kursus di Bogor – Côte d'Ivoire"
 
 
 def test_title_rows_blank_rows_and_repeated_headers_are_counted(tmp_path):
-    path = write_csv(tmp_path / "r.csv", [
-        ["Daftar Program KSS 2020"], [""], ["judul", "tahun"], ["A", "2020"], ["", ""], ["judul", "tahun"], ["B", "2021"],
-    ])
+    path = write_csv(
+        tmp_path / "r.csv",
+        [
+            ["Daftar Program KSS 2020"],
+            [""],
+            ["judul", "tahun"],
+            ["A", "2020"],
+            ["", ""],
+            ["judul", "tahun"],
+            ["B", "2021"],
+        ],
+    )
     rows = read_register(path)
     assert rows.header_row == 3
     assert [r[1]["title"] for r in rows.rows] == ["A", "B"]

@@ -22,7 +22,10 @@ BASIS = {
     "participants": "participants as stated per programme; cumulative counts left out",
     "amounts": "amounts per currency, never converted; planned allocations and cumulative figures left out",
 }
-REGION_BASIS = {**BASIS, "regions": "multi-country programmes counted once per region; amounts split equally between recipients"}
+REGION_BASIS = {
+    **BASIS,
+    "regions": "multi-country programmes counted once per region; amounts split equally between recipients",
+}
 
 
 def top_level(activities: pd.DataFrame) -> pd.DataFrame:
@@ -71,7 +74,11 @@ def aggregate_by_region(activities: pd.DataFrame, recipients: pd.DataFrame) -> p
     One row per region x year. Counts are distinct programmes touching the region.
     """
     frame = top_level(activities)
-    shares = recipients.assign(region=recipients["region"].fillna(NOT_STATED)).groupby(["activity_id", "region"], as_index=False)["share"].sum()
+    shares = (
+        recipients.assign(region=recipients["region"].fillna(NOT_STATED))
+        .groupby(["activity_id", "region"], as_index=False)["share"]
+        .sum()
+    )
     merged = frame.merge(shares, on="activity_id", how="inner", validate="one_to_many")
     return _measures(merged, ["region", "year"], weight=merged["share"])
 
@@ -87,6 +94,10 @@ def aggregate_standard(activities: pd.DataFrame, recipients: pd.DataFrame) -> di
     """Every standard aggregate: name -> (table, basis notes)."""
     out = {}
     for name, (dimension, basis) in STANDARD_AGGREGATES.items():
-        table = aggregate_by_region(activities, recipients) if dimension == "region" else aggregate_by(activities, dimension)
+        table = (
+            aggregate_by_region(activities, recipients)
+            if dimension == "region"
+            else aggregate_by(activities, dimension)
+        )
         out[name] = (table, basis)
     return out

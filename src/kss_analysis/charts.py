@@ -158,8 +158,17 @@ def _styled(func):
 
 @_styled
 def plot_stacked_by_period(
-    frame: pd.DataFrame, *, period: str, category: str, value: str, kind: str, lang: str,
-    title: str, subtitle: str, footer: Footer, y_label: str,
+    frame: pd.DataFrame,
+    *,
+    period: str,
+    category: str,
+    value: str,
+    kind: str,
+    lang: str,
+    title: str,
+    subtitle: str,
+    footer: Footer,
+    y_label: str,
 ) -> Figure:
     """Stacked bars: one bar per period (year or five-year span), one colour per category.
 
@@ -174,7 +183,16 @@ def plot_stacked_by_period(
     positions = _positions(table.index)
     for code in order:
         heights = table[code].astype(float)
-        ax.bar(positions, heights, bottom=bottom, color=colours.get(code, MODALITY_COLOUR), label=label(kind, code, lang), width=0.8, edgecolor="white", linewidth=0.3)
+        ax.bar(
+            positions,
+            heights,
+            bottom=bottom,
+            color=colours.get(code, MODALITY_COLOUR),
+            label=label(kind, code, lang),
+            width=0.8,
+            edgecolor="white",
+            linewidth=0.3,
+        )
         bottom += heights
     _period_ticks(ax, table.index)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -185,8 +203,17 @@ def plot_stacked_by_period(
 
 @_styled
 def plot_bars(
-    frame: pd.DataFrame, *, category: str, value: str, kind: str, lang: str,
-    title: str, subtitle: str, footer: Footer, x_label: str, value_format: str = "count",
+    frame: pd.DataFrame,
+    *,
+    category: str,
+    value: str,
+    kind: str,
+    lang: str,
+    title: str,
+    subtitle: str,
+    footer: Footer,
+    x_label: str,
+    value_format: str = "count",
 ) -> Figure:
     """Horizontal bars, largest first: one row of ``frame`` per bar."""
     fig, ax = _new_figure(title, subtitle, footer.render(lang), lang)
@@ -207,8 +234,16 @@ def plot_bars(
 
 @_styled
 def plot_by_year(
-    frame: pd.DataFrame, *, value: str, lang: str, title: str, subtitle: str, footer: Footer,
-    y_label: str, scale: float = 1.0, colour: str = MODALITY_COLOUR,
+    frame: pd.DataFrame,
+    *,
+    value: str,
+    lang: str,
+    title: str,
+    subtitle: str,
+    footer: Footer,
+    y_label: str,
+    scale: float = 1.0,
+    colour: str = MODALITY_COLOUR,
 ) -> Figure:
     """Bars of one measure by year; ``scale`` divides values for display (e.g. 1e9 for billions)."""
     fig, ax = _new_figure(title, subtitle, footer.render(lang), lang)

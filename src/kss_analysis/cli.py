@@ -1,4 +1,4 @@
-"""Command line: `kss build`, `kss ingest`, `kss charts export`.
+"""Command line: `kss fetch`, `kss sources`, `kss build`, `kss ingest`, `kss charts export`.
 
 User errors (unreadable file, bad option) exit with code 2 and one line on stderr;
 `--debug` shows the traceback instead.
@@ -88,6 +88,95 @@ def cmd_charts_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_years(text: str | None) -> list[int] | None:
+    if not text:
+        return None
+    try:
+        if "-" in text:
+            first, last = (int(x) for x in text.split("-", 1))
+            return list(range(first, last + 1))
+        return [int(x) for x in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--years {text}: use 2019-2023 or 2019,2021") from None
+
+
+OFFLINE_HINT = "to work offline, copy the files from a mirror: kss fetch --mirror DIR (or set KSS_MIRROR=DIR)"
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from kss_analysis.config import raw_dir
+    from kss_analysis.fetch import FetchReport, UnreachableError, fetch_source, mirror_from_env
+    from kss_analysis.registry import load_sources
+
+    sources = load_sources()
+    if args.all == bool(args.ids):
+        raise UsageError("name source ids or use --all (see `kss sources`)")
+    if unknown := [i for i in args.ids if i not in sources]:
+        raise UsageError(f"unknown source id: {', '.join(unknown)} (see `kss sources`)")
+    years = _parse_years(args.years)
+    if args.all:
+        chosen = [s for s in sources.values() if s.kind == "fetched" or (s.kind == "pattern" and years)]
+    else:
+        chosen = [sources[i] for i in args.ids]
+        if missing_years := [s.id for s in chosen if s.kind == "pattern" and not years]:
+            raise UsageError(f"{', '.join(missing_years)}: a pattern source needs --years, e.g. --years 2019-2023")
+    mirror = Path(args.mirror) if args.mirror else mirror_from_env()
+    if mirror is not None and not mirror.is_dir():
+        raise UsageError(f"--mirror {mirror}: no such folder")
+    raw = raw_dir()
+    failed = skipped_sources = 0
+    network_down = False
+    for source in chosen:
+        if network_down and mirror is None and source.kind != "embedded":
+            # One connection failure is enough: no point trying every source again.
+            report = FetchReport(
+                source.id, errors=[UnreachableError("network unreachable (see above)", network_down=True)]
+            )
+        else:
+            report = fetch_source(source, raw, mirror=mirror, force=args.force, years=years)
+        network_down = network_down or report.network_down
+        via = f"from mirror {mirror}" if mirror else "from upstream"
+        line = f"{source.id}: {len(report.fetched)} fetched {via}, {len(report.skipped)} already verified"
+        if report.unreachable and args.skip_unreachable:
+            skipped_sources += 1
+            print(f"{line}; skipped: {report.errors[0]}")
+            continue
+        print(line)
+        for error in report.errors:
+            print(f"  {source.id}: {error}", file=sys.stderr)
+        failed += bool(report.errors)
+    if skipped_sources:
+        print(f"{skipped_sources} source(s) skipped (unreachable); the build continues with what is present.")
+    if (skipped_sources or failed) and mirror is None:
+        print(OFFLINE_HINT, file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from kss_analysis.config import processed_dir, raw_dir
+    from kss_analysis.fetch import read_manifest, source_status
+    from kss_analysis.registry import load_sources
+
+    raw = raw_dir()
+    manifest = read_manifest(raw)
+    rows_by_source: dict[str, int] = {}
+    ledger_path = processed_dir() / "ledger.parquet"
+    if ledger_path.exists():
+        from kss_analysis.io import read_table
+
+        for row in read_table(ledger_path).itertuples():
+            source_id = row.file.split("/", 1)[0]
+            rows_by_source[source_id] = rows_by_source.get(source_id, 0) + int(row.rows_read)
+    rows = []
+    for source in load_sources().values():
+        status, present, expected = source_status(source, raw, manifest)
+        files = f"{present}/{expected}" if source.kind != "pattern" else str(present)
+        built = rows_by_source.get(source.id)
+        rows.append([source.id, status, files, source.kind, "" if built is None else built, source.licence[:60]])
+    print(_table(rows, ["id", "status", "files", "kind", "rows built", "licence"]))
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kss", description="Statistics on Indonesia's South-South cooperation.")
     parser.add_argument("--version", action="version", version=f"kss-analysis {__version__}")
@@ -103,6 +192,18 @@ def make_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--as", dest="as_", required=True, help="file format: register")
     ingest.add_argument("--out", required=True, help="folder for the Parquet tables")
     ingest.set_defaults(func=cmd_ingest)
+
+    fetch = sub.add_parser("fetch", help="download raw sources (or copy them from a mirror), checksum-verified")
+    fetch.add_argument("ids", nargs="*", help="source ids (see `kss sources`)")
+    fetch.add_argument("--all", action="store_true", help="every pinned source")
+    fetch.add_argument("--force", action="store_true", help="fetch again even when a verified copy is present")
+    fetch.add_argument("--mirror", help="offline mirror folder (default: KSS_MIRROR)")
+    fetch.add_argument("--years", help="years for pattern sources such as oecd-crs: 2019-2023")
+    fetch.add_argument("--skip-unreachable", action="store_true", help="report unreachable sources and exit 0")
+    fetch.set_defaults(func=cmd_fetch)
+
+    sources = sub.add_parser("sources", help="status of every registered source")
+    sources.set_defaults(func=cmd_sources)
 
     charts = sub.add_parser("charts", help="chart commands")
     charts_sub = charts.add_subparsers(dest="charts_command", required=True)

@@ -39,7 +39,9 @@ def load_chart_tables(processed: Path) -> tuple[dict, dict[str, str]]:
     return tables, inputs
 
 
-def export_charts(processed: Path, out: Path, langs: list[str], formats: list[str], names: list[str] | None = None) -> list[Path]:
+def export_charts(
+    processed: Path, out: Path, langs: list[str], formats: list[str], names: list[str] | None = None
+) -> list[Path]:
     """Write every standard chart (or ``names``) into out/<lang>/; returns the files written or checked."""
     tables, inputs = load_chart_tables(processed)
     paths = []
@@ -64,7 +66,10 @@ def export_charts(processed: Path, out: Path, langs: list[str], formats: list[st
                 "inputs": inputs,
                 "package_version": __version__,
             }
-            io.write_bytes_atomic(folder / f"{name}.json", (json.dumps(sidecar, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode())
+            io.write_bytes_atomic(
+                folder / f"{name}.json",
+                (json.dumps(sidecar, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode(),
+            )
             paths += [folder / f"{name}.csv", folder / f"{name}.json"]
             plt.close(chart.figure)
     return paths

@@ -31,13 +31,19 @@ def read_figures(path: Path) -> pd.DataFrame:
         for index in frame.index[frame[column].str.strip() == ""]:
             problems.append(f"row {index + 2}: {column} is empty")
     for index in frame.index[~frame["value_qualifier"].isin(QUALIFIERS)]:
-        problems.append(f"row {index + 2}: value_qualifier '{frame.at[index, 'value_qualifier']}' not in {sorted(QUALIFIERS)}")
+        problems.append(
+            f"row {index + 2}: value_qualifier '{frame.at[index, 'value_qualifier']}' not in {sorted(QUALIFIERS)}"
+        )
     for index in frame.index[~frame["period_type"].isin(PERIOD_TYPES)]:
-        problems.append(f"row {index + 2}: period_type '{frame.at[index, 'period_type']}' not in {sorted(PERIOD_TYPES)}")
+        problems.append(
+            f"row {index + 2}: period_type '{frame.at[index, 'period_type']}' not in {sorted(PERIOD_TYPES)}"
+        )
     if frame["figure_id"].duplicated().any():
         problems.append(f"duplicate figure_id: {', '.join(frame['figure_id'][frame['figure_id'].duplicated()])}")
     if problems:
-        raise InputError(str(path), "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""))
+        raise InputError(
+            str(path), "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else "")
+        )
     out = frame.replace("", None)
     out["value"] = values
     return out

@@ -50,7 +50,9 @@ def write_bytes_atomic(path: Path, data: bytes) -> bool:
     return True
 
 
-def write_table(frame: pd.DataFrame, path: Path, *, arrow_schema: pa.Schema | None = None, provenance: dict | None = None) -> bool:
+def write_table(
+    frame: pd.DataFrame, path: Path, *, arrow_schema: pa.Schema | None = None, provenance: dict | None = None
+) -> bool:
     """Write a DataFrame as Parquet with provenance metadata; returns True if bytes changed.
 
     ``provenance`` (input files and their sha256, dataset description) is stored as JSON

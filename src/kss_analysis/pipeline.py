@@ -55,23 +55,34 @@ def build_register_tables(path: Path, *, source: str, file_label: str | None = N
     return tables
 
 
-def write_outputs(tables: SourceTables, out: Path, inputs: dict[str, str], figures: pd.DataFrame | None = None) -> tuple[list[Path], list[Path]]:
+def write_outputs(
+    tables: SourceTables, out: Path, inputs: dict[str, str], figures: pd.DataFrame | None = None
+) -> tuple[list[Path], list[Path]]:
     """Write the canonical tables and aggregates into ``out``; returns (written, unchanged)."""
     provenance = {"inputs": inputs}
     outputs: list[tuple[str, pd.DataFrame, object, dict]] = [
         ("activities", tables.activities, schema.ACTIVITIES, {"grain": "one row per activity"}),
-        ("activity_recipients", tables.activity_recipients, schema.ACTIVITY_RECIPIENTS, {"grain": "one row per activity x recipient"}),
+        (
+            "activity_recipients",
+            tables.activity_recipients,
+            schema.ACTIVITY_RECIPIENTS,
+            {"grain": "one row per activity x recipient"},
+        ),
         ("quarantine", tables.quarantine, schema.QUARANTINE, {"grain": "one row per raw row not placed"}),
         ("ledger", tables.ledger, schema.LEDGER, {"grain": "one row per raw file"}),
     ]
     if figures is not None:
         outputs.append(("kss_figures", figures, None, {"grain": "one row per headline figure"}))
     for name, (table, basis) in aggregate_standard(tables.activities, tables.activity_recipients).items():
-        outputs.append((name, table, None, {"grain": f"one row per {name.split('_by_')[1].replace('_', ' x ')}", "basis": basis}))
+        outputs.append(
+            (name, table, None, {"grain": f"one row per {name.split('_by_')[1].replace('_', ' x ')}", "basis": basis})
+        )
     written, unchanged = [], []
     for name, frame, arrow_schema, extra in outputs:
         path = out / f"{name}.parquet"
-        changed = io.write_table(frame, path, arrow_schema=arrow_schema, provenance={**provenance, "dataset": name, **extra})
+        changed = io.write_table(
+            frame, path, arrow_schema=arrow_schema, provenance={**provenance, "dataset": name, **extra}
+        )
         (written if changed else unchanged).append(path)
     return written, unchanged
 
@@ -81,7 +92,9 @@ def build_all(data: Path) -> BuildResult:
     raw, processed = data / "raw", data / "processed"
     registers = find_registers(raw)
     inputs = {str(path.relative_to(raw)): io.sha256_file(path) for _, path in registers}
-    parts = [build_register_tables(path, source=source, file_label=str(path.relative_to(raw))) for source, path in registers]
+    parts = [
+        build_register_tables(path, source=source, file_label=str(path.relative_to(raw))) for source, path in registers
+    ]
     tables = SourceTables.concat(parts)
     enforce(tables)
     figures = None

@@ -41,14 +41,18 @@ class RowProblem(Exception):
 
 
 def _raw_json(record: dict[str, object]) -> str:
-    return json.dumps({k: (None if v is None else str(v)) for k, v in record.items()}, ensure_ascii=False, sort_keys=True)
+    return json.dumps(
+        {k: (None if v is None else str(v)) for k, v in record.items()}, ensure_ascii=False, sort_keys=True
+    )
 
 
 def _number(record: dict, column: str, fixes: list[str]):
     try:
         parsed = parse_number(record.get(column))
     except CleanError as exc:
-        raise RowProblem(f"bad_{column}" if column in ("participants", "funding_value") else exc.reason, f"{column}: {exc}") from None
+        raise RowProblem(
+            f"bad_{column}" if column in ("participants", "funding_value") else exc.reason, f"{column}: {exc}"
+        ) from None
     if parsed.fixed:
         fixes.append(column)
     return parsed
@@ -64,7 +68,9 @@ def _date(record: dict, column: str, fixes: list[str]) -> str | None:
     return value
 
 
-def place_row(record: dict[str, object], *, locator: str, source: str, file_label: str, id_prefix: str = "") -> tuple[dict, list[dict]]:
+def place_row(
+    record: dict[str, object], *, locator: str, source: str, file_label: str, id_prefix: str = ""
+) -> tuple[dict, list[dict]]:
     """One register row -> (activity record, recipient records); raises RowProblem."""
     if EXTRA_CELLS in record:
         raise RowProblem("too_many_cells", f"row has {len(record[EXTRA_CELLS])} more cells than the header")
@@ -89,16 +95,25 @@ def place_row(record: dict[str, object], *, locator: str, source: str, file_labe
 
     participants = _number(record, "participants", fixes)
     if participants.value is not None and (participants.value < 0 or not float(participants.value).is_integer()):
-        raise RowProblem("bad_participants", f"participants must be a whole number >= 0, got '{record.get('participants')}'")
-    qualifier = clean_text(record.get("participants_qualifier")) or (participants.qualifier if participants.value is not None else None)
+        raise RowProblem(
+            "bad_participants", f"participants must be a whole number >= 0, got '{record.get('participants')}'"
+        )
+    qualifier = clean_text(record.get("participants_qualifier")) or (
+        participants.qualifier if participants.value is not None else None
+    )
     if qualifier and qualifier not in PARTICIPANT_QUALIFIERS:
-        raise RowProblem("bad_participants_qualifier", f"participants_qualifier '{qualifier}' is not one of {sorted(PARTICIPANT_QUALIFIERS)}")
+        raise RowProblem(
+            "bad_participants_qualifier",
+            f"participants_qualifier '{qualifier}' is not one of {sorted(PARTICIPANT_QUALIFIERS)}",
+        )
 
     amount = _number(record, "funding_value", fixes)
     currency_text = clean_text(record.get("funding_currency"))
     currency = CURRENCY_ALIASES.get(currency_text.upper(), currency_text.upper()) if currency_text else None
     if amount.currency and currency and amount.currency != currency:
-        raise RowProblem("currency_conflict", f"funding_value says {amount.currency} but funding_currency says {currency}")
+        raise RowProblem(
+            "currency_conflict", f"funding_value says {amount.currency} but funding_currency says {currency}"
+        )
     currency = currency or amount.currency
     if amount.value is not None and not currency:
         raise RowProblem("missing_currency", f"funding_value '{record.get('funding_value')}' has no currency")
@@ -120,7 +135,9 @@ def place_row(record: dict[str, object], *, locator: str, source: str, file_labe
     sector_text = clean_text(record.get("sector"))
     theme, themes = classify_sector(sector_text) if sector_text else (None, [])
     if sector_text and theme is None:
-        raise RowProblem("unknown_sector", f"sector '{sector_text}' matches no sector keyword (reference/sector_keywords.csv)")
+        raise RowProblem(
+            "unknown_sector", f"sector '{sector_text}' matches no sector keyword (reference/sector_keywords.csv)"
+        )
     modality_text = clean_text(record.get("modality"))
     modality = classify_modality(modality_text) if modality_text else None
     if modality_text and modality is None:
@@ -166,21 +183,43 @@ def place_row(record: dict[str, object], *, locator: str, source: str, file_labe
     if recipients:
         share = 1.0 / len(recipients)
         rows = [
-            {"activity_id": activity_id, "recipient_iso3": iso3, "region": classify_region(iso3), "share": share, "allocation": "equal_split"}
+            {
+                "activity_id": activity_id,
+                "recipient_iso3": iso3,
+                "region": classify_region(iso3),
+                "share": share,
+                "allocation": "equal_split",
+            }
             for iso3 in recipients
         ]
     elif regions:
         share = 1.0 / len(regions)
         rows = [
-            {"activity_id": activity_id, "recipient_iso3": None, "region": region, "share": share, "allocation": "stated_region"}
+            {
+                "activity_id": activity_id,
+                "recipient_iso3": None,
+                "region": region,
+                "share": share,
+                "allocation": "stated_region",
+            }
             for region in regions
         ]
     else:
-        rows = [{"activity_id": activity_id, "recipient_iso3": None, "region": None, "share": 1.0, "allocation": "unallocated"}]
+        rows = [
+            {
+                "activity_id": activity_id,
+                "recipient_iso3": None,
+                "region": None,
+                "share": 1.0,
+                "allocation": "unallocated",
+            }
+        ]
     return activity, rows
 
 
-def place_register(rows: RegisterRows, *, source: str, file_label: str | None = None, id_prefix: str = "") -> SourceTables:
+def place_register(
+    rows: RegisterRows, *, source: str, file_label: str | None = None, id_prefix: str = ""
+) -> SourceTables:
     """All rows of one register file -> the four canonical tables (ledger balanced).
 
     ``id_prefix`` keeps programme ids of different files apart ('myfile:P-01').
@@ -190,11 +229,21 @@ def place_register(rows: RegisterRows, *, source: str, file_label: str | None = 
     quarantine: list[dict] = []
 
     def reject(locator: str, record: dict, reason: str, message: str) -> None:
-        quarantine.append({"file": file_label, "locator": locator, "reason_code": reason, "message": message, "raw": _raw_json(record)})
+        quarantine.append(
+            {
+                "file": file_label,
+                "locator": locator,
+                "reason_code": reason,
+                "message": message,
+                "raw": _raw_json(record),
+            }
+        )
 
     for locator, record in rows.rows:
         try:
-            activity, recipient_rows = place_row(record, locator=locator, source=source, file_label=file_label, id_prefix=id_prefix)
+            activity, recipient_rows = place_row(
+                record, locator=locator, source=source, file_label=file_label, id_prefix=id_prefix
+            )
         except RowProblem as problem:
             reject(locator, record, problem.reason, str(problem))
             continue
@@ -214,22 +263,29 @@ def place_register(rows: RegisterRows, *, source: str, file_label: str | None = 
     for locator, record, activity, recipient_rows in unique:
         parent = activity["parent_activity_id"]
         if parent and parent not in first_locator:
-            reject(locator, record, "unknown_parent", f"parent_programme_id {parent} is not a placed programme of this file")
+            reject(
+                locator,
+                record,
+                "unknown_parent",
+                f"parent_programme_id {parent} is not a placed programme of this file",
+            )
             continue
         activities.append(activity)
         recipients.extend(recipient_rows)
 
     fixed = sum(1 for a in activities if a["fixes"])
     excluded = Counter(rule for _, rule in rows.excluded)
-    ledger = [{
-        "file": file_label,
-        "rows_read": len(rows.rows) + len(rows.excluded),
-        "rows_kept": len(activities) - fixed,
-        "rows_fixed": fixed,
-        "rows_quarantined": len(quarantine),
-        "rows_excluded": len(rows.excluded),
-        "excluded_by_rule": ";".join(f"{rule}={n}" for rule, n in sorted(excluded.items())) or None,
-    }]
+    ledger = [
+        {
+            "file": file_label,
+            "rows_read": len(rows.rows) + len(rows.excluded),
+            "rows_kept": len(activities) - fixed,
+            "rows_fixed": fixed,
+            "rows_quarantined": len(quarantine),
+            "rows_excluded": len(rows.excluded),
+            "excluded_by_rule": ";".join(f"{rule}={n}" for rule, n in sorted(excluded.items())) or None,
+        }
+    ]
     return SourceTables(
         frame_from_records(activities, schema.ACTIVITIES),
         frame_from_records(recipients, schema.ACTIVITY_RECIPIENTS),

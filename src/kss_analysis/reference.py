@@ -7,8 +7,8 @@ codes); labels are for display only.
 from __future__ import annotations
 
 import csv
-import unicodedata
 import re
+import unicodedata
 from functools import cache
 
 from kss_analysis.config import REFERENCE_DIR
@@ -80,8 +80,7 @@ def sector_keywords() -> list[tuple[re.Pattern[str], str, str]]:
     """(pattern, keyword, theme); a keyword matches whole words, plural 's' allowed."""
     rows = read_reference("sector_keywords")
     return [
-        (re.compile(rf"\b{re.escape(normalise_name(r['keyword']))}(?:s|es)?\b"), r["keyword"], r["theme"])
-        for r in rows
+        (re.compile(rf"\b{re.escape(normalise_name(r['keyword']))}(?:s|es)?\b"), r["keyword"], r["theme"]) for r in rows
     ]
 
 

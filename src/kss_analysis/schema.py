@@ -53,9 +53,7 @@ def normalise_header(text: object) -> str:
 
 
 HEADER_LOOKUP: dict[str, str] = {
-    normalise_header(alias): canonical
-    for canonical, aliases in REGISTER_HEADERS.items()
-    for alias in aliases
+    normalise_header(alias): canonical for canonical, aliases in REGISTER_HEADERS.items() for alias in aliases
 }
 
 ACTIVITIES = pa.schema(

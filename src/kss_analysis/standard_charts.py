@@ -45,8 +45,14 @@ def chart_programmes_by_year(t: dict[str, pd.DataFrame], lang: str) -> ChartOutp
     table = aggregate_by(t["activities"], "cooperation_type")
     data = table[table["year"].notna()][["year", "cooperation_type", "programmes"]].reset_index(drop=True)
     fig = charts.plot_stacked_by_period(
-        data, period="year", category="cooperation_type", value="programmes", kind="cooperation_type", lang=lang,
-        title=text("title_programmes_by_year", lang), subtitle=text("subtitle_programmes_by_year", lang),
+        data,
+        period="year",
+        category="cooperation_type",
+        value="programmes",
+        kind="cooperation_type",
+        lang=lang,
+        title=text("title_programmes_by_year", lang),
+        subtitle=text("subtitle_programmes_by_year", lang),
         footer=_footer(lang, "measure_programmes", "basis_overlap", note=_undated_note(t["activities"], lang)),
         y_label=text("programmes", lang),
     )
@@ -54,15 +60,26 @@ def chart_programmes_by_year(t: dict[str, pd.DataFrame], lang: str) -> ChartOutp
 
 
 def _totals(table: pd.DataFrame, dimension: str) -> pd.DataFrame:
-    return table.groupby(dimension, as_index=False)["programmes"].sum().sort_values(["programmes", dimension], ascending=[False, True]).reset_index(drop=True)
+    return (
+        table.groupby(dimension, as_index=False)["programmes"]
+        .sum()
+        .sort_values(["programmes", dimension], ascending=[False, True])
+        .reset_index(drop=True)
+    )
 
 
 def chart_programmes_by_region(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
     data = _totals(t["programmes_by_region_year"], "region")
     fig = charts.plot_bars(
-        data, category="region", value="programmes", kind="region", lang=lang,
-        title=text("title_programmes_by_region", lang), subtitle=text("subtitle_programmes_by_region", lang),
-        footer=_footer(lang, "measure_programmes", "basis_overlap", "basis_region"), x_label=text("programmes", lang),
+        data,
+        category="region",
+        value="programmes",
+        kind="region",
+        lang=lang,
+        title=text("title_programmes_by_region", lang),
+        subtitle=text("subtitle_programmes_by_region", lang),
+        footer=_footer(lang, "measure_programmes", "basis_overlap", "basis_region"),
+        x_label=text("programmes", lang),
     )
     return ChartOutput(fig, data, "programmes_by_region_year")
 
@@ -70,15 +87,28 @@ def chart_programmes_by_region(t: dict[str, pd.DataFrame], lang: str) -> ChartOu
 def _by_period(table: pd.DataFrame, dimension: str) -> pd.DataFrame:
     dated = table[table["year"].notna()].copy()
     dated["period"] = dated["year"].astype(int).map(period_of)
-    return dated.groupby(["period", dimension], as_index=False)["programmes"].sum().sort_values(["period", dimension]).reset_index(drop=True)
+    return (
+        dated.groupby(["period", dimension], as_index=False)["programmes"]
+        .sum()
+        .sort_values(["period", dimension])
+        .reset_index(drop=True)
+    )
 
 
 def chart_region_by_period(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
     data = _by_period(t["programmes_by_region_year"], "region")
     fig = charts.plot_stacked_by_period(
-        data, period="period", category="region", value="programmes", kind="region", lang=lang,
-        title=text("title_region_by_period", lang), subtitle=text("subtitle_region_by_period", lang),
-        footer=_footer(lang, "measure_programmes", "basis_overlap", "basis_region", note=_undated_note(t["activities"], lang)),
+        data,
+        period="period",
+        category="region",
+        value="programmes",
+        kind="region",
+        lang=lang,
+        title=text("title_region_by_period", lang),
+        subtitle=text("subtitle_region_by_period", lang),
+        footer=_footer(
+            lang, "measure_programmes", "basis_overlap", "basis_region", note=_undated_note(t["activities"], lang)
+        ),
         y_label=text("programmes", lang),
     )
     return ChartOutput(fig, data, "programmes_by_region_year", {"year": "stated"})
@@ -87,9 +117,15 @@ def chart_region_by_period(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput
 def chart_programmes_by_sector(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
     data = _totals(t["programmes_by_sector_year"], "sector_theme")
     fig = charts.plot_bars(
-        data, category="sector_theme", value="programmes", kind="sector_theme", lang=lang,
-        title=text("title_programmes_by_sector", lang), subtitle=text("subtitle_programmes_by_sector", lang),
-        footer=_footer(lang, "measure_programmes", "basis_overlap"), x_label=text("programmes", lang),
+        data,
+        category="sector_theme",
+        value="programmes",
+        kind="sector_theme",
+        lang=lang,
+        title=text("title_programmes_by_sector", lang),
+        subtitle=text("subtitle_programmes_by_sector", lang),
+        footer=_footer(lang, "measure_programmes", "basis_overlap"),
+        x_label=text("programmes", lang),
     )
     return ChartOutput(fig, data, "programmes_by_sector_year")
 
@@ -97,8 +133,14 @@ def chart_programmes_by_sector(t: dict[str, pd.DataFrame], lang: str) -> ChartOu
 def chart_sector_by_period(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
     data = _by_period(t["programmes_by_sector_year"], "sector_theme")
     fig = charts.plot_stacked_by_period(
-        data, period="period", category="sector_theme", value="programmes", kind="sector_theme", lang=lang,
-        title=text("title_sector_by_period", lang), subtitle=text("subtitle_sector_by_period", lang),
+        data,
+        period="period",
+        category="sector_theme",
+        value="programmes",
+        kind="sector_theme",
+        lang=lang,
+        title=text("title_sector_by_period", lang),
+        subtitle=text("subtitle_sector_by_period", lang),
         footer=_footer(lang, "measure_programmes", "basis_overlap", note=_undated_note(t["activities"], lang)),
         y_label=text("programmes", lang),
     )
@@ -108,9 +150,15 @@ def chart_sector_by_period(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput
 def chart_programmes_by_modality(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
     data = _totals(t["programmes_by_modality_year"], "modality")
     fig = charts.plot_bars(
-        data, category="modality", value="programmes", kind="modality", lang=lang,
-        title=text("title_programmes_by_modality", lang), subtitle=text("subtitle_programmes_by_modality", lang),
-        footer=_footer(lang, "measure_programmes", "basis_overlap"), x_label=text("programmes", lang),
+        data,
+        category="modality",
+        value="programmes",
+        kind="modality",
+        lang=lang,
+        title=text("title_programmes_by_modality", lang),
+        subtitle=text("subtitle_programmes_by_modality", lang),
+        footer=_footer(lang, "measure_programmes", "basis_overlap"),
+        x_label=text("programmes", lang),
     )
     return ChartOutput(fig, data, "programmes_by_modality_year")
 
@@ -118,7 +166,12 @@ def chart_programmes_by_modality(t: dict[str, pd.DataFrame], lang: str) -> Chart
 def _yearly_measure(t: dict[str, pd.DataFrame], value: str, stated: str) -> pd.DataFrame:
     table = t["programmes_by_sector_year"]
     dated = table[table["year"].notna() & table[value].notna()]
-    return dated.groupby("year", as_index=False).agg(**{value: (value, "sum"), stated: (stated, "sum")}).sort_values("year").reset_index(drop=True)
+    return (
+        dated.groupby("year", as_index=False)
+        .agg(**{value: (value, "sum"), stated: (stated, "sum")})
+        .sort_values("year")
+        .reset_index(drop=True)
+    )
 
 
 def chart_participants_by_year(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
@@ -126,10 +179,16 @@ def chart_participants_by_year(t: dict[str, pd.DataFrame], lang: str) -> ChartOu
     n_total = len(top_level(t["activities"]))
     note = text("programmes_stating", lang, n=int(data["programmes_with_participants"].sum()), total=n_total)
     fig = charts.plot_by_year(
-        data, value="participants", lang=lang,
-        title=text("title_participants_by_year", lang), subtitle=text("subtitle_participants_by_year", lang),
-        footer=Footer(text("source_register", lang), text("measure_participants", lang), (text("basis_overlap", lang),), note),
-        y_label=text("participants", lang), colour="#009E73",
+        data,
+        value="participants",
+        lang=lang,
+        title=text("title_participants_by_year", lang),
+        subtitle=text("subtitle_participants_by_year", lang),
+        footer=Footer(
+            text("source_register", lang), text("measure_participants", lang), (text("basis_overlap", lang),), note
+        ),
+        y_label=text("participants", lang),
+        colour="#009E73",
     )
     return ChartOutput(fig, data, "programmes_by_sector_year", {"participants": "stated, not cumulative"})
 
@@ -138,14 +197,26 @@ def _amount_chart(t: dict[str, pd.DataFrame], lang: str, currency: str) -> Chart
     value = f"amount_{currency}"
     data = _yearly_measure(t, value, f"programmes_with_{value}")
     scale, unit = (1e9, "billion_idr") if currency == "idr" else (1e6, "million_usd")
-    note = text("programmes_stating", lang, n=int(data[f"programmes_with_{value}"].sum()), total=len(top_level(t["activities"])))
-    fig = charts.plot_by_year(
-        data, value=value, lang=lang, scale=scale,
-        title=text(f"title_{value}_by_year", lang), subtitle=text(f"subtitle_{value}_by_year", lang),
-        footer=_footer(lang, f"measure_{currency}", "basis_overlap", "basis_amounts", note=note),
-        y_label=text(unit, lang), colour="#882255" if currency == "idr" else "#332288",
+    note = text(
+        "programmes_stating", lang, n=int(data[f"programmes_with_{value}"].sum()), total=len(top_level(t["activities"]))
     )
-    return ChartOutput(fig, data, "programmes_by_sector_year", {"currency": currency.upper(), "amount_basis": "not planned, not cumulative"})
+    fig = charts.plot_by_year(
+        data,
+        value=value,
+        lang=lang,
+        scale=scale,
+        title=text(f"title_{value}_by_year", lang),
+        subtitle=text(f"subtitle_{value}_by_year", lang),
+        footer=_footer(lang, f"measure_{currency}", "basis_overlap", "basis_amounts", note=note),
+        y_label=text(unit, lang),
+        colour="#882255" if currency == "idr" else "#332288",
+    )
+    return ChartOutput(
+        fig,
+        data,
+        "programmes_by_sector_year",
+        {"currency": currency.upper(), "amount_basis": "not planned, not cumulative"},
+    )
 
 
 def chart_amount_idr_by_year(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
@@ -159,12 +230,22 @@ def chart_amount_usd_by_year(t: dict[str, pd.DataFrame], lang: str) -> ChartOutp
 def chart_triangular_partners(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
     acts = top_level(t["activities"])
     acts = acts[acts["triangular_partner"].notna()]
-    data = acts.groupby("triangular_partner", as_index=False)["activity_id"].nunique().rename(columns={"activity_id": "programmes"})
+    data = (
+        acts.groupby("triangular_partner", as_index=False)["activity_id"]
+        .nunique()
+        .rename(columns={"activity_id": "programmes"})
+    )
     data = data.sort_values(["programmes", "triangular_partner"], ascending=[False, True]).reset_index(drop=True)
     fig = charts.plot_bars(
-        data, category="triangular_partner", value="programmes", kind="partner", lang=lang,
-        title=text("title_triangular_partners", lang), subtitle=text("subtitle_triangular_partners", lang),
-        footer=_footer(lang, "measure_programmes", "basis_overlap"), x_label=text("programmes", lang),
+        data,
+        category="triangular_partner",
+        value="programmes",
+        kind="partner",
+        lang=lang,
+        title=text("title_triangular_partners", lang),
+        subtitle=text("subtitle_triangular_partners", lang),
+        footer=_footer(lang, "measure_programmes", "basis_overlap"),
+        x_label=text("programmes", lang),
     )
     return ChartOutput(fig, data, "activities", {"cooperation_type": "triangular"})
 
@@ -181,4 +262,10 @@ STANDARD_CHARTS: dict[str, Callable[[dict[str, pd.DataFrame], str], ChartOutput]
     "amount_usd_by_year": chart_amount_usd_by_year,
     "triangular_partners": chart_triangular_partners,
 }
-CHART_TABLES = ("activities", "activity_recipients", "programmes_by_sector_year", "programmes_by_region_year", "programmes_by_modality_year")
+CHART_TABLES = (
+    "activities",
+    "activity_recipients",
+    "programmes_by_sector_year",
+    "programmes_by_region_year",
+    "programmes_by_modality_year",
+)

@@ -9,7 +9,6 @@ import pyarrow as pa
 
 from kss_analysis import schema
 
-
 # Integers stay integers when a column has gaps (pandas' nullable types).
 _NULLABLE_INTS = {
     pa.int16(): pd.Int16Dtype(),

@@ -34,7 +34,9 @@ def check_tables(tables: SourceTables) -> list[str]:
         n_acts = int((acts["source_file"] == file).sum())
         n_quar = int((quarantine["file"] == file).sum())
         if n_acts != row["rows_kept"] + row["rows_fixed"]:
-            problems.append(f"{file}: {n_acts} activities but ledger says {row['rows_kept'] + row['rows_fixed']} kept or fixed")
+            problems.append(
+                f"{file}: {n_acts} activities but ledger says {row['rows_kept'] + row['rows_fixed']} kept or fixed"
+            )
         if n_quar != row["rows_quarantined"]:
             problems.append(f"{file}: {n_quar} quarantine rows but ledger says {row['rows_quarantined']}")
     duplicated = acts["activity_id"][acts["activity_id"].duplicated()]

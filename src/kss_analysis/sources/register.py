@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kss_analysis.errors import InputError
-from kss_analysis.schema import HEADER_LOOKUP, REQUIRED_REGISTER_COLUMNS, REGISTER_HEADERS, normalise_header
+from kss_analysis.schema import HEADER_LOOKUP, REGISTER_HEADERS, REQUIRED_REGISTER_COLUMNS, normalise_header
 
 HEADER_SEARCH_ROWS = 30
 EXTRA_CELLS = "__extra_cells__"  # key set on a row with more cells than the header
@@ -147,7 +147,9 @@ def read_register(path: str | Path) -> RegisterRows:
             result.rows.append((locator, record))
         return result
 
-    expected = ", ".join(f"{name} ({'/'.join(REGISTER_HEADERS[name][1:2]) or name})" for name in REQUIRED_REGISTER_COLUMNS)
+    expected = ", ".join(
+        f"{name} ({'/'.join(REGISTER_HEADERS[name][1:2]) or name})" for name in REQUIRED_REGISTER_COLUMNS
+    )
     raise InputError(
         file,
         f"no header row found in the first {HEADER_SEARCH_ROWS} rows of any visible sheet: "

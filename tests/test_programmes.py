@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from kss_analysis.programmes import place_register
+from kss_analysis.placing.register import place_register
 from kss_analysis.sources.register import read_register
 from kss_analysis.validate import check_ledger, check_tables
 from tests.conftest import HEADER_ID, write_csv

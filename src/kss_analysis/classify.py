@@ -78,3 +78,18 @@ def classify_modality(text: str) -> str | None:
 def classify_cooperation_type(triangular_partner: str | None) -> str:
     """A named outside partner makes a programme triangular; otherwise South-South."""
     return "triangular" if triangular_partner else "south_south"
+
+
+def classify_dac_sector(code: str) -> str | None:
+    """Sector theme of a DAC purpose code (5 digits) or sector category (3 digits).
+
+    A 5-digit code listed on its own wins; otherwise its 3-digit category decides.
+    Returns None for a code the table does not know.
+    """
+    table = reference.dac_sector_themes()
+    code = str(code).strip()
+    if code in table:
+        return table[code]
+    if len(code) == 5 and code.isdigit():
+        return table.get(code[:3])
+    return None

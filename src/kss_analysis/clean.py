@@ -80,7 +80,7 @@ _NUMBER_RE = re.compile(
 )
 
 
-def _digits_to_float(num: str) -> float:
+def _digits_to_float(num: str, decimal: str | None = None) -> float:
     """Read '1.234.567,89', '1,234.56', '2,5' and '1.2' by the separators they use.
 
     Rule: with both separators the last one is the decimal mark; a separator that occurs
@@ -89,6 +89,12 @@ def _digits_to_float(num: str) -> float:
     ('2,5 miliar' is 2.5 billion, 'USD 1.25 million' is 1.25 million).
     """
     num = num.replace(" ", "")
+    if decimal is not None:
+        # The source's convention is known: no guessing.
+        thousands = "," if decimal == "." else "."
+        if num.count(decimal) > 1:
+            raise CleanError("bad_number", f"cannot read number '{num}': decimal mark '{decimal}' repeats")
+        return float(num.replace(thousands, "").replace(decimal, "."))
     dots, commas = num.count("."), num.count(",")
     if dots and commas:
         decimal = "." if num.rfind(".") > num.rfind(",") else ","
@@ -109,8 +115,11 @@ def _digits_to_float(num: str) -> float:
     return float(groups[0] + "." + groups[1])
 
 
-def parse_number(text: object) -> ParsedNumber:
+def parse_number(text: object, decimal: str | None = None) -> ParsedNumber:
     """Read a number written in Indonesian or English style.
+
+    ``decimal`` ('.' or ',') states the source's decimal mark when it is known (machine
+    exports); otherwise the separators decide (see ``_digits_to_float``).
 
     Handles 'Rp 1.234.567,89', '1,234.56', 'Rp 2,5 miliar', 'USD 1.2 million',
     '20 orang', 'lebih dari 120', '(1,234)' for negatives and the missing-value
@@ -139,7 +148,7 @@ def parse_number(text: object) -> ParsedNumber:
         raise CleanError("bad_number", f"cannot read number '{raw}'")
     scale_word = match["scale"]
     scale = SCALE_WORDS[scale_word] if scale_word else 1.0
-    value = _digits_to_float(match["num"]) * scale
+    value = _digits_to_float(match["num"], decimal) * scale
     if negative or match["sign"] or match["sign2"]:
         value = -value
     currency = None

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from kss_analysis import __version__
 from kss_analysis.errors import InputError
+from kss_analysis.validate import InvariantError
 
 EXIT_USER_ERROR = 2
 
@@ -27,11 +28,12 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 
 
 def _ledger_table(ledger) -> str:
-    rows = [
-        [r.file, r.rows_read, r.rows_kept, r.rows_fixed, r.rows_quarantined, r.rows_excluded]
-        for r in ledger.itertuples()
-    ]
-    return _table(rows, ["file", "read", "kept", "fixed", "quarantined", "excluded"])
+    """Ledger rows summed per source folder (an IATI folder has one row per JSON file)."""
+    grouped = ledger.assign(source=ledger["file"].str.split("/").str[0].where(ledger["file"].str.count("/") > 1, ledger["file"]))
+    sums = grouped.groupby("source", sort=False)[["rows_read", "rows_kept", "rows_fixed", "rows_quarantined", "rows_excluded"]].sum()
+    files = grouped.groupby("source", sort=False).size()
+    rows = [[name, files[name], *r] for name, r in zip(sums.index, sums.itertuples(index=False), strict=True)]
+    return _table(rows, ["file or folder", "files", "read", "kept", "fixed", "quarantined", "excluded"])
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -52,17 +54,21 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from kss_analysis.pipeline import build_register_tables, write_outputs
-
-    if args.as_ != "register":
-        raise UsageError(f"--as {args.as_}: no reader for this format yet (available: register)")
     from kss_analysis.io import sha256_file
+    from kss_analysis.pipeline import INGEST_FORMATS, build_file_tables, write_outputs
 
+    if args.as_ not in INGEST_FORMATS:
+        raise UsageError(f"--as {args.as_}: use one of {', '.join(INGEST_FORMATS)}")
     path = Path(args.file)
-    if not path.is_file():
+    if not path.exists():
         raise InputError(str(path), "file not found")
-    tables = build_register_tables(path, source=f"register:{path.stem}", file_label=path.name)
-    written, unchanged = write_outputs(tables, Path(args.out), {path.name: sha256_file(path)})
+    if path.is_dir() and args.as_ != "iati-json":
+        raise InputError(str(path), f"is a folder; only --as iati-json reads a folder of files")
+    source = f"register:{path.stem}" if args.as_ == "register" else f"{args.as_}:{path.stem}"
+    tables = build_file_tables(path, reader=args.as_, source=source, file_label=path.name)
+    files = sorted(p for p in path.rglob("*.json")) if path.is_dir() else [path]
+    inputs = {str(f.relative_to(path.parent)): sha256_file(f) for f in files}
+    written, unchanged = write_outputs(tables, Path(args.out), inputs)
     print(_ledger_table(tables.ledger))
     for row in tables.quarantine.itertuples():
         print(f"  quarantined {row.locator}: {row.reason_code}: {row.message}")
@@ -189,7 +195,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     ingest = sub.add_parser("ingest", help="read one file into canonical tables")
     ingest.add_argument("file")
-    ingest.add_argument("--as", dest="as_", required=True, help="file format: register")
+    ingest.add_argument("--as", dest="as_", required=True, help="file format: register, aiddata, undp, iati-json (file or folder), iati-xml")
     ingest.add_argument("--out", required=True, help="folder for the Parquet tables")
     ingest.set_defaults(func=cmd_ingest)
 
@@ -226,6 +232,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"kss: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except InvariantError as exc:
+        if args.debug:
+            raise
+        print(f"kss: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         if args.debug:
             raise

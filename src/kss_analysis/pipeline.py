@@ -1,8 +1,10 @@
 """Build every processed dataset from data/raw, one named step per output.
 
-Inputs: the embedded KSS registers in raw/kss/ and any user register dropped into
-raw/registers/. Outputs in processed/: activities, activity_recipients, quarantine,
-ledger, kss_figures and the standard aggregates, each with provenance metadata.
+Inputs: the embedded KSS registers in raw/kss/, any user register dropped into
+raw/registers/, and every fetched source present in raw/<source id>/ (see sources.yml).
+Outputs in processed/: activities, activity_recipients, activity_transactions,
+quarantine, ledger, kss_figures and the standard aggregates, each with provenance
+metadata (the sha256 of every raw file read).
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ import pandas as pd
 from kss_analysis import io, schema
 from kss_analysis.aggregate import aggregate_standard
 from kss_analysis.figures import read_figures
-from kss_analysis.programmes import place_register
+from kss_analysis.placing.aiddata import place_aiddata
+from kss_analysis.placing.iati import place_iati_path
+from kss_analysis.placing.register import place_register
+from kss_analysis.placing.undp import place_undp
+from kss_analysis.registry import Source, load_sources
 from kss_analysis.sources.register import read_register
 from kss_analysis.tables import SourceTables
 from kss_analysis.validate import enforce
@@ -24,6 +30,8 @@ KSS_PROGRAMMES = Path("kss") / "kss_programmes.csv"
 KSS_FIGURES = Path("kss") / "kss_figures.csv"
 USER_REGISTERS = Path("registers")
 REGISTER_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+ACTIVITY_READERS = ("aiddata", "undp", "iati-json", "iati-xml")
+INGEST_FORMATS = ("register", *ACTIVITY_READERS)
 
 
 @dataclass
@@ -55,46 +63,82 @@ def build_register_tables(path: Path, *, source: str, file_label: str | None = N
     return tables
 
 
-def write_outputs(
-    tables: SourceTables, out: Path, inputs: dict[str, str], figures: pd.DataFrame | None = None
-) -> tuple[list[Path], list[Path]]:
-    """Write the canonical tables and aggregates into ``out``; returns (written, unchanged)."""
+def build_file_tables(path: Path, *, reader: str, source: str, file_label: str) -> SourceTables:
+    """One raw file (or IATI JSON folder) of any supported format -> canonical tables."""
+    if reader == "register":
+        return build_register_tables(path, source=source, file_label=file_label)
+    if reader == "aiddata":
+        tables = place_aiddata(path, source=source, file_label=file_label)
+    elif reader == "undp":
+        tables = place_undp(path, file_label=file_label)
+    elif reader in ("iati-json", "iati-xml"):
+        tables = place_iati_path(path, kind=reader, source=source, file_label=file_label)
+    else:
+        raise ValueError(f"no reader named {reader}")
+    enforce(tables)
+    return tables
+
+
+def find_source_inputs(raw: Path) -> list[tuple[Source, Path, list[Path]]]:
+    """(source, path to read, raw files behind it) for every fetched source present in raw/."""
+    found = []
+    for source in load_sources().values():
+        if source.reader not in ACTIVITY_READERS or source.kind == "embedded":
+            continue
+        folder = raw / source.id
+        present = [folder / p for p in sorted(source.files) if (folder / p).is_file()]
+        if not present:
+            continue
+        if source.reader == "iati-json":
+            found.append((source, folder, present))
+        else:
+            found.extend((source, path, [path]) for path in present)
+    return found
+
+
+def write_outputs(tables: SourceTables, out: Path, inputs: dict[str, str], figures: pd.DataFrame | None = None) -> tuple[list[Path], list[Path]]:
+    """Write the canonical tables and aggregates into ``out``; returns (written, unchanged).
+
+    The standard aggregates describe the KSS programme registers only (the embedded one
+    and user registers); other sources stay in the canonical tables with their ``source``.
+    """
     provenance = {"inputs": inputs}
     outputs: list[tuple[str, pd.DataFrame, object, dict]] = [
         ("activities", tables.activities, schema.ACTIVITIES, {"grain": "one row per activity"}),
-        (
-            "activity_recipients",
-            tables.activity_recipients,
-            schema.ACTIVITY_RECIPIENTS,
-            {"grain": "one row per activity x recipient"},
-        ),
+        ("activity_recipients", tables.activity_recipients, schema.ACTIVITY_RECIPIENTS, {"grain": "one row per activity x recipient"}),
+        ("activity_transactions", tables.activity_transactions, schema.ACTIVITY_TRANSACTIONS, {"grain": "one row per transaction"}),
         ("quarantine", tables.quarantine, schema.QUARANTINE, {"grain": "one row per raw row not placed"}),
         ("ledger", tables.ledger, schema.LEDGER, {"grain": "one row per raw file"}),
     ]
     if figures is not None:
         outputs.append(("kss_figures", figures, None, {"grain": "one row per headline figure"}))
-    for name, (table, basis) in aggregate_standard(tables.activities, tables.activity_recipients).items():
-        outputs.append(
-            (name, table, None, {"grain": f"one row per {name.split('_by_')[1].replace('_', ' x ')}", "basis": basis})
-        )
+    registers = tables.activities["source"].str.match(r"^(kss$|register:)")
+    register_ids = set(tables.activities.loc[registers, "activity_id"])
+    register_recipients = tables.activity_recipients[tables.activity_recipients["activity_id"].isin(register_ids)]
+    for name, (table, basis) in aggregate_standard(tables.activities[registers], register_recipients).items():
+        grain = f"one row per {name.split('_by_')[1].replace('_', ' x ')}"
+        outputs.append((name, table, None, {"grain": grain, "basis": basis, "scope": "KSS programme registers"}))
     written, unchanged = [], []
     for name, frame, arrow_schema, extra in outputs:
         path = out / f"{name}.parquet"
-        changed = io.write_table(
-            frame, path, arrow_schema=arrow_schema, provenance={**provenance, "dataset": name, **extra}
-        )
+        changed = io.write_table(frame, path, arrow_schema=arrow_schema, provenance={**provenance, "dataset": name, **extra})
         (written if changed else unchanged).append(path)
     return written, unchanged
 
 
 def build_all(data: Path) -> BuildResult:
-    """Every register in ``data``/raw -> ``data``/processed."""
+    """Every register and fetched source in ``data``/raw -> ``data``/processed."""
     raw, processed = data / "raw", data / "processed"
-    registers = find_registers(raw)
-    inputs = {str(path.relative_to(raw)): io.sha256_file(path) for _, path in registers}
-    parts = [
-        build_register_tables(path, source=source, file_label=str(path.relative_to(raw))) for source, path in registers
-    ]
+    inputs: dict[str, str] = {}
+    parts = []
+    for source, path in find_registers(raw):
+        label = str(path.relative_to(raw))
+        inputs[label] = io.sha256_file(path)
+        parts.append(build_register_tables(path, source=source, file_label=label))
+    for source, path, files in find_source_inputs(raw):
+        for file in files:
+            inputs[str(file.relative_to(raw))] = io.sha256_file(file)
+        parts.append(build_file_tables(path, reader=source.reader, source=source.id, file_label=str(path.relative_to(raw))))
     tables = SourceTables.concat(parts)
     enforce(tables)
     figures = None

@@ -92,3 +92,21 @@ def modality_lookup() -> dict[str, str]:
         for alias in row["aliases"].split(";"):
             table[normalise_name(alias)] = row["code"]
     return table
+
+
+@cache
+def dac_sector_themes() -> dict[str, str]:
+    """DAC sector category (3 digits) or purpose code (5 digits) -> sector theme."""
+    return {row["code"]: row["theme"] for row in read_reference("dac_sector_themes")}
+
+
+@cache
+def dac_region_codes() -> dict[str, str]:
+    """DAC/IATI recipient-region code (e.g. 298 Africa, regional) -> KSS region."""
+    return {row["code"]: row["region"] for row in read_reference("dac_region_codes")}
+
+
+@cache
+def dac_members() -> frozenset[str]:
+    """ISO3 of OECD DAC members (for classifying North-South flows)."""
+    return frozenset(row["iso3"] for row in read_reference("dac_members"))

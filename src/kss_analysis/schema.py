@@ -4,6 +4,7 @@ Grains:
 - activities: one row per activity (programme) of a source file.
 - activity_recipients: one row per activity x recipient (country, or region when no
   country is named).
+- activity_transactions: one row per financial transaction (IATI), in its own currency.
 - quarantine: one row per raw row that could not be placed.
 - ledger: one row per raw file.
 """
@@ -85,7 +86,12 @@ ACTIVITIES = pa.schema(
         ("currency", pa.string()),
         ("amount_usd", pa.float64()),
         ("amount_basis", pa.string()),
+        ("amount_usd_constant", pa.float64()),  # constant prices, base year below
+        ("price_base_year", pa.int16()),
         ("flow_type", pa.string()),
+        ("status", pa.string()),
+        ("reporting_org", pa.string()),
+        ("participating_orgs", pa.string()),  # JSON list of {role, name, ref}
         ("source_url", pa.string()),
         ("fixes", pa.string()),  # fields normalised from a non-standard spelling
     ]
@@ -98,6 +104,17 @@ ACTIVITY_RECIPIENTS = pa.schema(
         ("region", pa.string()),
         ("share", pa.float64()),
         ("allocation", pa.string()),  # equal_split | stated_region | unallocated
+    ]
+)
+
+ACTIVITY_TRANSACTIONS = pa.schema(
+    [
+        ("activity_id", pa.string()),
+        ("transaction_type", pa.string()),  # commitment | disbursement | expenditure | incoming_funds | ...
+        ("date", pa.string()),
+        ("year", pa.int16()),
+        ("value", pa.float64()),
+        ("currency", pa.string()),
     ]
 )
 

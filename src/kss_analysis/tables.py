@@ -32,12 +32,17 @@ def frame_from_records(records: list[dict], arrow_schema: pa.Schema) -> pd.DataF
 
 @dataclass
 class SourceTables:
-    """activities, activity_recipients, quarantine and ledger of one or more files."""
+    """activities, activity_recipients, quarantine, ledger and activity_transactions of one or more files."""
 
     activities: pd.DataFrame
     activity_recipients: pd.DataFrame
     quarantine: pd.DataFrame
     ledger: pd.DataFrame
+    activity_transactions: pd.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        if self.activity_transactions is None:
+            self.activity_transactions = empty_frame(schema.ACTIVITY_TRANSACTIONS)
 
     @classmethod
     def empty(cls) -> SourceTables:
@@ -46,6 +51,7 @@ class SourceTables:
             empty_frame(schema.ACTIVITY_RECIPIENTS),
             empty_frame(schema.QUARANTINE),
             empty_frame(schema.LEDGER),
+            empty_frame(schema.ACTIVITY_TRANSACTIONS),
         )
 
     @classmethod
@@ -57,4 +63,4 @@ class SourceTables:
             frames = [getattr(p, name) for p in parts]
             return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
-        return cls(cat("activities"), cat("activity_recipients"), cat("quarantine"), cat("ledger"))
+        return cls(cat("activities"), cat("activity_recipients"), cat("quarantine"), cat("ledger"), cat("activity_transactions"))

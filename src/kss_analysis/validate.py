@@ -30,9 +30,11 @@ def check_tables(tables: SourceTables) -> list[str]:
     shares sum to 1, ids are unique, and nothing unplaced is left outside quarantine."""
     problems = check_ledger(tables.ledger)
     acts, recips, quarantine, ledger = tables.activities, tables.activity_recipients, tables.quarantine, tables.ledger
+    acts_per_file = acts["source_file"].value_counts()
+    quar_per_file = quarantine["file"].value_counts()
     for file, row in ledger.set_index("file").iterrows():
-        n_acts = int((acts["source_file"] == file).sum())
-        n_quar = int((quarantine["file"] == file).sum())
+        n_acts = int(acts_per_file.get(file, 0))
+        n_quar = int(quar_per_file.get(file, 0))
         if n_acts != row["rows_kept"] + row["rows_fixed"]:
             problems.append(
                 f"{file}: {n_acts} activities but ledger says {row['rows_kept'] + row['rows_fixed']} kept or fixed"
@@ -52,6 +54,9 @@ def check_tables(tables: SourceTables) -> list[str]:
     off = shares[(shares - 1.0).abs() > 1e-9]
     if len(off):
         problems.append(f"recipient shares do not sum to 1 for: {', '.join(off.index[:10])}")
+    tx_orphans = set(tables.activity_transactions["activity_id"]) - set(acts["activity_id"])
+    if tx_orphans:
+        problems.append(f"transactions without an activity: {', '.join(sorted(tx_orphans)[:10])}")
     unplaced = recips[recips["recipient_iso3"].notna() & recips["region"].isna()]
     if len(unplaced):
         problems.append(f"countries without a region: {', '.join(sorted(set(unplaced['recipient_iso3'])))}")

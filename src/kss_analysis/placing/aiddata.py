@@ -1,0 +1,144 @@
+"""Place AidData project rows (GCOF China, TUFF donor files) in the canonical model.
+
+Named exclusion rules, counted in the ledger:
+- ``umbrella``: umbrella projects (umbrella = 1) whose components are separate rows;
+- ``non_official``: rows flagged is_official_finance = 0 (TUFF files), not official finance.
+Amounts keep their basis: amount/currency as reported, amount_usd = usd_current,
+amount_usd_constant = usd_defl_2014 (GCOF) or usd_defl (TUFF, base year per the file's
+methodology; price_base_year left empty when the file does not name it).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from kss_analysis.classify import classify_dac_sector
+from kss_analysis.clean import CleanError, clean_text, parse_date, parse_number, parse_year
+from kss_analysis.placing.common import RowProblem, TableBuilder, equal_split
+from kss_analysis.reference import iso_codes, region_lookup, normalise_name
+from kss_analysis.sources.aiddata import read_aiddata
+from kss_analysis.tables import SourceTables
+
+REQUIRED = ("project_id", "donor", "year", "recipient_iso3", "crs_sector_code", "flow_class")
+FLOW_CLASSES = {"oda-like": "oda_like", "oof-like": "oof_like", "vague (official finance)": "vague_official_finance"}
+DONOR_ISO3 = {"china": "CHN", "qatar": "QAT", "india": "IND", "saudi arabia": "SAU", "united arab emirates": "ARE",
+              "kuwait": "KWT", "turkey": "TUR", "brazil": "BRA", "south africa": "ZAF", "venezuela": "VEN", "russia": "RUS"}
+
+
+def _amount(record: dict, column: str) -> float | None:
+    try:
+        return parse_number(record.get(column), decimal=".").value
+    except CleanError as exc:
+        raise RowProblem("bad_amount", f"{column}: {exc}") from None
+
+
+def _recipients(text: str) -> tuple[list[str], list[str]]:
+    """'RWA; Africa, regional; AGO' -> (['RWA', 'AGO'], ['africa'])."""
+    codes, regions = [], []
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        if part in iso_codes():
+            codes.append(iso_codes()[part])
+            continue
+        name = re.sub(r",?\s*regional$", "", part, flags=re.IGNORECASE)
+        region = region_lookup().get(normalise_name(name))
+        if region is None:
+            raise RowProblem("unknown_country", f"recipient '{part}' is neither an ISO3 code nor a known region")
+        regions.append(region)
+    return list(dict.fromkeys(codes)), list(dict.fromkeys(regions))
+
+
+def place_row(record: dict, *, source: str, file_label: str, locator: str) -> dict:
+    project_id = clean_text(record.get("project_id"))
+    if not project_id:
+        raise RowProblem("missing_id", "project_id is empty")
+    try:
+        year, _ = parse_year(record.get("year"))
+    except CleanError as exc:
+        raise RowProblem(exc.reason, f"year: {exc}") from None
+    donor = clean_text(record.get("donor")) or ""
+    provider = DONOR_ISO3.get(donor.casefold())
+    if provider is None:
+        raise RowProblem("unknown_provider", f"donor '{donor}' is not in the AidData donor table")
+    codes, regions = _recipients(clean_text(record.get("recipient_iso3")) or "")
+    if not codes and not regions and clean_text(record.get("recipient_region")):
+        regions = _recipients(clean_text(record.get("recipient_region")))[1]
+    sector_code = clean_text(record.get("crs_sector_code"))
+    theme = classify_dac_sector(sector_code) if sector_code else None
+    if sector_code and theme is None:
+        raise RowProblem("unknown_sector", f"crs_sector_code '{sector_code}' is not in reference/dac_sector_themes.csv")
+    flow_class = (clean_text(record.get("flow_class")) or "").casefold()
+    if flow_class not in FLOW_CLASSES:
+        raise RowProblem("unknown_flow_class", f"flow_class '{record.get('flow_class')}' is not ODA-like, OOF-like or Vague")
+    amount = _amount(record, "amount")
+    currency = clean_text(record.get("currency"))
+    if amount is not None and not currency:
+        raise RowProblem("missing_currency", f"amount '{record.get('amount')}' has no currency")
+    constant_column = "usd_defl_2014" if "usd_defl_2014" in record else "usd_defl"
+    fixes = []
+    dates = {}
+    for column in ("start_actual", "end_actual"):
+        try:
+            dates[column], _ = parse_date(record.get(column))
+        except CleanError:
+            # Dates are optional detail in AidData: an unreadable one is left empty and noted.
+            dates[column] = None
+            fixes.append(f"{column}_unreadable")
+    activity_id = f"{source}:{project_id}"
+    activity = {
+        "source": source,
+        "source_file": file_label,
+        "source_locator": locator,
+        "activity_id": activity_id,
+        "title": clean_text(record.get("title")),
+        "year": year,
+        "start_date": dates["start_actual"],
+        "end_date": dates["end_actual"],
+        "provider_iso3": provider,
+        "provider_name": donor,
+        "implementer": clean_text(record.get("implementing_agency")),
+        "sector_text": clean_text(record.get("crs_sector_name")),
+        "sector_code": sector_code,
+        "sector_theme": theme,
+        "sector_themes": theme,
+        "modality": None,
+        "cooperation_type": "south_south",
+        "amount": amount,
+        "currency": currency if amount is not None else None,
+        "amount_usd": _amount(record, "usd_current") if "usd_current" in record else None,
+        "amount_basis": "reported",
+        "amount_usd_constant": _amount(record, constant_column),
+        "price_base_year": 2014 if constant_column == "usd_defl_2014" else None,
+        "flow_type": FLOW_CLASSES[flow_class],
+        "status": clean_text(record.get("status")),
+        "fixes": ";".join(fixes) or None,
+    }
+    return activity, equal_split(activity_id, codes, regions)
+
+
+def place_aiddata(path: Path, *, source: str, file_label: str) -> SourceTables:
+    """One AidData file -> canonical tables; any TUFF donor file of this layout works."""
+    name, frame = read_aiddata(path)
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        from kss_analysis.errors import InputError
+
+        raise InputError(str(path), f"{name} lacks AidData columns: {', '.join(missing)}")
+    builder = TableBuilder(file_label)
+    for index, record in enumerate(frame.to_dict("records")):
+        locator = f"{name} row {index + 2}"
+        if clean_text(record.get("umbrella")) in ("1", "TRUE", "True"):
+            builder.exclude("umbrella")
+            continue
+        if clean_text(record.get("is_official_finance")) == "0":
+            builder.exclude("non_official")
+            continue
+        try:
+            activity, recipients = place_row(record, source=source, file_label=file_label, locator=locator)
+        except RowProblem as problem:
+            builder.quarantine(locator, problem.reason, str(problem), record)
+            continue
+        builder.add(activity, recipients)
+    return builder.tables()

@@ -1,0 +1,97 @@
+"""Collect the canonical tables of one raw file while counting every row once.
+
+A placer calls ``add`` (row kept or fixed), ``quarantine`` (row not placed, with a reason
+code) or ``exclude`` (row left out by a named rule) exactly once per raw row; ``tables``
+then builds the ledger: rows_read = kept + fixed + quarantined + excluded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from kss_analysis import schema
+from kss_analysis.tables import SourceTables, frame_from_records
+
+ACTIVITY_COLUMNS = schema.ACTIVITIES.names
+
+
+class RowProblem(Exception):
+    """A raw row that cannot be placed; ``reason`` becomes its quarantine reason code."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def raw_json(record: dict[str, object]) -> str:
+    return json.dumps({str(k): (None if v is None else str(v)) for k, v in record.items()}, ensure_ascii=False, sort_keys=True)
+
+
+class TableBuilder:
+    """Rows of one or more raw files; ``file_label`` names the file the next rows come from."""
+
+    def __init__(self, file_label: str):
+        self.file_label = file_label
+        self.activities: list[dict] = []
+        self.recipients: list[dict] = []
+        self.transactions: list[dict] = []
+        self.quarantined: list[dict] = []
+        self.counts: dict[str, Counter[str]] = {}
+
+    def _count(self, outcome: str) -> None:
+        self.counts.setdefault(self.file_label, Counter())[outcome] += 1
+
+    def add(self, activity: dict, recipients: list[dict], transactions: list[dict] = ()) -> None:
+        row = dict.fromkeys(ACTIVITY_COLUMNS)
+        row.update(activity)
+        self._count("fixed" if row.get("fixes") else "kept")
+        self.activities.append(row)
+        self.recipients.extend(recipients)
+        self.transactions.extend(transactions)
+
+    def quarantine(self, locator: str, reason: str, message: str, raw: dict) -> None:
+        self._count("quarantined")
+        self.quarantined.append({"file": self.file_label, "locator": locator, "reason_code": reason, "message": message, "raw": raw_json(raw)})
+
+    def exclude(self, rule: str) -> None:
+        self._count("excluded")
+        self._count(f"rule:{rule}")
+
+    def ledger(self) -> list[dict]:
+        rows = []
+        for file, c in self.counts.items():
+            rules = sorted((k[5:], n) for k, n in c.items() if k.startswith("rule:"))
+            rows.append({
+                "file": file,
+                "rows_read": c["kept"] + c["fixed"] + c["quarantined"] + c["excluded"],
+                "rows_kept": c["kept"],
+                "rows_fixed": c["fixed"],
+                "rows_quarantined": c["quarantined"],
+                "rows_excluded": c["excluded"],
+                "excluded_by_rule": ";".join(f"{r}={n}" for r, n in rules) or None,
+            })
+        return rows or [{"file": self.file_label, "rows_read": 0, "rows_kept": 0, "rows_fixed": 0, "rows_quarantined": 0, "rows_excluded": 0, "excluded_by_rule": None}]
+
+    def tables(self) -> SourceTables:
+        return SourceTables(
+            frame_from_records(self.activities, schema.ACTIVITIES),
+            frame_from_records(self.recipients, schema.ACTIVITY_RECIPIENTS),
+            frame_from_records(self.quarantined, schema.QUARANTINE),
+            frame_from_records(self.ledger(), schema.LEDGER),
+            frame_from_records(self.transactions, schema.ACTIVITY_TRANSACTIONS),
+        )
+
+
+def equal_split(activity_id: str, iso3_codes: list[str], regions: list[str]) -> list[dict]:
+    """Recipient rows sharing an activity equally between countries and region-only entries."""
+    from kss_analysis.classify import classify_region
+
+    entries = [(iso3, classify_region(iso3)) for iso3 in iso3_codes] + [(None, r) for r in regions]
+    if not entries:
+        return [{"activity_id": activity_id, "recipient_iso3": None, "region": None, "share": 1.0, "allocation": "unallocated"}]
+    share = 1.0 / len(entries)
+    return [
+        {"activity_id": activity_id, "recipient_iso3": iso3, "region": region, "share": share, "allocation": "equal_split" if iso3 else "stated_region"}
+        for iso3, region in entries
+    ]

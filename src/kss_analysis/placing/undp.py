@@ -1,0 +1,111 @@
+"""Place UNDP South-South projects in the canonical model.
+
+Providers and hosts are comma-separated ISO3 lists; an empty host list means a global /
+unallocated project. Thematic areas map to sector themes through
+reference/undp_themes.csv. Several providers are kept ';'-joined in provider_iso3.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from kss_analysis.clean import CleanError, clean_text, parse_year
+from kss_analysis.placing.common import RowProblem, TableBuilder
+from kss_analysis.reference import iso_codes, read_reference
+from kss_analysis.sources.undp import read_undp
+from kss_analysis.tables import SourceTables
+
+
+def _iso3_list(text: str, column: str, fixes: list[str]) -> list[str]:
+    """'IDN,JPN' -> ['IDN', 'JPN']; also splits on ';' or '.' and maps known variant codes
+    (reference/code_aliases.csv, e.g. ROK -> KOR), recording each as a fix."""
+    raw = (text or "").strip()
+    tokens = [t for t in re.split(r"[,;.\s]+", raw) if t]
+    if re.search(r"[;.]", raw):
+        fixes.append(f"{column}_separator")
+    aliases = {row["code"]: row["iso3"] for row in read_reference("code_aliases")}
+    codes, unknown = [], []
+    for token in tokens:
+        if token in aliases:
+            codes.append(aliases[token])
+            fixes.append(f"{column}_code_alias")
+        elif token in iso_codes():
+            codes.append(iso_codes()[token])
+            if len(token) == 2:
+                fixes.append(f"{column}_iso2")
+        else:
+            unknown.append(token)
+    if unknown:
+        raise RowProblem("unknown_country", f"{column}: not country codes: {', '.join(unknown)}")
+    return list(dict.fromkeys(codes))
+
+
+def _themes(text: str) -> list[str]:
+    table = {row["area"].casefold(): row["theme"] for row in read_reference("undp_themes")}
+    areas = [a.strip() for a in (text or "").split(",") if a.strip()]
+    unknown = [a for a in areas if a.casefold() not in table]
+    if unknown:
+        raise RowProblem("unknown_sector", f"thematic area not in reference/undp_themes.csv: {', '.join(unknown)}")
+    return list(dict.fromkeys(table[a.casefold()] for a in areas))
+
+
+def place_row(record: dict, *, file_label: str, locator: str) -> tuple[dict, list[dict]]:
+    title = clean_text(record.get("title"))
+    if not title:
+        raise RowProblem("missing_title", "Project Name is empty")
+    fixes: list[str] = []
+    providers = _iso3_list(record.get("providers"), "providers", fixes)
+    hosts = _iso3_list(record.get("hosts"), "hosts", fixes)
+    try:
+        start, _ = parse_year(record.get("start_year"))
+    except CleanError as exc:
+        raise RowProblem("bad_year", f"Start year: {exc}") from None
+    end_text = clean_text(record.get("end_year"))
+    try:
+        end = None if (end_text or "").casefold() in ("present", "ongoing") else parse_year(end_text)[0]
+    except CleanError as exc:
+        raise RowProblem("bad_year", f"End year: {exc}") from None
+    themes = _themes(record.get("themes"))
+    number = clean_text(record.get("number")) or str(record["row"])
+    activity_id = f"undp:{number}"
+    from kss_analysis.classify import classify_region
+
+    if hosts:
+        share = 1.0 / len(hosts)
+        recipients = [{"activity_id": activity_id, "recipient_iso3": h, "region": classify_region(h), "share": share, "allocation": "equal_split"} for h in hosts]
+    else:
+        recipients = [{"activity_id": activity_id, "recipient_iso3": None, "region": "multi_region", "share": 1.0, "allocation": "unallocated"}]
+    activity = {
+        "source": "undp-ssc-projects",
+        "source_file": file_label,
+        "source_locator": locator,
+        "activity_id": activity_id,
+        "title": title,
+        "year": start,
+        "start_date": str(start) if start else None,
+        "end_date": str(end) if end else None,
+        "provider_iso3": ";".join(providers) or None,
+        "implementer": clean_text(record.get("implementers")),
+        "sector_text": clean_text(record.get("themes")),
+        "sector_theme": themes[0] if themes else None,
+        "sector_themes": ";".join(themes) or None,
+        "cooperation_type": "south_south",
+        "source_url": (clean_text(record.get("links")) or "").split(",")[0] or None,
+        "fixes": ";".join(dict.fromkeys(fixes)) or None,
+    }
+    return activity, recipients
+
+
+def place_undp(path: Path, *, file_label: str) -> SourceTables:
+    frame = read_undp(path)
+    builder = TableBuilder(file_label)
+    for record in frame.to_dict("records"):
+        locator = f"record {record['row']}"
+        try:
+            activity, recipients = place_row(record, file_label=file_label, locator=locator)
+        except RowProblem as problem:
+            builder.quarantine(locator, problem.reason, str(problem), record)
+            continue
+        builder.add(activity, recipients)
+    return builder.tables()

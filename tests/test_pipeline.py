@@ -32,8 +32,15 @@ def test_every_programme_is_in_activities_or_quarantine(data):
 def test_second_build_rewrites_nothing_and_a_fresh_build_is_byte_identical(data, tmp_path_factory):
     first = build_all(data)
     assert {p.stem for p in first.written} == {
-        "activities", "activity_recipients", "activity_transactions", "quarantine", "ledger", "kss_figures",
-        "programmes_by_sector_year", "programmes_by_region_year", "programmes_by_modality_year",
+        "activities",
+        "activity_recipients",
+        "activity_transactions",
+        "quarantine",
+        "ledger",
+        "kss_figures",
+        "programmes_by_sector_year",
+        "programmes_by_region_year",
+        "programmes_by_modality_year",
     }
     hashes = {p.name: io.sha256_file(p) for p in (data / "processed").glob("*.parquet")}
     second = build_all(data)

@@ -29,8 +29,12 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 
 def _ledger_table(ledger) -> str:
     """Ledger rows summed per source folder (an IATI folder has one row per JSON file)."""
-    grouped = ledger.assign(source=ledger["file"].str.split("/").str[0].where(ledger["file"].str.count("/") > 1, ledger["file"]))
-    sums = grouped.groupby("source", sort=False)[["rows_read", "rows_kept", "rows_fixed", "rows_quarantined", "rows_excluded"]].sum()
+    grouped = ledger.assign(
+        source=ledger["file"].str.split("/").str[0].where(ledger["file"].str.count("/") > 1, ledger["file"])
+    )
+    sums = grouped.groupby("source", sort=False)[
+        ["rows_read", "rows_kept", "rows_fixed", "rows_quarantined", "rows_excluded"]
+    ].sum()
     files = grouped.groupby("source", sort=False).size()
     rows = [[name, files[name], *r] for name, r in zip(sums.index, sums.itertuples(index=False), strict=True)]
     return _table(rows, ["file or folder", "files", "read", "kept", "fixed", "quarantined", "excluded"])
@@ -63,7 +67,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if not path.exists():
         raise InputError(str(path), "file not found")
     if path.is_dir() and args.as_ != "iati-json":
-        raise InputError(str(path), f"is a folder; only --as iati-json reads a folder of files")
+        raise InputError(str(path), "is a folder; only --as iati-json reads a folder of files")
     source = f"register:{path.stem}" if args.as_ == "register" else f"{args.as_}:{path.stem}"
     tables = build_file_tables(path, reader=args.as_, source=source, file_label=path.name)
     files = sorted(p for p in path.rglob("*.json")) if path.is_dir() else [path]
@@ -195,7 +199,12 @@ def make_parser() -> argparse.ArgumentParser:
 
     ingest = sub.add_parser("ingest", help="read one file into canonical tables")
     ingest.add_argument("file")
-    ingest.add_argument("--as", dest="as_", required=True, help="file format: register, aiddata, undp, iati-json (file or folder), iati-xml")
+    ingest.add_argument(
+        "--as",
+        dest="as_",
+        required=True,
+        help="file format: register, aiddata, undp, iati-json (file or folder), iati-xml",
+    )
     ingest.add_argument("--out", required=True, help="folder for the Parquet tables")
     ingest.set_defaults(func=cmd_ingest)
 

@@ -22,6 +22,7 @@ from kss_analysis.placing.iati import place_iati_path
 from kss_analysis.placing.register import place_register
 from kss_analysis.placing.undp import place_undp
 from kss_analysis.registry import Source, load_sources
+from kss_analysis.sources.codelists import read_codelists
 from kss_analysis.sources.register import read_register
 from kss_analysis.tables import SourceTables
 from kss_analysis.validate import enforce
@@ -96,7 +97,9 @@ def find_source_inputs(raw: Path) -> list[tuple[Source, Path, list[Path]]]:
     return found
 
 
-def write_outputs(tables: SourceTables, out: Path, inputs: dict[str, str], figures: pd.DataFrame | None = None) -> tuple[list[Path], list[Path]]:
+def write_outputs(
+    tables: SourceTables, out: Path, inputs: dict[str, str], figures: pd.DataFrame | None = None
+) -> tuple[list[Path], list[Path]]:
     """Write the canonical tables and aggregates into ``out``; returns (written, unchanged).
 
     The standard aggregates describe the KSS programme registers only (the embedded one
@@ -105,8 +108,18 @@ def write_outputs(tables: SourceTables, out: Path, inputs: dict[str, str], figur
     provenance = {"inputs": inputs}
     outputs: list[tuple[str, pd.DataFrame, object, dict]] = [
         ("activities", tables.activities, schema.ACTIVITIES, {"grain": "one row per activity"}),
-        ("activity_recipients", tables.activity_recipients, schema.ACTIVITY_RECIPIENTS, {"grain": "one row per activity x recipient"}),
-        ("activity_transactions", tables.activity_transactions, schema.ACTIVITY_TRANSACTIONS, {"grain": "one row per transaction"}),
+        (
+            "activity_recipients",
+            tables.activity_recipients,
+            schema.ACTIVITY_RECIPIENTS,
+            {"grain": "one row per activity x recipient"},
+        ),
+        (
+            "activity_transactions",
+            tables.activity_transactions,
+            schema.ACTIVITY_TRANSACTIONS,
+            {"grain": "one row per transaction"},
+        ),
         ("quarantine", tables.quarantine, schema.QUARANTINE, {"grain": "one row per raw row not placed"}),
         ("ledger", tables.ledger, schema.LEDGER, {"grain": "one row per raw file"}),
     ]
@@ -121,7 +134,9 @@ def write_outputs(tables: SourceTables, out: Path, inputs: dict[str, str], figur
     written, unchanged = [], []
     for name, frame, arrow_schema, extra in outputs:
         path = out / f"{name}.parquet"
-        changed = io.write_table(frame, path, arrow_schema=arrow_schema, provenance={**provenance, "dataset": name, **extra})
+        changed = io.write_table(
+            frame, path, arrow_schema=arrow_schema, provenance={**provenance, "dataset": name, **extra}
+        )
         (written if changed else unchanged).append(path)
     return written, unchanged
 
@@ -138,7 +153,9 @@ def build_all(data: Path) -> BuildResult:
     for source, path, files in find_source_inputs(raw):
         for file in files:
             inputs[str(file.relative_to(raw))] = io.sha256_file(file)
-        parts.append(build_file_tables(path, reader=source.reader, source=source.id, file_label=str(path.relative_to(raw))))
+        parts.append(
+            build_file_tables(path, reader=source.reader, source=source.id, file_label=str(path.relative_to(raw)))
+        )
     tables = SourceTables.concat(parts)
     enforce(tables)
     figures = None
@@ -146,4 +163,14 @@ def build_all(data: Path) -> BuildResult:
         figures = read_figures(raw / KSS_FIGURES)
         inputs[str(KSS_FIGURES)] = io.sha256_file(raw / KSS_FIGURES)
     written, unchanged = write_outputs(tables, processed, dict(sorted(inputs.items())), figures)
+    codelists = read_codelists(raw)
+    if len(codelists):
+        files = sorted([*(raw / "dac-crs-codes").glob("*.csv"), *(raw / "iati-codelists").glob("*.xml")])
+        provenance = {
+            "inputs": {str(f.relative_to(raw)): io.sha256_file(f) for f in files},
+            "dataset": "codelists",
+            "grain": "one row per codelist x code",
+        }
+        path = processed / "codelists.parquet"
+        (written if io.write_table(codelists, path, provenance=provenance) else unchanged).append(path)
     return BuildResult(tables, written, unchanged, inputs)

@@ -63,4 +63,10 @@ class SourceTables:
             frames = [getattr(p, name) for p in parts]
             return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
-        return cls(cat("activities"), cat("activity_recipients"), cat("quarantine"), cat("ledger"), cat("activity_transactions"))
+        return cls(
+            cat("activities"),
+            cat("activity_recipients"),
+            cat("quarantine"),
+            cat("ledger"),
+            cat("activity_transactions"),
+        )

@@ -16,14 +16,25 @@ from pathlib import Path
 from kss_analysis.classify import classify_dac_sector
 from kss_analysis.clean import CleanError, clean_text, parse_date, parse_number, parse_year
 from kss_analysis.placing.common import RowProblem, TableBuilder, equal_split
-from kss_analysis.reference import iso_codes, region_lookup, normalise_name
+from kss_analysis.reference import iso_codes, normalise_name, region_lookup
 from kss_analysis.sources.aiddata import read_aiddata
 from kss_analysis.tables import SourceTables
 
 REQUIRED = ("project_id", "donor", "year", "recipient_iso3", "crs_sector_code", "flow_class")
 FLOW_CLASSES = {"oda-like": "oda_like", "oof-like": "oof_like", "vague (official finance)": "vague_official_finance"}
-DONOR_ISO3 = {"china": "CHN", "qatar": "QAT", "india": "IND", "saudi arabia": "SAU", "united arab emirates": "ARE",
-              "kuwait": "KWT", "turkey": "TUR", "brazil": "BRA", "south africa": "ZAF", "venezuela": "VEN", "russia": "RUS"}
+DONOR_ISO3 = {
+    "china": "CHN",
+    "qatar": "QAT",
+    "india": "IND",
+    "saudi arabia": "SAU",
+    "united arab emirates": "ARE",
+    "kuwait": "KWT",
+    "turkey": "TUR",
+    "brazil": "BRA",
+    "south africa": "ZAF",
+    "venezuela": "VEN",
+    "russia": "RUS",
+}
 
 
 def _amount(record: dict, column: str) -> float | None:
@@ -71,7 +82,9 @@ def place_row(record: dict, *, source: str, file_label: str, locator: str) -> di
         raise RowProblem("unknown_sector", f"crs_sector_code '{sector_code}' is not in reference/dac_sector_themes.csv")
     flow_class = (clean_text(record.get("flow_class")) or "").casefold()
     if flow_class not in FLOW_CLASSES:
-        raise RowProblem("unknown_flow_class", f"flow_class '{record.get('flow_class')}' is not ODA-like, OOF-like or Vague")
+        raise RowProblem(
+            "unknown_flow_class", f"flow_class '{record.get('flow_class')}' is not ODA-like, OOF-like or Vague"
+        )
     amount = _amount(record, "amount")
     currency = clean_text(record.get("currency"))
     if amount is not None and not currency:

@@ -25,7 +25,9 @@ class RowProblem(Exception):
 
 
 def raw_json(record: dict[str, object]) -> str:
-    return json.dumps({str(k): (None if v is None else str(v)) for k, v in record.items()}, ensure_ascii=False, sort_keys=True)
+    return json.dumps(
+        {str(k): (None if v is None else str(v)) for k, v in record.items()}, ensure_ascii=False, sort_keys=True
+    )
 
 
 class TableBuilder:
@@ -52,7 +54,15 @@ class TableBuilder:
 
     def quarantine(self, locator: str, reason: str, message: str, raw: dict) -> None:
         self._count("quarantined")
-        self.quarantined.append({"file": self.file_label, "locator": locator, "reason_code": reason, "message": message, "raw": raw_json(raw)})
+        self.quarantined.append(
+            {
+                "file": self.file_label,
+                "locator": locator,
+                "reason_code": reason,
+                "message": message,
+                "raw": raw_json(raw),
+            }
+        )
 
     def exclude(self, rule: str) -> None:
         self._count("excluded")
@@ -62,16 +72,28 @@ class TableBuilder:
         rows = []
         for file, c in self.counts.items():
             rules = sorted((k[5:], n) for k, n in c.items() if k.startswith("rule:"))
-            rows.append({
-                "file": file,
-                "rows_read": c["kept"] + c["fixed"] + c["quarantined"] + c["excluded"],
-                "rows_kept": c["kept"],
-                "rows_fixed": c["fixed"],
-                "rows_quarantined": c["quarantined"],
-                "rows_excluded": c["excluded"],
-                "excluded_by_rule": ";".join(f"{r}={n}" for r, n in rules) or None,
-            })
-        return rows or [{"file": self.file_label, "rows_read": 0, "rows_kept": 0, "rows_fixed": 0, "rows_quarantined": 0, "rows_excluded": 0, "excluded_by_rule": None}]
+            rows.append(
+                {
+                    "file": file,
+                    "rows_read": c["kept"] + c["fixed"] + c["quarantined"] + c["excluded"],
+                    "rows_kept": c["kept"],
+                    "rows_fixed": c["fixed"],
+                    "rows_quarantined": c["quarantined"],
+                    "rows_excluded": c["excluded"],
+                    "excluded_by_rule": ";".join(f"{r}={n}" for r, n in rules) or None,
+                }
+            )
+        return rows or [
+            {
+                "file": self.file_label,
+                "rows_read": 0,
+                "rows_kept": 0,
+                "rows_fixed": 0,
+                "rows_quarantined": 0,
+                "rows_excluded": 0,
+                "excluded_by_rule": None,
+            }
+        ]
 
     def tables(self) -> SourceTables:
         return SourceTables(
@@ -89,9 +111,23 @@ def equal_split(activity_id: str, iso3_codes: list[str], regions: list[str]) -> 
 
     entries = [(iso3, classify_region(iso3)) for iso3 in iso3_codes] + [(None, r) for r in regions]
     if not entries:
-        return [{"activity_id": activity_id, "recipient_iso3": None, "region": None, "share": 1.0, "allocation": "unallocated"}]
+        return [
+            {
+                "activity_id": activity_id,
+                "recipient_iso3": None,
+                "region": None,
+                "share": 1.0,
+                "allocation": "unallocated",
+            }
+        ]
     share = 1.0 / len(entries)
     return [
-        {"activity_id": activity_id, "recipient_iso3": iso3, "region": region, "share": share, "allocation": "equal_split" if iso3 else "stated_region"}
+        {
+            "activity_id": activity_id,
+            "recipient_iso3": iso3,
+            "region": region,
+            "share": share,
+            "allocation": "equal_split" if iso3 else "stated_region",
+        }
         for iso3, region in entries
     ]

@@ -22,13 +22,30 @@ from pathlib import Path
 from kss_analysis.classify import classify_dac_sector, classify_region
 from kss_analysis.clean import CleanError, parse_date, parse_number
 from kss_analysis.placing.common import RowProblem, TableBuilder
-from kss_analysis.reference import dac_members, dac_region_codes, iso_codes, normalise_name, read_reference, region_lookup
+from kss_analysis.reference import (
+    dac_members,
+    dac_region_codes,
+    iso_codes,
+    normalise_name,
+    read_reference,
+    region_lookup,
+)
 from kss_analysis.tables import SourceTables
 
 TRANSACTION_TYPES = {
-    "1": "incoming_funds", "2": "commitment", "3": "disbursement", "4": "expenditure", "5": "interest_repayment",
-    "6": "loan_repayment", "7": "reimbursement", "8": "purchase_of_equity", "9": "sale_of_equity",
-    "10": "credit_guarantee", "11": "incoming_commitment", "12": "outgoing_pledge", "13": "incoming_pledge",
+    "1": "incoming_funds",
+    "2": "commitment",
+    "3": "disbursement",
+    "4": "expenditure",
+    "5": "interest_repayment",
+    "6": "loan_repayment",
+    "7": "reimbursement",
+    "8": "purchase_of_equity",
+    "9": "sale_of_equity",
+    "10": "credit_guarantee",
+    "11": "incoming_commitment",
+    "12": "outgoing_pledge",
+    "13": "incoming_pledge",
 }
 DAC_SECTOR_VOCABULARIES = ("1", "2")
 MULTILATERAL_COLLABORATION = ("2", "4")
@@ -85,13 +102,19 @@ def classify_iati_cooperation(record: dict, provider: str | None) -> str | None:
     """The rules of the module docstring, in order."""
     if record["collaboration_type"] == "8":
         return "triangular"
-    text = " ".join(filter(None, [record["title"], record["description"], *(t[2] for t in record["tags"] if t[2])])).casefold()
+    text = " ".join(
+        filter(None, [record["title"], record["description"], *(t[2] for t in record["tags"] if t[2])])
+    ).casefold()
     if "triangular" in text:
         return "triangular"
     if re.search(r"south[\s-]+south", text):
         return "south_south"
     reporting = record["reporting_org"]
-    if record["collaboration_type"] in MULTILATERAL_COLLABORATION or reporting.get("type") == "40" or (reporting.get("ref") or "").upper().startswith("XM-"):
+    if (
+        record["collaboration_type"] in MULTILATERAL_COLLABORATION
+        or reporting.get("type") == "40"
+        or (reporting.get("ref") or "").upper().startswith("XM-")
+    ):
         return "multilateral"
     if provider:
         return "north_south" if provider in dac_members() else "south_south"
@@ -103,7 +126,10 @@ def place_activity(record: dict, *, source: str, file_label: str, locator: str) 
     if not identifier:
         raise RowProblem("missing_id", "iati-identifier is empty")
     if record["misaligned"]:
-        raise RowProblem("misaligned_lists", f"parallel lists of different length cannot be paired: {', '.join(record['misaligned'])}")
+        raise RowProblem(
+            "misaligned_lists",
+            f"parallel lists of different length cannot be paired: {', '.join(record['misaligned'])}",
+        )
     activity_id = f"{source}:{identifier}"  # one activity may appear in several datasets
 
     fixes: list[str] = list(record.get("fixes", []))
@@ -124,26 +150,42 @@ def place_activity(record: dict, *, source: str, file_label: str, locator: str) 
     for code, vocabulary, percentage in record["regions"]:
         region, known = _region_of(code, vocabulary)
         if not known and vocabulary in (None, "", "1", "2"):
-            raise RowProblem("unknown_region", f"recipient-region code {code} is not in the vocabulary {vocabulary or '1'} table")
+            raise RowProblem(
+                "unknown_region", f"recipient-region code {code} is not in the vocabulary {vocabulary or '1'} table"
+            )
         if not known:
             fixes.append(f"region_code_unplaced:{code}")
         regions.append((region, _number(percentage, "recipient-region percentage")))
-    shares, allocation = _shares([(("country", iso3), p) for iso3, p in countries] + [(("region", r), p) for r, p in regions])
+    shares, allocation = _shares(
+        [(("country", iso3), p) for iso3, p in countries] + [(("region", r), p) for r, p in regions]
+    )
     recipients = [
-        {"activity_id": activity_id, "recipient_iso3": key if kind == "country" else None,
-         "region": classify_region(key) if kind == "country" else key, "share": share,
-         "allocation": allocation if kind == "country" else ("stated_region" if key else "unallocated")}
+        {
+            "activity_id": activity_id,
+            "recipient_iso3": key if kind == "country" else None,
+            "region": classify_region(key) if kind == "country" else key,
+            "share": share,
+            "allocation": allocation if kind == "country" else ("stated_region" if key else "unallocated"),
+        }
         for (kind, key), share in shares
-    ] or [{"activity_id": activity_id, "recipient_iso3": None, "region": None, "share": 1.0, "allocation": "unallocated"}]
+    ] or [
+        {"activity_id": activity_id, "recipient_iso3": None, "region": None, "share": 1.0, "allocation": "unallocated"}
+    ]
 
-    dac_sectors = [(code, _number(pct, "sector percentage") or 0.0) for code, vocab, pct in record["sectors"] if (vocab or "1") in DAC_SECTOR_VOCABULARIES and code]
+    dac_sectors = [
+        (code, _number(pct, "sector percentage") or 0.0)
+        for code, vocab, pct in record["sectors"]
+        if (vocab or "1") in DAC_SECTOR_VOCABULARIES and code
+    ]
     sector_code = theme = None
     themes: list[str] = []
     if dac_sectors:
         for code, _ in dac_sectors:
             found = classify_dac_sector(code)
             if found is None:
-                raise RowProblem("unknown_sector", f"DAC sector code '{code}' is not in reference/dac_sector_themes.csv")
+                raise RowProblem(
+                    "unknown_sector", f"DAC sector code '{code}' is not in reference/dac_sector_themes.csv"
+                )
             themes.append(found)
         sector_code = max(dac_sectors, key=lambda s: s[1])[0]
         theme = classify_dac_sector(sector_code)
@@ -155,15 +197,23 @@ def place_activity(record: dict, *, source: str, file_label: str, locator: str) 
             continue
         currency = currency or record["default_currency"]
         if not currency:
-            raise RowProblem("missing_currency", f"transaction of {value} has no currency and the activity no default-currency")
+            raise RowProblem(
+                "missing_currency", f"transaction of {value} has no currency and the activity no default-currency"
+            )
         try:
             iso_date, _ = parse_date((date or "")[:10] or None)
         except CleanError:
             raise RowProblem("bad_date", f"transaction date '{date}' cannot be read") from None
-        transactions.append({
-            "activity_id": activity_id, "transaction_type": TRANSACTION_TYPES.get(str(kind), f"type_{kind}"),
-            "date": iso_date, "year": int(iso_date[:4]) if iso_date else None, "value": amount, "currency": currency,
-        })
+        transactions.append(
+            {
+                "activity_id": activity_id,
+                "transaction_type": TRANSACTION_TYPES.get(str(kind), f"type_{kind}"),
+                "date": iso_date,
+                "year": int(iso_date[:4]) if iso_date else None,
+                "value": amount,
+                "currency": currency,
+            }
+        )
 
     dates = record["dates"]
     start = next((dates[k] for k in ("2", "1") if dates.get(k)), None)
@@ -193,7 +243,9 @@ def place_activity(record: dict, *, source: str, file_label: str, locator: str) 
         "sector_themes": ";".join(dict.fromkeys(themes)) or None,
         "cooperation_type": classify_iati_cooperation(record, provider),
         "reporting_org": reporting.get("name") or reporting.get("ref"),
-        "participating_orgs": json.dumps(record["participating_orgs"], ensure_ascii=False, sort_keys=True) if record["participating_orgs"] else None,
+        "participating_orgs": json.dumps(record["participating_orgs"], ensure_ascii=False, sort_keys=True)
+        if record["participating_orgs"]
+        else None,
         "fixes": ";".join(dict.fromkeys(fixes)) or None,
     }
     return activity, recipients, transactions
@@ -207,7 +259,9 @@ def place_iati(records: Iterator[tuple[str, dict]], *, source: str, file_label: 
         # A folder of JSON files keeps one ledger row per file.
         builder.file_label = f"{file_label}/{record['file']}" if record.get("file") else file_label
         try:
-            activity, recipients, transactions = place_activity(record, source=source, file_label=builder.file_label, locator=locator)
+            activity, recipients, transactions = place_activity(
+                record, source=source, file_label=builder.file_label, locator=locator
+            )
             if activity["activity_id"] in seen:
                 raise RowProblem("duplicate_id", f"iati-identifier {activity['activity_id']} already read in this file")
         except RowProblem as problem:

@@ -73,9 +73,26 @@ def place_row(record: dict, *, file_label: str, locator: str) -> tuple[dict, lis
 
     if hosts:
         share = 1.0 / len(hosts)
-        recipients = [{"activity_id": activity_id, "recipient_iso3": h, "region": classify_region(h), "share": share, "allocation": "equal_split"} for h in hosts]
+        recipients = [
+            {
+                "activity_id": activity_id,
+                "recipient_iso3": h,
+                "region": classify_region(h),
+                "share": share,
+                "allocation": "equal_split",
+            }
+            for h in hosts
+        ]
     else:
-        recipients = [{"activity_id": activity_id, "recipient_iso3": None, "region": "multi_region", "share": 1.0, "allocation": "unallocated"}]
+        recipients = [
+            {
+                "activity_id": activity_id,
+                "recipient_iso3": None,
+                "region": "multi_region",
+                "share": 1.0,
+                "allocation": "unallocated",
+            }
+        ]
     activity = {
         "source": "undp-ssc-projects",
         "source_file": file_label,

@@ -20,8 +20,11 @@ DATA_SUFFIXES = (".xlsx", ".csv")
 
 def _data_member(archive: zipfile.ZipFile, file: str) -> zipfile.ZipInfo:
     members = [
-        m for m in archive.infolist()
-        if not m.is_dir() and not m.filename.startswith("__MACOSX/") and not Path(m.filename).name.startswith("._")
+        m
+        for m in archive.infolist()
+        if not m.is_dir()
+        and not m.filename.startswith("__MACOSX/")
+        and not Path(m.filename).name.startswith("._")
         and m.filename.casefold().endswith(DATA_SUFFIXES)
     ]
     if len(members) != 1:

@@ -22,7 +22,18 @@ from pathlib import Path
 from kss_analysis.errors import InputError
 
 # IATI 1.0x wrote codes as words; these are their 2.0x codes.
-TRANSACTION_TYPES_V1 = {"IF": "1", "C": "2", "D": "3", "E": "4", "IR": "5", "LR": "6", "R": "7", "QP": "8", "QS": "9", "CG": "10"}
+TRANSACTION_TYPES_V1 = {
+    "IF": "1",
+    "C": "2",
+    "D": "3",
+    "E": "4",
+    "IR": "5",
+    "LR": "6",
+    "R": "7",
+    "QP": "8",
+    "QS": "9",
+    "CG": "10",
+}
 ORG_ROLES_V1 = {"funding": "1", "accountable": "2", "extending": "3", "implementing": "4"}
 DATE_TYPES_V1 = {"start-planned": "1", "start-actual": "2", "end-planned": "3", "end-actual": "4"}
 SECTOR_VOCABULARIES_V1 = {"DAC": "1", "DAC-3": "2"}
@@ -55,13 +66,29 @@ def activity_from_json(record: dict) -> dict:
     fixes: list[str] = []
     default_currency = record.get("default_currency")
     currencies = _list(record, "transaction_value_currency")
-    if currencies and len(currencies) != len(_list(record, "transaction_value")) and set(currencies) == {default_currency}:
+    if (
+        currencies
+        and len(currencies) != len(_list(record, "transaction_value"))
+        and set(currencies) == {default_currency}
+    ):
         # Some transactions omit the currency attribute; every one given is the default,
         # so each transaction is in the default currency whichever ones omitted it.
         record = {k: v for k, v in record.items() if k != "transaction_value_currency"}
         fixes.append("transaction_currency_from_default")
-    transactions = _zip_lists(record, "transaction_value", ["transaction_transaction_type_code", "transaction_transaction_date_iso_date", "transaction_value_value_date", "transaction_value_currency"], misaligned)
-    org_pairs = _zip_lists(record, "participating_org_role", ["participating_org_narrative", "participating_org_ref"], [])
+    transactions = _zip_lists(
+        record,
+        "transaction_value",
+        [
+            "transaction_transaction_type_code",
+            "transaction_transaction_date_iso_date",
+            "transaction_value_value_date",
+            "transaction_value_currency",
+        ],
+        misaligned,
+    )
+    org_pairs = _zip_lists(
+        record, "participating_org_role", ["participating_org_narrative", "participating_org_ref"], []
+    )
     title = _list(record, "title_narrative")
     description = _list(record, "description_narrative")
     reporting_name = _list(record, "reporting_org_narrative")
@@ -69,14 +96,20 @@ def activity_from_json(record: dict) -> dict:
         "identifier": record.get("iati_identifier"),
         "version": str(record.get("dataset_version") or ""),
         "default_currency": default_currency,
-        "reporting_org": {"ref": record.get("reporting_org_ref"), "type": record.get("reporting_org_type"), "name": reporting_name[0] if reporting_name else None},
+        "reporting_org": {
+            "ref": record.get("reporting_org_ref"),
+            "type": record.get("reporting_org_type"),
+            "name": reporting_name[0] if reporting_name else None,
+        },
         "participating_orgs": [{"role": r, "name": n, "ref": f} for r, n, f in org_pairs],
         "title": title[0] if title else None,
         "description": description[0] if description else None,
         "dates": dict(zip(_list(record, "activity_date_type"), _list(record, "activity_date_iso_date"), strict=False)),
         "collaboration_type": record.get("collaboration_type_code"),
         "countries": _zip_lists(record, "recipient_country_code", ["recipient_country_percentage"], misaligned),
-        "regions": _zip_lists(record, "recipient_region_code", ["recipient_region_vocabulary", "recipient_region_percentage"], misaligned),
+        "regions": _zip_lists(
+            record, "recipient_region_code", ["recipient_region_vocabulary", "recipient_region_percentage"], misaligned
+        ),
         "sectors": _zip_lists(record, "sector_code", ["sector_vocabulary", "sector_percentage"], misaligned),
         "transactions": [(t, d or vd, v, c) for v, t, d, vd, c in transactions],
         "tags": _zip_lists(record, "tag_vocabulary", ["tag_code", "tag_narrative"], []),
@@ -97,7 +130,13 @@ def read_iati_json(path: str | Path) -> Iterator[tuple[str, dict]]:
             data = json.loads(file.read_text(encoding="utf-8-sig"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InputError(str(file), f"not valid JSON ({exc})") from None
-        records = data if isinstance(data, list) else data.get("response", {}).get("docs", [data]) if "response" in data else [data]
+        records = (
+            data
+            if isinstance(data, list)
+            else data.get("response", {}).get("docs", [data])
+            if "response" in data
+            else [data]
+        )
         for index, record in enumerate(records):
             if not isinstance(record, dict) or "iati_identifier" not in record:
                 raise InputError(str(file), f"activity {index + 1} has no iati_identifier: not IATI Datastore JSON")
@@ -123,7 +162,9 @@ def activity_from_xml(element, version: str) -> dict:
     orgs = []
     for org in element.findall("participating-org"):
         role = org.get("role") or ""
-        orgs.append({"role": ORG_ROLES_V1.get(role.casefold(), role) if v1 else role, "name": _text(org), "ref": org.get("ref")})
+        orgs.append(
+            {"role": ORG_ROLES_V1.get(role.casefold(), role) if v1 else role, "name": _text(org), "ref": org.get("ref")}
+        )
     dates = {}
     for date in element.findall("activity-date"):
         kind = date.get("type") or ""
@@ -142,17 +183,33 @@ def activity_from_xml(element, version: str) -> dict:
     sectors = []
     for sector in element.findall("sector"):
         vocabulary = sector.get("vocabulary") or "1"
-        sectors.append((sector.get("code"), SECTOR_VOCABULARIES_V1.get(vocabulary, vocabulary) if v1 else vocabulary, sector.get("percentage")))
+        sectors.append(
+            (
+                sector.get("code"),
+                SECTOR_VOCABULARIES_V1.get(vocabulary, vocabulary) if v1 else vocabulary,
+                sector.get("percentage"),
+            )
+        )
     regions = []
     for region in element.findall("recipient-region"):
         vocabulary = region.get("vocabulary") or "1"
-        regions.append((region.get("code"), REGION_VOCABULARIES_V1.get(vocabulary, vocabulary) if v1 else vocabulary, region.get("percentage")))
+        regions.append(
+            (
+                region.get("code"),
+                REGION_VOCABULARIES_V1.get(vocabulary, vocabulary) if v1 else vocabulary,
+                region.get("percentage"),
+            )
+        )
     collaboration = element.find("collaboration-type")
     return {
         "identifier": (element.findtext("iati-identifier") or "").strip() or None,
         "version": version,
         "default_currency": default_currency,
-        "reporting_org": {"ref": reporting.get("ref") if reporting is not None else None, "type": reporting.get("type") if reporting is not None else None, "name": _text(reporting)},
+        "reporting_org": {
+            "ref": reporting.get("ref") if reporting is not None else None,
+            "type": reporting.get("type") if reporting is not None else None,
+            "name": _text(reporting),
+        },
         "participating_orgs": orgs,
         "title": _text(element.find("title")),
         "description": _text(element.find("description")),
@@ -179,7 +236,9 @@ def read_iati_xml(path: str | Path) -> Iterator[tuple[str, dict]]:
     index = 0
     root = None
     try:
-        for event, element in iterparse(str(path), events=("start", "end"), forbid_dtd=False, forbid_entities=True, forbid_external=True):
+        for event, element in iterparse(
+            str(path), events=("start", "end"), forbid_dtd=False, forbid_entities=True, forbid_external=True
+        ):
             if event == "start":
                 if root is None:
                     root = element
@@ -193,7 +252,10 @@ def read_iati_xml(path: str | Path) -> Iterator[tuple[str, dict]]:
                 element.clear()
                 root.remove(element)  # keep memory bounded
     except DefusedXmlException as exc:
-        raise InputError(str(path), f"XML entity or DTD declarations are not allowed ({exc.__class__.__name__}); refusing a possible entity-expansion attack") from None
+        raise InputError(
+            str(path),
+            f"XML entity or DTD declarations are not allowed ({exc.__class__.__name__}); refusing a possible entity-expansion attack",
+        ) from None
     except ParseError as exc:
         raise InputError(str(path), f"XML is not well formed (truncated or corrupt): {exc}") from None
     if root is None:

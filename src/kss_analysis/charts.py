@@ -49,8 +49,26 @@ THEME_COLOURS = {
     "not_stated": NOT_STATED_COLOUR,
 }
 COOPERATION_COLOURS = {"south_south": "#0072B2", "triangular": "#E69F00"}
+MODALITY_COLOURS = {
+    "training": "#0072B2",
+    "seminar_workshop": "#56B4E9",
+    "internship": "#009E73",
+    "expert_dispatch": "#E69F00",
+    "scholarship": "#F0E442",
+    "equipment_in_kind": "#D55E00",
+    "grant": "#CC79A7",
+    "humanitarian_aid": "#882255",
+    "loan": "#000000",
+    "other": "#DDDDDD",
+    "not_stated": NOT_STATED_COLOUR,
+}
 MODALITY_COLOUR = "#0072B2"
-COLOURS = {"region": REGION_COLOURS, "sector_theme": THEME_COLOURS, "cooperation_type": COOPERATION_COLOURS}
+COLOURS = {
+    "region": REGION_COLOURS,
+    "sector_theme": THEME_COLOURS,
+    "cooperation_type": COOPERATION_COLOURS,
+    "modality": MODALITY_COLOURS,
+}
 
 
 @cache
@@ -62,12 +80,27 @@ def text(key: str, lang: str, **values: object) -> str:
     return chart_text(lang)[key].format(**values)
 
 
+@cache
+def country_names(lang: str) -> dict[str, str]:
+    """ISO3 -> country name; Indonesian names from the alias table where it has one."""
+    names = {iso3: row["name_en"] for iso3, row in reference.countries().items()}
+    if lang == "id":
+        indonesian: dict[str, str] = {}
+        for row in reference.read_reference("country_aliases"):
+            if row["lang"] == "id":
+                indonesian.setdefault(row["iso3"], row["alias"])  # the first Indonesian name listed
+        names.update(indonesian)
+    return names
+
+
 def label(kind: str, code: str, lang: str) -> str:
-    """Display label of a code: kind is region, sector_theme, modality or cooperation_type."""
+    """Display label of a code: kind is region, sector_theme, modality, cooperation_type or country."""
     if code == "not_stated" or code is None:
         return text("not_stated", lang)
     if kind == "cooperation_type":
         return text(code, lang)
+    if kind == "country":
+        return country_names(lang).get(code, code)
     table = {"region": "regions", "sector_theme": "sector_themes", "modality": "modalities"}.get(kind)
     return reference.labels(table, lang).get(code, code) if table else str(code)
 

@@ -187,6 +187,23 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tables_export(args: argparse.Namespace) -> int:
+    from kss_analysis.config import processed_dir
+    from kss_analysis.tables_export import FORMATS, export_tables
+
+    formats = [x.strip() for x in args.format.split(",") if x.strip()]
+    if bad := [x for x in formats if x not in FORMATS]:
+        raise UsageError(f"--format {','.join(bad)}: use csv, xlsx or csv,xlsx")
+    if args.lang not in ("en", "id"):
+        raise UsageError(f"--lang {args.lang}: use en or id")
+    processed = processed_dir()
+    if not (processed / "activities.parquet").exists():
+        raise UsageError(f"no processed data in {processed}: run `kss build` first")
+    paths = export_tables(processed, Path(args.out), formats, args.lang)
+    print(f"{len(paths)} tables in {args.out}")
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kss", description="Statistics on Indonesia's South-South cooperation.")
     parser.add_argument("--version", action="version", version=f"kss-analysis {__version__}")
@@ -228,6 +245,14 @@ def make_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", default="reports/figures")
     export.add_argument("--processed", help="folder of processed tables (default: data/processed)")
     export.set_defaults(func=cmd_charts_export)
+
+    tables = sub.add_parser("tables", help="table commands")
+    tables_sub = tables.add_subparsers(dest="tables_command", required=True)
+    tables_export = tables_sub.add_parser("export", help="write the standard aggregates as CSV or XLSX")
+    tables_export.add_argument("--format", default="xlsx", help="csv, xlsx or csv,xlsx")
+    tables_export.add_argument("--lang", default="en", help="language of the label columns: en or id")
+    tables_export.add_argument("--out", default="reports/tables")
+    tables_export.set_defaults(func=cmd_tables_export)
     return parser
 
 

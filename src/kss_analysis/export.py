@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import pandas as pd
 from matplotlib.figure import Figure
 
 from kss_analysis import __version__, io
@@ -33,9 +34,26 @@ def figure_bytes(fig: Figure, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def load_chart_tables(processed: Path) -> tuple[dict, dict[str, str]]:
+def is_register(source: pd.Series) -> pd.Series:
+    """Rows from the KSS programme registers (embedded or the user's own)."""
+    return source.str.match(r"^(kss$|register:)")
+
+
+def load_chart_tables(processed: Path, *, registers_only: bool = True) -> tuple[dict, dict[str, str]]:
+    """Processed tables the charts read; by default only the KSS registers' activities.
+
+    Returns (tables by name, sha256 of the raw inputs they were built from).
+    """
     tables = {name: io.read_table(processed / f"{name}.parquet") for name in CHART_TABLES}
+    if registers_only:
+        acts = tables["activities"]
+        tables["activities"] = acts[is_register(acts["source"])].reset_index(drop=True)
+        ids = set(tables["activities"]["activity_id"])
+        recips = tables["activity_recipients"]
+        tables["activity_recipients"] = recips[recips["activity_id"].isin(ids)].reset_index(drop=True)
     inputs = io.read_metadata(processed / "activities.parquet").get("inputs", {})
+    if registers_only:
+        inputs = {k: v for k, v in inputs.items() if k.startswith(("kss/", "registers/"))}
     return tables, inputs
 
 

@@ -9,9 +9,13 @@ from kss_analysis.config import processed_dir
 from kss_analysis.export import load_chart_tables as _load
 
 
-def load_chart_tables(processed=None) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """The processed tables the standard charts use, and the raw inputs' sha256."""
-    return _load(processed or processed_dir())
+def load_chart_tables(processed=None, *, registers_only: bool = True) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """The processed tables the charts use (KSS registers only unless asked), and the raw inputs' sha256."""
+    return _load(processed or processed_dir(), registers_only=registers_only)
+
+
+def has_sources(activities: pd.DataFrame, sources: tuple[str, ...]) -> bool:
+    return set(sources) <= set(activities["source"])
 
 
 def coverage_summary(activities: pd.DataFrame, recipients: pd.DataFrame) -> pd.DataFrame:

@@ -125,7 +125,7 @@ def write_outputs(
     ]
     if figures is not None:
         outputs.append(("kss_figures", figures, None, {"grain": "one row per headline figure"}))
-    registers = tables.activities["source"].str.match(r"^(kss$|register:)")
+    registers = tables.activities["source"].str.match(r"^(kss$|register:)")  # as export.is_register
     register_ids = set(tables.activities.loc[registers, "activity_id"])
     register_recipients = tables.activity_recipients[tables.activity_recipients["activity_id"].isin(register_ids)]
     for name, (table, basis) in aggregate_standard(tables.activities[registers], register_recipients).items():

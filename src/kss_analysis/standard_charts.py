@@ -250,6 +250,76 @@ def chart_triangular_partners(t: dict[str, pd.DataFrame], lang: str) -> ChartOut
     return ChartOutput(fig, data, "activities", {"cooperation_type": "triangular"})
 
 
+TOP_PARTNERS = 15
+
+
+def chart_top_partner_countries(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
+    top = top_level(t["activities"])
+    recips = t["activity_recipients"]
+    named = recips[recips["activity_id"].isin(top["activity_id"]) & recips["recipient_iso3"].notna()]
+    counts = (
+        named.groupby("recipient_iso3", as_index=False)["activity_id"]
+        .nunique()
+        .rename(columns={"activity_id": "programmes"})
+    )
+    data = (
+        counts.sort_values(["programmes", "recipient_iso3"], ascending=[False, True])
+        .head(TOP_PARTNERS)
+        .reset_index(drop=True)
+    )
+    fig = charts.plot_bars(
+        data,
+        category="recipient_iso3",
+        value="programmes",
+        kind="country",
+        lang=lang,
+        title=text("title_top_partner_countries", lang),
+        subtitle=text("subtitle_top_partner_countries", lang, n=TOP_PARTNERS),
+        footer=_footer(lang, "measure_programmes", "basis_overlap"),
+        x_label=text("programmes", lang),
+    )
+    return ChartOutput(fig, data, "activity_recipients", {"recipient_iso3": "named", "top": TOP_PARTNERS})
+
+
+def chart_modality_by_period(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
+    data = _by_period(t["programmes_by_modality_year"], "modality")
+    fig = charts.plot_stacked_by_period(
+        data,
+        period="period",
+        category="modality",
+        value="programmes",
+        kind="modality",
+        lang=lang,
+        title=text("title_modality_by_period", lang),
+        subtitle=text("subtitle_modality_by_period", lang),
+        footer=_footer(lang, "measure_programmes", "basis_overlap", note=_undated_note(t["activities"], lang)),
+        y_label=text("programmes", lang),
+    )
+    return ChartOutput(fig, data, "programmes_by_modality_year", {"year": "stated"})
+
+
+def chart_focus_regions_by_year(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
+    table = t["programmes_by_region_year"]
+    data = table[table["region"].isin(["pacific", "africa"]) & table["year"].notna()][
+        ["year", "region", "programmes"]
+    ].reset_index(drop=True)
+    fig = charts.plot_stacked_by_period(
+        data,
+        period="year",
+        category="region",
+        value="programmes",
+        kind="region",
+        lang=lang,
+        title=text("title_focus_regions_by_year", lang),
+        subtitle=text("subtitle_focus_regions_by_year", lang),
+        footer=_footer(
+            lang, "measure_programmes", "basis_overlap", "basis_region", note=_undated_note(t["activities"], lang)
+        ),
+        y_label=text("programmes", lang),
+    )
+    return ChartOutput(fig, data, "programmes_by_region_year", {"region": ["pacific", "africa"], "year": "stated"})
+
+
 STANDARD_CHARTS: dict[str, Callable[[dict[str, pd.DataFrame], str], ChartOutput]] = {
     "programmes_by_year": chart_programmes_by_year,
     "programmes_by_region": chart_programmes_by_region,
@@ -261,6 +331,9 @@ STANDARD_CHARTS: dict[str, Callable[[dict[str, pd.DataFrame], str], ChartOutput]
     "amount_idr_by_year": chart_amount_idr_by_year,
     "amount_usd_by_year": chart_amount_usd_by_year,
     "triangular_partners": chart_triangular_partners,
+    "top_partner_countries": chart_top_partner_countries,
+    "modality_by_period": chart_modality_by_period,
+    "focus_regions_by_year": chart_focus_regions_by_year,
 }
 CHART_TABLES = (
     "activities",
@@ -269,3 +342,48 @@ CHART_TABLES = (
     "programmes_by_region_year",
     "programmes_by_modality_year",
 )
+
+
+def chart_region_shares_by_source(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
+    """Needs the fetched sources: region profile of each South-South source, in percent."""
+    from kss_analysis.comparison import compare_region_shares
+
+    data = compare_region_shares(t["activities"], t["activity_recipients"])
+    fig = charts.plot_stacked_by_period(
+        data,
+        period="source",
+        category="region",
+        value="share_pct",
+        kind="region",
+        lang=lang,
+        title=text("title_region_shares_by_source", lang),
+        subtitle=text("subtitle_region_shares_by_source", lang),
+        footer=Footer(text("source_comparison", lang), text("measure_share", lang)),
+        y_label=text("share_pct", lang),
+    )
+    fig.axes[0].tick_params(axis="x", labelrotation=15)
+    return ChartOutput(fig, data, "activities", {"source": "five South-South sources"})
+
+
+def chart_gcof_usd_by_year(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
+    from kss_analysis.comparison import usd_by_year
+
+    data = usd_by_year(t["activities"], "aiddata-gcof-china-1.0")
+    fig = charts.plot_by_year(
+        data,
+        value="amount_usd",
+        lang=lang,
+        scale=1e9,
+        title=text("title_gcof_usd_by_year", lang),
+        subtitle=text("subtitle_gcof_usd_by_year", lang),
+        footer=Footer(text("source_gcof", lang), text("measure_usd", lang), (text("basis_gcof", lang),)),
+        y_label=text("billion_usd", lang),
+        colour="#D55E00",
+    )
+    return ChartOutput(fig, data, "activities", {"source": "aiddata-gcof-china-1.0"})
+
+
+COMPARISON_CHARTS = {
+    "region_shares_by_source": chart_region_shares_by_source,
+    "gcof_usd_by_year": chart_gcof_usd_by_year,
+}

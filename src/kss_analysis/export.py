@@ -44,7 +44,7 @@ def load_chart_tables(processed: Path, *, registers_only: bool = True) -> tuple[
 
     Returns (tables by name, sha256 of the raw inputs they were built from).
     """
-    tables = {name: io.read_table(processed / f"{name}.parquet") for name in CHART_TABLES}
+    tables = {name: io.read_table(processed / f"{name}.parquet") for name in CHART_TABLES}  # InputError when unreadable
     if registers_only:
         acts = tables["activities"]
         tables["activities"] = acts[is_register(acts["source"])].reset_index(drop=True)

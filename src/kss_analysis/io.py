@@ -67,7 +67,15 @@ def write_table(
 
 
 def read_table(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
-    return to_frame(pq.read_table(path, columns=columns))
+    """A Parquet file as a DataFrame; a missing, truncated or corrupt file raises InputError."""
+    from kss_analysis.errors import InputError
+
+    try:
+        return to_frame(pq.read_table(path, columns=columns))
+    except FileNotFoundError:
+        raise InputError(str(path), "not found: run `kss build` first") from None
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(str(path), f"not a readable Parquet file (truncated or corrupt?): {exc}") from None
 
 
 def read_metadata(path: str | Path) -> dict:

@@ -24,10 +24,19 @@ class RowProblem(Exception):
         self.reason = reason
 
 
+RAW_CELL_CHARS = 1000  # longer raw cells are shortened in the quarantine copy
+
+
 def raw_json(record: dict[str, object]) -> str:
-    return json.dumps(
-        {str(k): (None if v is None else str(v)) for k, v in record.items()}, ensure_ascii=False, sort_keys=True
-    )
+    """The raw row as JSON text, every cell as text; very long cells shortened (length noted)."""
+
+    def cell(value: object) -> str | None:
+        if value is None:
+            return None
+        text = str(value)
+        return text if len(text) <= RAW_CELL_CHARS else f"{text[:RAW_CELL_CHARS]}... ({len(text):,} characters)"
+
+    return json.dumps({str(k): cell(v) for k, v in record.items()}, ensure_ascii=False, sort_keys=True)
 
 
 class TableBuilder:

@@ -7,7 +7,6 @@ rows_read = rows_kept + rows_fixed + rows_quarantined + rows_excluded.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
@@ -21,7 +20,8 @@ from kss_analysis.classify import (
     classify_sector,
 )
 from kss_analysis.clean import CleanError, clean_text, parse_date, parse_number, parse_year
-from kss_analysis.sources.register import EXTRA_CELLS, RegisterRows
+from kss_analysis.placing.common import RowProblem, raw_json
+from kss_analysis.sources.register import EXTRA_CELLS, MAX_FIELD_CHARS, RegisterRows
 from kss_analysis.tables import SourceTables, frame_from_records
 
 PROVIDER_ISO3 = "IDN"
@@ -32,18 +32,6 @@ AMOUNT_BASES = {"stated", "sum_of_stated", "approximate", "unverified", "planned
 # disbursement open because registers built from news rarely say which.
 FLOW_BY_BASIS = {"planned": "planned", "in_kind": "in_kind"}
 CURRENCY_ALIASES = {"IDR": "IDR", "RP": "IDR", "RUPIAH": "IDR", "USD": "USD", "US$": "USD", "$": "USD"}
-
-
-class RowProblem(Exception):
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
-
-
-def _raw_json(record: dict[str, object]) -> str:
-    return json.dumps(
-        {k: (None if v is None else str(v)) for k, v in record.items()}, ensure_ascii=False, sort_keys=True
-    )
 
 
 def _number(record: dict, column: str, fixes: list[str]):
@@ -74,6 +62,9 @@ def place_row(
     """One register row -> (activity record, recipient records); raises RowProblem."""
     if EXTRA_CELLS in record:
         raise RowProblem("too_many_cells", f"row has {len(record[EXTRA_CELLS])} more cells than the header")
+    for column, value in record.items():
+        if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
+            raise RowProblem("field_too_long", f"{column} has {len(value):,} characters (limit {MAX_FIELD_CHARS:,})")
     fixes: list[str] = []
     title = clean_text(record.get("title"))
     if not title:
@@ -235,7 +226,7 @@ def place_register(
                 "locator": locator,
                 "reason_code": reason,
                 "message": message,
-                "raw": _raw_json(record),
+                "raw": raw_json(record),
             }
         )
 

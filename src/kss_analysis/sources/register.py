@@ -17,6 +17,7 @@ from kss_analysis.schema import HEADER_LOOKUP, REGISTER_HEADERS, REQUIRED_REGIST
 
 HEADER_SEARCH_ROWS = 30
 EXTRA_CELLS = "__extra_cells__"  # key set on a row with more cells than the header
+MAX_FIELD_CHARS = 100_000  # longer cells are quarantined (field_too_long)
 MIN_HEADER_MATCHES = 2
 
 
@@ -59,10 +60,16 @@ def _read_csv_cells(path: Path) -> list[list[object]]:
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
+    csv.field_size_limit(max(len(text), 131072))  # read any cell; place_row refuses the over-long ones
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    rows: list[list[object]] = []
     try:
-        return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+        for row in reader:
+            rows.append(list(row))
     except csv.Error as exc:
-        raise InputError(str(path), f"malformed CSV: {exc}") from None
+        hint = "truncated inside a quoted field?" if "end of data" in str(exc) else "malformed"
+        raise InputError(str(path), f"CSV {hint} ({exc})", locator=f"line {reader.line_num}") from None
+    return rows
 
 
 def _read_xlsx_sheets(path: Path) -> list[tuple[str, list[list[object]]]]:

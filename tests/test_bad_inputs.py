@@ -1,0 +1,66 @@
+"""Every file of the bad-input corpus (tests/bad_inputs, listed with its expected outcome in
+cases.csv) through `kss ingest`: a typed error naming the file, or the exact quarantine
+reason codes, and never a traceback."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kss_analysis import cli
+
+CORPUS = Path(__file__).resolve().parent / "bad_inputs"
+CASES = list(csv.DictReader(open(CORPUS / "cases.csv", encoding="utf-8")))
+
+
+def test_corpus_has_at_least_30_cases_and_every_file_exists():
+    assert len(CASES) >= 30
+    assert all((CORPUS / c["file"]).is_file() for c in CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])
+def test_bad_input(case, tmp_path, capsys):
+    path = CORPUS / case["file"]
+    code = cli.main(["ingest", str(path), "--as", case["as"], "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    if case["outcome"] == "error":
+        assert code == 2
+        assert len(err.strip().splitlines()) == 1, err
+        assert case["file"] in err and case["expected"] in err, err
+        return
+    assert code == 0, err
+    quarantine = pd.read_parquet(tmp_path / "quarantine.parquet")
+    ledger = pd.read_parquet(tmp_path / "ledger.parquet")
+    activities = pd.read_parquet(tmp_path / "activities.parquet")
+    assert (ledger["rows_read"] == ledger[["rows_kept", "rows_fixed", "rows_quarantined", "rows_excluded"]].sum(axis=1)).all()
+    expected = sorted(case["expected"].split(";")) if case["expected"] else []
+    assert sorted(set(quarantine["reason_code"])) == expected
+    assert len(activities) == int(case["placed"])
+    assert quarantine["message"].str.len().gt(0).all() and quarantine["locator"].str.len().gt(0).all()
+
+
+def test_a_10_mb_single_field_is_quarantined_not_fatal(tmp_path, capsys):
+    path = tmp_path / "huge_field.csv"
+    path.write_text("judul,tahun\n" + "A" * 10_000_000 + ",2019\nKursus biasa,2020\n", encoding="utf-8")
+    assert cli.main(["ingest", str(path), "--as", "register", "--out", str(tmp_path / "out")]) == 0
+    quarantine = pd.read_parquet(tmp_path / "out" / "quarantine.parquet")
+    assert quarantine["reason_code"].tolist() == ["field_too_long"]
+    assert len(quarantine.iloc[0]["raw"]) < 2000  # the raw copy is shortened, not 10 MB
+    assert len(pd.read_parquet(tmp_path / "out" / "activities.parquet")) == 1
+
+
+def test_truncated_parquet_gives_a_clear_error(tmp_path, capsys):
+    from tests.conftest import write_csv
+
+    write_csv(tmp_path / "r.csv", [["judul", "tahun"], ["A", "2019"]])
+    assert cli.main(["ingest", str(tmp_path / "r.csv"), "--as", "register", "--out", str(tmp_path / "p")]) == 0
+    activities = tmp_path / "p" / "activities.parquet"
+    activities.write_bytes(activities.read_bytes()[:100])
+    capsys.readouterr()
+    code = cli.main(["charts", "export", "--processed", str(tmp_path / "p"), "--out", str(tmp_path / "f")])
+    err = capsys.readouterr().err
+    assert code == 2 and "activities.parquet" in err and "truncated or corrupt" in err and "Traceback" not in err

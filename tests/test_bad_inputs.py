@@ -36,7 +36,9 @@ def test_bad_input(case, tmp_path, capsys):
     quarantine = pd.read_parquet(tmp_path / "quarantine.parquet")
     ledger = pd.read_parquet(tmp_path / "ledger.parquet")
     activities = pd.read_parquet(tmp_path / "activities.parquet")
-    assert (ledger["rows_read"] == ledger[["rows_kept", "rows_fixed", "rows_quarantined", "rows_excluded"]].sum(axis=1)).all()
+    assert (
+        ledger["rows_read"] == ledger[["rows_kept", "rows_fixed", "rows_quarantined", "rows_excluded"]].sum(axis=1)
+    ).all()
     expected = sorted(case["expected"].split(";")) if case["expected"] else []
     assert sorted(set(quarantine["reason_code"])) == expected
     assert len(activities) == int(case["placed"])

@@ -108,8 +108,16 @@ def test_cli_export_refuses_unknown_language(tmp_path):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("+62 21", "'+62 21"), ("-5", "'-5"), ("@SUM(A1)", "'@SUM(A1)"),
-     ("\tx", "'\tx"), ("Afrika", "Afrika"), (12.5, 12.5), (-3, -3)],
+    [
+        ('=HYPERLINK("x")', '\'=HYPERLINK("x")'),
+        ("+62 21", "'+62 21"),
+        ("-5", "'-5"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("Afrika", "Afrika"),
+        (12.5, 12.5),
+        (-3, -3),
+    ],
 )
 def test_formula_injection_is_escaped_and_numbers_untouched(value, expected):
     from kss_analysis.tables_export import escape_formula
@@ -123,9 +131,13 @@ def test_tables_export_writes_labelled_safe_tables(processed, tmp_path):
     from kss_analysis.tables_export import export_tables
 
     paths = export_tables(processed, tmp_path, ["csv", "xlsx"], lang="id")
-    assert sorted(p.name for p in paths) == sorted(f"programmes_by_{d}_year.{x}" for d in ("sector", "region", "modality") for x in ("csv", "xlsx"))
+    assert sorted(p.name for p in paths) == sorted(
+        f"programmes_by_{d}_year.{x}" for d in ("sector", "region", "modality") for x in ("csv", "xlsx")
+    )
     table = pd.read_csv(tmp_path / "programmes_by_region_year.csv")
     assert "Afrika" in set(table["region_label"])
-    assert table["programmes"].sum() == io.read_table(processed / "programmes_by_region_year.parquet")["programmes"].sum()
+    assert (
+        table["programmes"].sum() == io.read_table(processed / "programmes_by_region_year.parquet")["programmes"].sum()
+    )
     sheet = load_workbook(tmp_path / "programmes_by_region_year.xlsx").active
     assert isinstance(sheet["D2"].value, int)  # numbers stay numbers

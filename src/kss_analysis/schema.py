@@ -137,6 +137,8 @@ LEDGER = pa.schema(
         ("rows_quarantined", pa.int64()),
         ("rows_excluded", pa.int64()),
         ("excluded_by_rule", pa.string()),  # rule=count;...
+        # JSON: measure -> {raw, processed, quarantined, excluded} sums (sources with amounts)
+        ("amounts", pa.string()),
     ]
 )
 

@@ -5,6 +5,8 @@ All checks run and their failures are reported together.
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from kss_analysis.tables import SourceTables
@@ -25,10 +27,26 @@ def check_ledger(ledger: pd.DataFrame) -> list[str]:
     ]
 
 
+def check_amounts(ledger: pd.DataFrame) -> list[str]:
+    """Per file and measure (currency and basis): raw sum = processed + quarantined + excluded."""
+    problems = []
+    for row in ledger.itertuples():
+        if not isinstance(row.amounts, str):
+            continue
+        for measure, sums in json.loads(row.amounts).items():
+            raw = sums.get("raw", 0.0)
+            placed = sums.get("processed", 0.0) + sums.get("quarantined", 0.0) + sums.get("excluded", 0.0)
+            if abs(raw - placed) > 1e-6 * max(1.0, abs(raw)):
+                problems.append(
+                    f"amounts of {row.file}, {measure}: raw {raw:,.2f} != processed + quarantined + excluded {placed:,.2f}"
+                )
+    return problems
+
+
 def check_tables(tables: SourceTables) -> list[str]:
     """Cross-table rules: counts match the ledger, recipients belong to activities,
     shares sum to 1, ids are unique, and nothing unplaced is left outside quarantine."""
-    problems = check_ledger(tables.ledger)
+    problems = check_ledger(tables.ledger) + check_amounts(tables.ledger)
     acts, recips, quarantine, ledger = tables.activities, tables.activity_recipients, tables.quarantine, tables.ledger
     acts_per_file = acts["source_file"].value_counts()
     quar_per_file = quarantine["file"].value_counts()

@@ -131,6 +131,33 @@ def place_row(record: dict, *, source: str, file_label: str, locator: str) -> di
     return activity, equal_split(activity_id, codes, regions)
 
 
+def raw_amounts(record: dict, constant_column: str) -> dict[str, float]:
+    """A row's amounts read straight from the raw text (commas dropped), independently of
+    the placer: the amount ledger checks that placing lost or changed nothing."""
+
+    def number(column: str) -> float | None:
+        text = str(record.get(column) or "").replace(",", "").strip()
+        try:
+            return float(text) if text else None
+        except ValueError:
+            return None
+
+    currency = clean_text(record.get("currency")) or "no currency"
+    return {
+        "usd_current": number("usd_current"),
+        "usd_constant": number(constant_column),
+        f"reported {currency}": number("amount"),
+    }
+
+
+def placed_amounts(activity: dict) -> dict[str, float]:
+    return {
+        "usd_current": activity["amount_usd"],
+        "usd_constant": activity["amount_usd_constant"],
+        f"reported {activity['currency'] or 'no currency'}": activity["amount"],
+    }
+
+
 def place_aiddata(path: Path, *, source: str, file_label: str) -> SourceTables:
     """One AidData file -> canonical tables; any TUFF donor file of this layout works."""
     name, frame = read_aiddata(path)
@@ -140,18 +167,21 @@ def place_aiddata(path: Path, *, source: str, file_label: str) -> SourceTables:
 
         raise InputError(str(path), f"{name} lacks AidData columns: {', '.join(missing)}")
     builder = TableBuilder(file_label)
+    constant_column = "usd_defl_2014" if "usd_defl_2014" in frame.columns else "usd_defl"
     for index, record in enumerate(frame.to_dict("records")):
         locator = f"{name} row {index + 2}"
+        amounts = raw_amounts(record, constant_column)
+        builder.count_amounts("raw", amounts)
         if clean_text(record.get("umbrella")) in ("1", "TRUE", "True"):
-            builder.exclude("umbrella")
+            builder.exclude("umbrella", amounts)
             continue
         if clean_text(record.get("is_official_finance")) == "0":
-            builder.exclude("non_official")
+            builder.exclude("non_official", amounts)
             continue
         try:
             activity, recipients = place_row(record, source=source, file_label=file_label, locator=locator)
         except RowProblem as problem:
-            builder.quarantine(locator, problem.reason, str(problem), record)
+            builder.quarantine(locator, problem.reason, str(problem), record, amounts)
             continue
-        builder.add(activity, recipients)
+        builder.add(activity, recipients, amounts=placed_amounts(activity))
     return builder.tables()

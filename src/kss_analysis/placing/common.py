@@ -49,11 +49,27 @@ class TableBuilder:
         self.transactions: list[dict] = []
         self.quarantined: list[dict] = []
         self.counts: dict[str, Counter[str]] = {}
+        # file -> measure -> outcome -> sum; "raw" is summed from the raw file independently
+        self.amounts: dict[str, dict[str, Counter[str]]] = {}
+
+    def count_amounts(self, outcome: str, amounts: dict[str, float] | None) -> None:
+        """Add a row's amounts (measure -> value) to the file's amount ledger under ``outcome``."""
+        for measure, value in (amounts or {}).items():
+            if value is not None and value == value:
+                self.amounts.setdefault(self.file_label, {}).setdefault(measure, Counter())[outcome] += value
 
     def _count(self, outcome: str) -> None:
         self.counts.setdefault(self.file_label, Counter())[outcome] += 1
 
-    def add(self, activity: dict, recipients: list[dict], transactions: list[dict] = ()) -> None:
+    def add(
+        self,
+        activity: dict,
+        recipients: list[dict],
+        transactions: list[dict] = (),
+        amounts: dict[str, float] | None = None,
+    ) -> None:
+        """A placed row; ``amounts`` are its values as placed (checked against the raw sums)."""
+        self.count_amounts("processed", amounts)
         row = dict.fromkeys(ACTIVITY_COLUMNS)
         row.update(activity)
         self._count("fixed" if row.get("fixes") else "kept")
@@ -61,7 +77,10 @@ class TableBuilder:
         self.recipients.extend(recipients)
         self.transactions.extend(transactions)
 
-    def quarantine(self, locator: str, reason: str, message: str, raw: dict) -> None:
+    def quarantine(
+        self, locator: str, reason: str, message: str, raw: dict, amounts: dict[str, float] | None = None
+    ) -> None:
+        self.count_amounts("quarantined", amounts)
         self._count("quarantined")
         self.quarantined.append(
             {
@@ -73,7 +92,8 @@ class TableBuilder:
             }
         )
 
-    def exclude(self, rule: str) -> None:
+    def exclude(self, rule: str, amounts: dict[str, float] | None = None) -> None:
+        self.count_amounts("excluded", amounts)
         self._count("excluded")
         self._count(f"rule:{rule}")
 
@@ -90,6 +110,7 @@ class TableBuilder:
                     "rows_quarantined": c["quarantined"],
                     "rows_excluded": c["excluded"],
                     "excluded_by_rule": ";".join(f"{r}={n}" for r, n in rules) or None,
+                    "amounts": self._amounts_json(file),
                 }
             )
         return rows or [
@@ -101,8 +122,16 @@ class TableBuilder:
                 "rows_quarantined": 0,
                 "rows_excluded": 0,
                 "excluded_by_rule": None,
+                "amounts": None,
             }
         ]
+
+    def _amounts_json(self, file: str) -> str | None:
+        measures = self.amounts.get(file)
+        if not measures:
+            return None
+        body = {m: {k: round(v, 6) for k, v in sorted(c.items())} for m, c in sorted(measures.items())}
+        return json.dumps(body, sort_keys=True)
 
     def tables(self) -> SourceTables:
         return SourceTables(

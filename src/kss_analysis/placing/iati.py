@@ -251,6 +251,20 @@ def place_activity(record: dict, *, source: str, file_label: str, locator: str) 
     return activity, recipients, transactions
 
 
+def raw_amounts(record: dict) -> dict[str, float]:
+    """Transaction values per currency, summed from the raw record independently of the placer."""
+    sums: dict[str, float] = {}
+    for _, _, value, currency in record["transactions"]:
+        try:
+            number = float(str(value).replace(",", "")) if value not in (None, "") else None
+        except ValueError:
+            number = None
+        if number is not None:
+            key = f"transactions {currency or record['default_currency'] or 'no currency'}"
+            sums[key] = sums.get(key, 0.0) + number
+    return sums
+
+
 def place_iati(records: Iterator[tuple[str, dict]], *, source: str, file_label: str) -> SourceTables:
     """IATI records (from read_iati_json or read_iati_xml) -> canonical tables."""
     builder = TableBuilder(file_label)
@@ -258,6 +272,8 @@ def place_iati(records: Iterator[tuple[str, dict]], *, source: str, file_label: 
     for locator, record in records:
         # A folder of JSON files keeps one ledger row per file.
         builder.file_label = f"{file_label}/{record['file']}" if record.get("file") else file_label
+        amounts = raw_amounts(record)
+        builder.count_amounts("raw", amounts)
         try:
             activity, recipients, transactions = place_activity(
                 record, source=source, file_label=builder.file_label, locator=locator
@@ -265,10 +281,15 @@ def place_iati(records: Iterator[tuple[str, dict]], *, source: str, file_label: 
             if activity["activity_id"] in seen:
                 raise RowProblem("duplicate_id", f"iati-identifier {activity['activity_id']} already read in this file")
         except RowProblem as problem:
-            builder.quarantine(locator, problem.reason, str(problem), {k: record[k] for k in ("identifier", "title")})
+            builder.quarantine(
+                locator, problem.reason, str(problem), {k: record[k] for k in ("identifier", "title")}, amounts
+            )
             continue
         seen.add(activity["activity_id"])
-        builder.add(activity, recipients, transactions)
+        placed: dict[str, float] = {}
+        for tx in transactions:
+            placed[f"transactions {tx['currency']}"] = placed.get(f"transactions {tx['currency']}", 0.0) + tx["value"]
+        builder.add(activity, recipients, transactions, amounts=placed)
     return builder.tables()
 
 

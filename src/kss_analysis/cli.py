@@ -61,11 +61,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from kss_analysis.io import sha256_file
     from kss_analysis.pipeline import INGEST_FORMATS, build_file_tables, write_outputs
 
-    if args.as_ not in INGEST_FORMATS:
-        raise UsageError(f"--as {args.as_}: use one of {', '.join(INGEST_FORMATS)}")
+    if args.as_ not in (*INGEST_FORMATS, "crs"):
+        raise UsageError(f"--as {args.as_}: use one of {', '.join((*INGEST_FORMATS, 'crs'))}")
     path = Path(args.file)
     if not path.exists():
         raise InputError(str(path), "file not found")
+    if args.as_ == "crs":
+        from kss_analysis.crs import build_crs, crs_ledger
+
+        out = build_crs([path], Path(args.out) / "crs")
+        ledger = crs_ledger(out)
+        print(ledger)
+        print(f"{ledger['rows'].sum():,} CRS rows in {out} (year-partitioned Parquet)")
+        return 0
     if path.is_dir() and args.as_ != "iati-json":
         raise InputError(str(path), "is a folder; only --as iati-json reads a folder of files")
     source = f"register:{path.stem}" if args.as_ == "register" else f"{args.as_}:{path.stem}"

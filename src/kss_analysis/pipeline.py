@@ -97,6 +97,17 @@ def find_source_inputs(raw: Path) -> list[tuple[Source, Path, list[Path]]]:
     return found
 
 
+CRS_SUFFIXES = (".txt", ".zip", ".csv")
+
+
+def find_crs_inputs(raw: Path) -> list[Path]:
+    """OECD CRS bulk files fetched or placed by hand in raw/oecd-crs/."""
+    folder = raw / "oecd-crs"
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.casefold() in CRS_SUFFIXES and not p.name.startswith("."))
+
+
 def write_outputs(
     tables: SourceTables, out: Path, inputs: dict[str, str], figures: pd.DataFrame | None = None
 ) -> tuple[list[Path], list[Path]]:
@@ -163,6 +174,25 @@ def build_all(data: Path) -> BuildResult:
         figures = read_figures(raw / KSS_FIGURES)
         inputs[str(KSS_FIGURES)] = io.sha256_file(raw / KSS_FIGURES)
     written, unchanged = write_outputs(tables, processed, dict(sorted(inputs.items())), figures)
+    crs_inputs = find_crs_inputs(raw)
+    if crs_inputs:
+        from kss_analysis.crs import build_crs, crs_ledger
+
+        for file in crs_inputs:
+            inputs[str(file.relative_to(raw))] = io.sha256_file(file)
+        build_crs(crs_inputs, processed / "crs")
+        ledger_path = processed / "crs_ledger.parquet"
+        crs_provenance = {
+            "inputs": {str(f.relative_to(raw)): inputs[str(f.relative_to(raw))] for f in crs_inputs},
+            "dataset": "crs_ledger",
+            "grain": "one row per year x quarantine reason",
+        }
+        (
+            written
+            if io.write_table(crs_ledger(processed / "crs").to_pandas(), ledger_path, provenance=crs_provenance)
+            else unchanged
+        ).append(ledger_path)
+        written.append(processed / "crs")
     codelists = read_codelists(raw)
     if len(codelists):
         files = sorted([*(raw / "dac-crs-codes").glob("*.csv"), *(raw / "iati-codelists").glob("*.xml")])

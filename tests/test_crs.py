@@ -1,0 +1,322 @@
+"""The CRS reader and streaming build on small files in the bulk format ("CRS <year>
+data.txt": pipe-delimited, quoted, header row), in UTF-8, UTF-16 with BOM, zip (Deflate
+and Deflate64), with a quoted line break, leading-zero codes and a Namibia row; plus the
+synthetic generator ../shared/tools/gen_crs.py when present."""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+import zipfile
+import zlib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kss_analysis.crs import aggregate_crs, build_crs, crs_ledger
+from kss_analysis.errors import InputError
+
+GENERATOR = Path(__file__).resolve().parents[2] / "shared" / "tools" / "gen_crs.py"
+HEADER = [
+    "Year",
+    "DonorCode",
+    "DonorName",
+    "AgencyName",
+    "CrsID",
+    "ProjectNumber",
+    "RecipientCode",
+    "DERecipientcode",
+    "RecipientName",
+    "RegionCode",
+    "IncomegroupName",
+    "FlowCode",
+    "FlowName",
+    "Bi_Multi",
+    "Finance_t",
+    "Aid_t",
+    "USD_Commitment",
+    "USD_Disbursement",
+    "USD_Commitment_Defl",
+    "USD_Disbursement_Defl",
+    "PurposeCode",
+    "PurposeName",
+    "ChannelCode",
+    "ChannelName",
+    "ProjectTitle",
+]
+ROWS = [
+    [
+        "2019",
+        "701",
+        "Japan",
+        "JICA",
+        "2019000123",
+        "0042-A",
+        "738",
+        "ID",
+        "Indonesia",
+        "10009",
+        "LMICs",
+        "11",
+        "ODA Grants",
+        "8",
+        "110",
+        "C01",
+        "1.5",
+        "0.75",
+        "1.4",
+        "0.7",
+        "31120",
+        "Agricultural development",
+        "11000",
+        "Donor Government",
+        "Third-country training\nin Indonesia",
+    ],  # quoted line break, triangular (Bi_Multi 8)
+    [
+        "2019",
+        "801",
+        "Australia",
+        "DFAT",
+        "2019000124",
+        "0007",
+        "275",
+        "NA",
+        "Namibia",
+        "10004",
+        "UMICs",
+        "11",
+        "ODA Grants",
+        "1",
+        "110",
+        "C01",
+        "2.0",
+        "",
+        "1.9",
+        "",
+        "12220",
+        "Basic health care",
+        "21000",
+        "NGO",
+        "Clinics",
+    ],
+    [
+        "2020",
+        "701",
+        "Japan",
+        "JICA",
+        "2020000001",
+        "0100",
+        "298",
+        "",
+        "Africa, regional",
+        "10002",
+        "Unallocated",
+        "11",
+        "ODA Grants",
+        "1",
+        "110",
+        "C01",
+        "3.0",
+        "3.0",
+        "2.9",
+        "2.9",
+        "99999",
+        "Unknown purpose",
+        "",
+        "",
+        "Regional study",
+    ],
+    [
+        "2020",
+        "302",
+        "United States",
+        "USAID",
+        "2020000002",
+        "X-9",
+        "738",
+        "ID",
+        "Indonesia",
+        "10009",
+        "LMICs",
+        "11",
+        "ODA Grants",
+        "1",
+        "110",
+        "C01",
+        "",
+        "4.25",
+        "",
+        "4.0",
+        "74020",
+        "Multi-hazard response",
+        "",
+        "",
+        "Flood relief",
+    ],
+]
+
+
+def bulk_text(rows=ROWS) -> str:
+    def quote(value: str) -> str:
+        return '"' + value.replace('"', '""') + '"'
+
+    lines = ["|".join(quote(h) for h in HEADER)] + ["|".join(quote(v) for v in row) for row in rows]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def deflate64_zip(path: Path, name: str, data: bytes) -> Path:
+    """A zip whose one member uses Deflate64 (method 9), as some OECD archives do."""
+    import inflate64
+
+    deflater = inflate64.Deflater()
+    compressed = deflater.deflate(data) + deflater.flush()
+    crc = zlib.crc32(data)
+    name_bytes = name.encode()
+    local = (
+        struct.pack("<IHHHHHIIIHH", 0x04034B50, 21, 0, 9, 0, 0, crc, len(compressed), len(data), len(name_bytes), 0)
+        + name_bytes
+    )
+    central = (
+        struct.pack(
+            "<IHHHHHHIIIHHHHHII",
+            0x02014B50,
+            21,
+            21,
+            0,
+            9,
+            0,
+            0,
+            crc,
+            len(compressed),
+            len(data),
+            len(name_bytes),
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        )
+        + name_bytes
+    )
+    offset = len(local) + len(compressed)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central), offset, 0)
+    return write(path, local + compressed + central + end)
+
+
+def read(out: Path) -> pd.DataFrame:
+    frame = pd.read_parquet(out)
+    frame["year"] = frame["year"].astype(int)
+    return frame.sort_values("crs_id").reset_index(drop=True)
+
+
+@pytest.fixture
+def utf8_file(tmp_path) -> Path:
+    return write(tmp_path / "CRS 2019 data.txt", bulk_text().encode("utf-8"))
+
+
+def test_bulk_file_maps_to_the_canonical_model(utf8_file, tmp_path):
+    frame = read(build_crs([utf8_file], tmp_path / "crs"))
+    assert len(frame) == 4
+    first = frame.iloc[0]
+    assert first.title == "Third-country training\nin Indonesia"  # quoted line break kept inside the field
+    assert (first.recipient_iso3, first.region, first.cooperation_type, first.sector_theme) == (
+        "IDN",
+        "asia",
+        "triangular",
+        "agriculture_food",
+    )
+    assert (first.crs_id, first.project_number) == ("2019000123", "0042-A")
+    namibia = frame.set_index("recipient_name").loc["Namibia"]
+    assert (namibia.recipient_de_code, namibia.recipient_iso3, namibia.region) == (
+        "NA",
+        "NAM",
+        "africa",
+    )  # 'NA' is data
+    assert pd.isna(namibia.usd_disbursement) and namibia.usd_commitment == 2.0
+    regional = frame.set_index("crs_id").loc["2020000001"]
+    assert (regional.region, regional.quarantine_reason) == ("africa", "unknown_sector") and pd.isna(
+        regional.recipient_iso3
+    )
+    assert frame.set_index("crs_id").loc["2020000002", "sector_theme"] == "disaster_humanitarian"
+    assert sorted(p.parent.name for p in (tmp_path / "crs").rglob("part-*.parquet")) == ["year=2019", "year=2020"]
+
+
+def test_utf16_zip_and_deflate64_read_the_same_rows(utf8_file, tmp_path):
+    expected = read(build_crs([utf8_file], tmp_path / "a"))
+    utf16 = write(tmp_path / "CRS 2019 data utf16.txt", bulk_text().encode("utf-16"))
+    zipped = tmp_path / "CRS 2019 data.zip"
+    with zipfile.ZipFile(zipped, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("CRS 2019 data.txt", bulk_text().encode("utf-16"))
+    d64 = deflate64_zip(tmp_path / "CRS 2019 d64.zip", "CRS 2019 data.txt", bulk_text().encode("utf-8"))
+    with zipfile.ZipFile(d64) as archive:
+        assert archive.infolist()[0].compress_type == 9  # really Deflate64
+    for path, name in ((utf16, "b"), (zipped, "c"), (d64, "d")):
+        pd.testing.assert_frame_equal(read(build_crs([path], tmp_path / name)), expected)
+
+
+def test_deflate64_without_the_library_names_the_remedy(tmp_path, monkeypatch):
+    from kss_analysis import crs
+
+    d64 = deflate64_zip(tmp_path / "d64.zip", "CRS 2019 data.txt", bulk_text().encode("utf-8"))
+    monkeypatch.setattr(crs, "_enable_deflate64", lambda: False)
+    with pytest.raises(InputError, match="Deflate64.*zipfile-deflate64"):
+        build_crs([d64], tmp_path / "out")
+
+
+def test_aggregation_leaves_out_quarantined_rows_and_keeps_measures_apart(utf8_file, tmp_path):
+    out = build_crs([utf8_file], tmp_path / "crs")
+    table = aggregate_crs(out, ("year", "region")).to_pandas()
+    rows = read(out)
+    clean = rows[rows["quarantine_reason"].isna()]
+    assert table["records"].sum() == len(clean) == 3
+    assert table["usd_commitment"].sum() == pytest.approx(clean["usd_commitment"].sum())
+    assert table["usd_disbursement"].sum() == pytest.approx(clean["usd_disbursement"].sum())
+    ledger = crs_ledger(out).to_pandas()
+    assert ledger["rows"].sum() == 4
+
+
+def test_not_a_crs_file_and_a_failed_build_keep_the_previous_dataset(utf8_file, tmp_path):
+    out = build_crs([utf8_file], tmp_path / "crs")
+    before = sorted(p.name for p in out.rglob("*.parquet"))
+    other = write(tmp_path / "other.txt", b"a|b\n1|2\n")
+    with pytest.raises(InputError, match="missing columns"):
+        build_crs([other], out)
+    assert sorted(p.name for p in out.rglob("*.parquet")) == before
+    assert len(read(out)) == 4
+
+
+@pytest.mark.skipif(not GENERATOR.exists(), reason="needs ../shared/tools/gen_crs.py")
+def test_synthetic_generator_file_builds_completely(tmp_path):
+    src = tmp_path / "synthetic.txt"
+    subprocess.run([sys.executable, str(GENERATOR), "3000", str(src)], check=True, capture_output=True)
+    out = build_crs([src], tmp_path / "crs")
+    frame = pd.read_parquet(out)
+    assert len(frame) == 3000  # every row kept (some flagged in quarantine_reason, none dropped)
+    assert set(frame["year"].astype(int)) <= set(range(2010, 2024))
+    assert frame["quarantine_reason"].notna().any() and frame["quarantine_reason"].isna().any()
+
+
+def test_crs_build_is_byte_identical_and_part_of_kss_build(utf8_file, tmp_path):
+    from kss_analysis import io
+    from kss_analysis.pipeline import build_all
+
+    hashes = []
+    for name in ("one", "two"):
+        out = build_crs([utf8_file], tmp_path / name)
+        hashes.append({str(p.relative_to(out)): io.sha256_file(p) for p in sorted(out.rglob("*.parquet"))})
+    assert hashes[0] == hashes[1]
+    data = tmp_path / "data"
+    (data / "raw" / "oecd-crs").mkdir(parents=True)
+    utf8_file.rename(data / "raw" / "oecd-crs" / utf8_file.name)
+    build_all(data)
+    assert len(pd.read_parquet(data / "processed" / "crs")) == 4
+    assert pd.read_parquet(data / "processed" / "crs_ledger.parquet")["rows"].sum() == 4
+    assert "oecd-crs/CRS 2019 data.txt" in io.read_metadata(data / "processed" / "crs_ledger.parquet")["inputs"]

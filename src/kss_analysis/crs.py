@@ -79,8 +79,8 @@ def _copy_as_utf8(source, target, first: bytes) -> None:
     """Stream bytes to ``target`` as UTF-8; UTF-16 (detected by its BOM) is transcoded."""
     if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         decoder = codecs.getincrementaldecoder("utf-16")()
-        for block in iter(lambda: first + source.read(1 << 20) if first else source.read(1 << 20), b""):
-            first = b""
+        target.write(decoder.decode(first).encode("utf-8"))
+        for block in iter(lambda: source.read(1 << 20), b""):
             target.write(decoder.decode(block).encode("utf-8"))
         target.write(decoder.decode(b"", final=True).encode("utf-8"))
         return

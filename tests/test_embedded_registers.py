@@ -50,3 +50,17 @@ def test_figures_register_reads_and_carries_the_seed_figure():
     seed = figures[figures["source_title"].str.contains("Kumparan", na=False)]
     assert sorted(seed["value"]) == [90, 780, 6200]
     assert figures["source_url"].notna().all()
+
+
+def test_every_figure_says_when_and_what_the_page_states():
+    figures = pd.read_csv(KSS / "kss_figures.csv", dtype=str, keep_default_na=False)
+    undated = figures[figures["period_end"] == ""]
+    assert undated["notes"].str.contains("Undated").all(), undated["figure_id"].tolist()
+    assert (figures["quote_in_own_words"].str.strip() != "").all()
+    assert (figures["unit"] != "").all()
+
+
+def test_the_register_holds_at_least_200_distinct_programmes():
+    # Issue 8's target; a duplicate title+year+host would not count twice.
+    distinct = programmes.drop_duplicates(["title", "year", "host_location"])
+    assert len(distinct) >= 200

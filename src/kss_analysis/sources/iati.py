@@ -155,6 +155,15 @@ def _text(element) -> str | None:
     return text.strip() if text and text.strip() else None
 
 
+def _coded_shares(element, tag: str, v1_vocabularies: dict[str, str]) -> list[tuple]:
+    """(code, vocabulary, percentage) of each ``tag`` child; 1.0x vocabulary names map to 2.0x codes."""
+    shares = []
+    for child in element.findall(tag):
+        vocabulary = child.get("vocabulary") or "1"
+        shares.append((child.get("code"), v1_vocabularies.get(vocabulary, vocabulary), child.get("percentage")))
+    return shares
+
+
 def activity_from_xml(element, version: str) -> dict:
     v1 = version.startswith("1.")
     default_currency = element.get("default-currency")
@@ -180,26 +189,8 @@ def activity_from_xml(element, version: str) -> dict:
         date = date or (value_el.get("value-date") if value_el is not None else None)
         currency = (value_el.get("currency") if value_el is not None else None) or default_currency
         transactions.append((code, date, value, currency))
-    sectors = []
-    for sector in element.findall("sector"):
-        vocabulary = sector.get("vocabulary") or "1"
-        sectors.append(
-            (
-                sector.get("code"),
-                SECTOR_VOCABULARIES_V1.get(vocabulary, vocabulary) if v1 else vocabulary,
-                sector.get("percentage"),
-            )
-        )
-    regions = []
-    for region in element.findall("recipient-region"):
-        vocabulary = region.get("vocabulary") or "1"
-        regions.append(
-            (
-                region.get("code"),
-                REGION_VOCABULARIES_V1.get(vocabulary, vocabulary) if v1 else vocabulary,
-                region.get("percentage"),
-            )
-        )
+    sectors = _coded_shares(element, "sector", SECTOR_VOCABULARIES_V1 if v1 else {})
+    regions = _coded_shares(element, "recipient-region", REGION_VOCABULARIES_V1 if v1 else {})
     collaboration = element.find("collaboration-type")
     return {
         "identifier": (element.findtext("iati-identifier") or "").strip() or None,

@@ -58,15 +58,18 @@ def compare_sources(activities: pd.DataFrame) -> pd.DataFrame:
 
 def compare_region_shares(activities: pd.DataFrame, recipients: pd.DataFrame) -> pd.DataFrame:
     """Share of each source's records by partner region, in percent (each record split
-    equally between its recipients, so a source's shares add up to 100)."""
+    equally between its recipients, so a source's shares add up to 100). ``source_id`` keeps
+    the registry id so charts can label sources in their own language."""
     top = _top_level(activities)[["activity_id", "source"]]
     merged = recipients.merge(top, on="activity_id", how="inner")
     merged["region"] = merged["region"].fillna("not_stated")
     weights = merged.groupby(["source", "region"], as_index=False)["share"].sum()
     totals = top.groupby("source").size()
     weights["share_pct"] = (100 * weights["share"] / weights["source"].map(totals)).round(1)
+    weights["source_id"] = weights["source"]
     weights["source"] = weights["source"].map(SOURCE_LABELS)
-    return weights[["source", "region", "share_pct"]].sort_values(["source", "region"]).reset_index(drop=True)
+    columns = ["source_id", "source", "region", "share_pct"]
+    return weights[columns].sort_values(["source", "region"]).reset_index(drop=True)
 
 
 def indonesia_elsewhere(activities: pd.DataFrame, recipients: pd.DataFrame) -> pd.DataFrame:

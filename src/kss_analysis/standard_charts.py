@@ -348,7 +348,8 @@ def chart_region_shares_by_source(t: dict[str, pd.DataFrame], lang: str) -> Char
     """Needs the fetched sources: region profile of each South-South source, in percent."""
     from kss_analysis.comparison import compare_region_shares
 
-    data = compare_region_shares(t["activities"], t["activity_recipients"])
+    shares = compare_region_shares(t["activities"], t["activity_recipients"])
+    data = shares.assign(source=shares["source_id"].map(lambda source: text(f"source_label_{source}", lang)))
     fig = charts.plot_stacked_by_period(
         data,
         period="source",

@@ -7,6 +7,9 @@ Codes get a label column in the language asked for.
 
 from __future__ import annotations
 
+import io as stdio
+import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +20,9 @@ from kss_analysis.charts import label
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("csv", "xlsx")
+# openpyxl stamps the save time into docProps/core.xml and every zip entry; a fixed stamp
+# makes the same table give the same bytes (1980-01-01 is the earliest a zip entry can hold).
+FIXED_STAMP = datetime(1980, 1, 1)
 
 
 def escape_formula(value: object) -> object:
@@ -41,6 +47,22 @@ def labelled(table: pd.DataFrame, dimension: str, lang: str) -> pd.DataFrame:
     return out
 
 
+def xlsx_bytes(table: pd.DataFrame, sheet_name: str) -> bytes:
+    """The table as one-sheet .xlsx bytes, identical for identical tables."""
+    buffer = stdio.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        table.to_excel(writer, sheet_name=sheet_name, index=False)
+        writer.book.properties.created = FIXED_STAMP
+        writer.book.properties.modified = FIXED_STAMP
+    stable = stdio.BytesIO()
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(stable, "w") as target:
+        for entry in source.infolist():
+            info = zipfile.ZipInfo(entry.filename, date_time=FIXED_STAMP.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(info, source.read(entry))
+    return stable.getvalue()
+
+
 def export_tables(processed: Path, out: Path, formats: list[str], lang: str = "en") -> list[Path]:
     """One file per standard aggregate and format; returns the paths written."""
     out.mkdir(parents=True, exist_ok=True)
@@ -53,9 +75,6 @@ def export_tables(processed: Path, out: Path, formats: list[str], lang: str = "e
             paths.append(path)
         if "xlsx" in formats:
             path = out / f"{name}.xlsx"
-            tmp = path.with_suffix(".xlsx.part")
-            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-                table.to_excel(writer, sheet_name=name[:31], index=False)
-            tmp.replace(path)
+            io.write_bytes_atomic(path, xlsx_bytes(table, sheet_name=name[:31]))
             paths.append(path)
     return paths

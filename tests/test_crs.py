@@ -320,3 +320,47 @@ def test_crs_build_is_byte_identical_and_part_of_kss_build(utf8_file, tmp_path):
     assert len(pd.read_parquet(data / "processed" / "crs")) == 4
     assert pd.read_parquet(data / "processed" / "crs_ledger.parquet")["rows"].sum() == 4
     assert "oecd-crs/CRS 2019 data.txt" in io.read_metadata(data / "processed" / "crs_ledger.parquet")["inputs"]
+
+
+EXPLORER_EXPORT = Path(__file__).resolve().parent / "fixtures" / "crs_explorer_export.csv"
+
+
+def test_data_explorer_export_becomes_one_row_per_key_in_usd_millions(tmp_path):
+    out = build_crs([EXPLORER_EXPORT], tmp_path / "crs")
+    frame = read(out).set_index("recipient_de_code")
+    indonesia = frame.loc["IDN"]
+    indonesia = indonesia[indonesia["quarantine_reason"].isna()].iloc[0]
+    # The four USD observations of Japan -> Indonesia 2021 share one row.
+    assert [indonesia[c] for c in ("usd_commitment", "usd_disbursement")] == [1.5, 0.8]
+    assert [indonesia[c] for c in ("usd_commitment_constant", "usd_disbursement_constant")] == [1.6, 0.85]
+    assert (indonesia["recipient_iso3"], indonesia["recipient_code"]) == ("IDN", "738")
+    assert indonesia["sector_theme"] == "governance_diplomacy"
+    assert indonesia["donor_name"] == "Japan"
+    assert pd.isna(indonesia["cooperation_type"])  # no BIMULTI_CODE in the export: unknown, not bilateral
+    # 250 with UNIT_MULT 3 is USD 250 thousand = 0.25 million, the bulk files' unit.
+    assert frame.loc["NAM", "usd_commitment"] == pytest.approx(0.25)
+    assert frame.loc["NAM", "recipient_iso3"] == "NAM"
+
+
+def test_data_explorer_rows_that_cannot_be_placed_are_counted_with_a_reason(tmp_path):
+    import csv
+
+    with EXPLORER_EXPORT.open(encoding="utf-8-sig", newline="") as handle:
+        observations = list(csv.DictReader(handle))
+    usd = [o for o in observations if o["UNIT_MEASURE"] == "USD"]
+    keys = {(o["DONOR"], o["RECIPIENT"], o["SECTOR"], o["TIME_PERIOD"]) for o in usd}
+    out = build_crs([EXPLORER_EXPORT], tmp_path / "crs")
+    frame = read(out)
+    reasons = frame["quarantine_reason"].fillna("kept").value_counts().to_dict()
+    # One row per USD key, plus one per observation in another unit: nothing dropped.
+    assert len(frame) == len(keys) + len(observations) - len(usd)
+    assert reasons == {"kept": 2, "unknown_recipient": 1, "unsupported_measure": 1}
+    ledger = crs_ledger(out)
+    assert ledger["rows"].sum() == len(frame)
+
+
+def test_data_explorer_export_without_unit_multiplier_is_refused(tmp_path):
+    text = EXPLORER_EXPORT.read_text(encoding="utf-8-sig").replace("UNIT_MULT", "UNIT_X")
+    path = write(tmp_path / "export.csv", text.encode())
+    with pytest.raises(InputError, match="UNIT_MULT"):
+        build_crs([path], tmp_path / "crs")

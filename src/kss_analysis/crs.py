@@ -2,7 +2,9 @@
 
 Reads ``CRS <year> data.txt`` bulk files (pipe-delimited, UTF-8 or UTF-16 with a byte-order
 mark, quoted fields may hold line breaks), plain or inside zip archives (Deflate64 too,
-through zipfile-deflate64). Polars streams the file: it is never held in memory whole.
+through zipfile-deflate64), and OECD Data Explorer CSV exports of the CRS (SDMX-CSV, one
+observation per row, pivoted here to one row per key). Polars streams the file: it is
+never held in memory whole. Amounts are in USD millions, as the bulk files state them.
 Every column is read as text first, so codes keep leading zeros and the value 'NA'
 (Namibia) stays data; amounts are then cast to numbers explicitly.
 
@@ -65,6 +67,46 @@ TRIANGULAR = "8"
 ROW_GROUP_ROWS = 10_000
 MULTILATERAL = ("2", "4")
 REQUIRED = ("Year", "DonorCode", "RecipientCode", "PurposeCode", "USD_Commitment", "USD_Disbursement")
+OUTPUT_COLUMNS = [
+    *COLUMNS.values(),
+    "recipient_iso3",
+    "region",
+    "sector_theme",
+    "cooperation_type",
+    "quarantine_reason",
+]
+
+# OECD Data Explorer (SDMX-CSV) exports of DSD_CRS@DF_CRS: codes in upper case, labels in
+# the column named like the dimension ("DONOR" code, "Donor" label).
+EXPLORER_REQUIRED = ("DONOR", "RECIPIENT", "SECTOR", "FLOW_TYPE", "PRICE_BASE", "TIME_PERIOD", "OBS_VALUE")
+EXPLORER_KEYS = {
+    "TIME_PERIOD": "year",
+    "DONOR": "donor_code",
+    "Donor": "donor_name",
+    "Donor agency": "agency_name",
+    "OECD_ID": "crs_id",
+    "DONOR_PROJECT_ID": "project_number",
+    "RECIPIENT": "recipient_de_code",
+    "Recipient": "recipient_name",
+    "REGION": "dac_region_code",
+    "Income group": "income_group",
+    "MODALITY": "flow_code",
+    "Modality": "flow_name",
+    "BIMULTI_CODE": "collaboration_type",
+    "FINANCETYPE_CODE": "finance_type",
+    "SECTOR": "purpose_code",
+    "Sector": "purpose_name",
+    "CHANNEL": "channel_code",
+    "Channel": "channel_name",
+    "PROJECT_TITLE": "title",
+}
+# FLOW_TYPE + PRICE_BASE -> amount column (C commitments, D disbursements; V current, Q constant).
+EXPLORER_MEASURES = {
+    "CV": "usd_commitment",
+    "DV": "usd_disbursement",
+    "CQ": "usd_commitment_constant",
+    "DQ": "usd_disbursement_constant",
+}
 
 
 def _enable_deflate64() -> bool:
@@ -158,23 +200,114 @@ def _reference_frames() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
 
 
 def scan_crs(text_path: Path, file: str) -> pl.LazyFrame:
-    """Lazy, typed, canonical CRS rows of one UTF-8 bulk file."""
-    header = text_path.open("r", encoding="utf-8", newline="").readline()
+    """Lazy, typed, canonical CRS rows of one UTF-8 file: a bulk file or a Data Explorer export."""
+    header = text_path.open("r", encoding="utf-8-sig", newline="").readline()
     separator = "|" if header.count("|") >= header.count(",") else ","
     names = [h.strip().strip('"') for h in header.rstrip("\r\n").split(separator)]
+    if set(EXPLORER_REQUIRED) <= set(names):
+        return _canonical(_explorer_rows(text_path, file, names))
     missing = [c for c in REQUIRED if c not in names]
     if missing:
-        raise InputError(file, f"not a CRS bulk file: missing columns {', '.join(missing)}")
+        raise InputError(
+            file,
+            f"not a CRS bulk file (missing columns {', '.join(missing)}) nor a Data Explorer export "
+            f"(needs {', '.join(EXPLORER_REQUIRED)})",
+        )
+    return _canonical(_bulk_rows(text_path, names, separator))
+
+
+def _bulk_rows(text_path: Path, names: list[str], separator: str) -> pl.LazyFrame:
+    """Bulk-file columns renamed to canonical names; year and amounts typed."""
     present = {raw: canonical for raw, canonical in COLUMNS.items() if raw in names}
     raw = pl.scan_csv(text_path, separator=separator, infer_schema=False, quote_char='"')
     frame = raw.select([pl.col(r).alias(c) for r, c in present.items()])
     for canonical in set(COLUMNS.values()) - set(present.values()):
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(canonical))
+    return frame.with_columns(
+        pl.col("year").str.strip_chars().cast(pl.Int16, strict=False),
+        *[pl.col(c).str.strip_chars().cast(pl.Float64, strict=False) for c in AMOUNTS],
+        pl.lit(None, dtype=pl.String).alias("source_reason"),
+    )
+
+
+def _explorer_rows(text_path: Path, file: str, names: list[str]) -> pl.LazyFrame:
+    """OECD Data Explorer (SDMX-CSV) export -> the bulk file's canonical columns.
+
+    An export has one row per observation: the key (donor, recipient, sector ...), a
+    measure (FLOW_TYPE C = commitments, D = disbursements; PRICE_BASE V = current,
+    Q = constant prices) and OBS_VALUE scaled by 10^UNIT_MULT. The up-to-four USD
+    observations of one key become one row with four amount columns, in USD millions like
+    the bulk files. Observations in another unit or measure keep a row of their own with
+    ``source_reason`` = unsupported_measure, so every observation is accounted for.
+    """
+    for column, unknown in (("UNIT_MULT", "scale"), ("UNIT_MEASURE", "currency")):
+        if column not in names:
+            raise InputError(
+                file, f"Data Explorer export without a {column} column: the {unknown} of OBS_VALUE is unknown"
+            )
+    raw = pl.scan_csv(text_path, separator=",", infer_schema=False, quote_char='"')
+
+    def text(column: str) -> pl.Expr:
+        return pl.col(column).str.strip_chars() if column in names else pl.lit(None, dtype=pl.String)
+
+    unit = text("UNIT_MEASURE")
+    measure = pl.concat_str([text("FLOW_TYPE"), text("PRICE_BASE")])
+    frame = raw.with_columns(
+        # OBS_VALUE x 10^UNIT_MULT is in units; / 10^6 gives the bulk files' USD millions.
+        (
+            text("OBS_VALUE").cast(pl.Float64, strict=False)
+            * pl.lit(10.0).pow(text("UNIT_MULT").cast(pl.Int32, strict=False) - 6)
+        ).alias("_usd_millions"),
+        pl.when((unit == "USD") & measure.is_in(list(EXPLORER_MEASURES)))
+        .then(measure)
+        .otherwise(pl.lit(None))
+        .alias("_measure"),
+    )
+    recipient_codes = pl.DataFrame(
+        [(iso3, row["dac_code"]) for iso3, row in reference.countries().items() if row["dac_code"]],
+        schema={"_iso3": pl.String, "_dac_code": pl.String},
+        orient="row",
+    )
+    keys = {canonical: text(column) for column, canonical in EXPLORER_KEYS.items()}
+    keyed = (
+        frame.with_columns(**keys)
+        .with_columns(pl.col("year").cast(pl.Int16, strict=False))
+        .join(recipient_codes.lazy(), left_on="recipient_de_code", right_on="_iso3", how="left", maintain_order="left")
+        # Country recipients come as ISO3: look up their DAC code so both inputs share one code list.
+        .with_columns(pl.coalesce("_dac_code", "recipient_de_code").alias("recipient_code"))
+    )
+    key_columns = [*EXPLORER_KEYS.values(), "recipient_code"]
+    supported = (
+        keyed.filter(pl.col("_measure").is_not_null())
+        .group_by(key_columns, maintain_order=True)
+        .agg(
+            [
+                pl.col("_usd_millions").filter(pl.col("_measure") == code).first().alias(canonical)
+                for code, canonical in EXPLORER_MEASURES.items()
+            ]
+        )
+        .with_columns(pl.lit(None, dtype=pl.String).alias("source_reason"))
+    )
+    unsupported = (
+        keyed.filter(pl.col("_measure").is_null())
+        .select(key_columns)
+        .with_columns(
+            *[pl.lit(None, dtype=pl.Float64).alias(c) for c in AMOUNTS],
+            pl.lit("unsupported_measure").alias("source_reason"),
+        )
+    )
+    rows = pl.concat([supported, unsupported], how="diagonal")
+    for canonical in set(COLUMNS.values()) - set(rows.collect_schema().names()):
+        rows = rows.with_columns(pl.lit(None, dtype=pl.String).alias(canonical))
+    return rows
+
+
+def _canonical(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Recipient -> ISO3 and region, purpose -> sector theme, Bi_Multi -> co-operation type,
+    and the in-place quarantine reason."""
     countries, regions, themes = _reference_frames()
     frame = (
         frame.with_columns(
-            pl.col("year").str.strip_chars().cast(pl.Int16, strict=False),
-            *[pl.col(c).str.strip_chars().cast(pl.Float64, strict=False) for c in AMOUNTS],
             pl.col("recipient_code").str.strip_chars(),
             pl.col("purpose_code").str.strip_chars(),
             pl.col("collaboration_type").str.strip_chars(),
@@ -197,7 +330,10 @@ def scan_crs(text_path: Path, file: str) -> pl.LazyFrame:
         .with_columns(
             pl.coalesce("country_region", "code_region").alias("region"),
             pl.coalesce("theme5", "theme3").alias("sector_theme"),
-            pl.when(pl.col("collaboration_type") == TRIANGULAR)
+            # No Bi_Multi (e.g. an aggregated Data Explorer export): the type is unknown, not bilateral.
+            pl.when(pl.col("collaboration_type").is_null() | (pl.col("collaboration_type") == ""))
+            .then(pl.lit(None, dtype=pl.String))
+            .when(pl.col("collaboration_type") == TRIANGULAR)
             .then(pl.lit("triangular"))
             .when(pl.col("collaboration_type").is_in(MULTILATERAL))
             .then(pl.lit("multilateral"))
@@ -207,6 +343,7 @@ def scan_crs(text_path: Path, file: str) -> pl.LazyFrame:
         .with_columns(
             pl.concat_str(
                 [
+                    pl.col("source_reason"),
                     pl.when(pl.col("year").is_null()).then(pl.lit("bad_year")),
                     pl.when(pl.col("region").is_null()).then(pl.lit("unknown_recipient")),
                     pl.when(pl.col("sector_theme").is_null()).then(pl.lit("unknown_sector")),
@@ -221,7 +358,8 @@ def scan_crs(text_path: Path, file: str) -> pl.LazyFrame:
             .otherwise(pl.col("quarantine_reason"))
             .alias("quarantine_reason")
         )
-        .drop("country_region", "code_region", "theme5", "theme3", "sector3")
+        .drop("country_region", "code_region", "theme5", "theme3", "sector3", "source_reason")
+        .select(OUTPUT_COLUMNS)
     )
     return frame
 
@@ -288,7 +426,7 @@ def scan_processed(crs_dir: Path) -> pl.LazyFrame:
 def aggregate_crs(
     crs_dir: Path, dims: tuple[str, ...] = ("year", "sector_theme", "region", "donor_name")
 ) -> pl.DataFrame:
-    """Commitments and disbursements (USD current) by ``dims``; reads only the columns it needs.
+    """Commitments and disbursements (USD millions, current prices) by ``dims``; reads only the columns it needs.
 
     One row per combination of ``dims``; quarantined rows left out.
     """

@@ -64,3 +64,23 @@ def test_the_register_holds_at_least_200_distinct_programmes():
     # Issue 8's target; a duplicate title+year+host would not count twice.
     distinct = programmes.drop_duplicates(["title", "year", "host_location"])
     assert len(distinct) >= 200
+
+
+def test_breakdowns_never_exceed_their_total_or_100_percent():
+    # A region or sector split from one source must fit inside that source's total for the
+    # same indicator, period and unit (a typo such as 540 for 54.0 would break it).
+    figures = pd.read_csv(KSS / "kss_figures.csv", dtype=str, keep_default_na=False)
+    figures["number"] = figures["value"].astype(float)
+    key = ["indicator", "scope", "period_type", "period_start", "period_end", "unit", "source_url"]
+    checked = 0
+    for _, group in figures.groupby(key):
+        totals = group.loc[group["breakdown_dimension"] == "total", "number"]
+        ceiling = 100.0 if group["unit"].iloc[0] == "percent" else (totals.iloc[0] if len(totals) else None)
+        if ceiling is None:
+            continue
+        for dimension, parts in group[group["breakdown_dimension"].isin(["region", "sector"])].groupby(
+            "breakdown_dimension"
+        ):
+            assert parts["number"].sum() <= ceiling * 1.005, (group["figure_id"].tolist(), dimension)
+            checked += 1
+    assert checked >= 5

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -153,3 +155,10 @@ def test_xlsx_export_gives_the_same_bytes_at_another_time(processed, tmp_path, m
     monkeypatch.setattr(time, "time", lambda: later)
     export_tables(processed, tmp_path / "b", ["xlsx"])
     assert _hashes(tmp_path / "a") == _hashes(tmp_path / "b")
+    # openpyxl stamps the save time with datetime.now(), which the patch above cannot move:
+    # check the stamps themselves.
+    with zipfile.ZipFile(tmp_path / "b" / "programmes_by_region_year.xlsx") as archive:
+        core = archive.read("docProps/core.xml").decode()
+        assert {entry.date_time for entry in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    stamps = re.findall(r"<dcterms:(?:created|modified)[^>]*>([^<]*)<", core)
+    assert stamps == ["1980-01-01T00:00:00Z", "1980-01-01T00:00:00Z"]

@@ -8,6 +8,7 @@ Codes get a label column in the language asked for.
 from __future__ import annotations
 
 import io as stdio
+import re
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +24,8 @@ FORMATS = ("csv", "xlsx")
 # openpyxl stamps the save time into docProps/core.xml and every zip entry; a fixed stamp
 # makes the same table give the same bytes (1980-01-01 is the earliest a zip entry can hold).
 FIXED_STAMP = datetime(1980, 1, 1)
+# openpyxl overwrites dcterms:modified with the clock when it saves, so it is rewritten after.
+CORE_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
 def escape_formula(value: object) -> object:
@@ -53,13 +56,17 @@ def xlsx_bytes(table: pd.DataFrame, sheet_name: str) -> bytes:
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         table.to_excel(writer, sheet_name=sheet_name, index=False)
         writer.book.properties.created = FIXED_STAMP
-        writer.book.properties.modified = FIXED_STAMP
     stable = stdio.BytesIO()
     with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(stable, "w") as target:
         for entry in source.infolist():
+            data = source.read(entry)
+            if entry.filename == "docProps/core.xml":
+                data = CORE_MODIFIED.sub(
+                    rb"\g<1>" + FIXED_STAMP.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>", data
+                )
             info = zipfile.ZipInfo(entry.filename, date_time=FIXED_STAMP.timetuple()[:6])
             info.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(info, source.read(entry))
+            target.writestr(info, data)
     return stable.getvalue()
 
 

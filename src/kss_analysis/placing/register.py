@@ -15,12 +15,11 @@ from kss_analysis.classify import (
     classify_cooperation_type,
     classify_country_list,
     classify_modality,
-    classify_region,
     classify_region_names,
     classify_sector,
 )
 from kss_analysis.clean import CleanError, clean_text, parse_date, parse_number, parse_year
-from kss_analysis.placing.common import RowProblem, raw_json
+from kss_analysis.placing.common import RowProblem, equal_split, raw_json
 from kss_analysis.sources.register import EXTRA_CELLS, MAX_FIELD_CHARS, RegisterRows
 from kss_analysis.tables import SourceTables, frame_from_records
 
@@ -171,41 +170,8 @@ def place_row(
         "source_url": clean_text(record.get("source_url")),
         "fixes": ";".join(dict.fromkeys(fixes)) or None,
     }
-    if recipients:
-        share = 1.0 / len(recipients)
-        rows = [
-            {
-                "activity_id": activity_id,
-                "recipient_iso3": iso3,
-                "region": classify_region(iso3),
-                "share": share,
-                "allocation": "equal_split",
-            }
-            for iso3 in recipients
-        ]
-    elif regions:
-        share = 1.0 / len(regions)
-        rows = [
-            {
-                "activity_id": activity_id,
-                "recipient_iso3": None,
-                "region": region,
-                "share": share,
-                "allocation": "stated_region",
-            }
-            for region in regions
-        ]
-    else:
-        rows = [
-            {
-                "activity_id": activity_id,
-                "recipient_iso3": None,
-                "region": None,
-                "share": 1.0,
-                "allocation": "unallocated",
-            }
-        ]
-    return activity, rows
+    # Countries when named; the stated regions only when no country is.
+    return activity, equal_split(activity_id, recipients, [] if recipients else regions)
 
 
 def place_register(

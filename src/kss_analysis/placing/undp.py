@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from kss_analysis.clean import CleanError, clean_text, parse_year
-from kss_analysis.placing.common import RowProblem, TableBuilder
+from kss_analysis.placing.common import RowProblem, TableBuilder, equal_split
 from kss_analysis.reference import iso_codes, read_reference
 from kss_analysis.sources.undp import read_undp
 from kss_analysis.tables import SourceTables
@@ -69,20 +69,8 @@ def place_row(record: dict, *, file_label: str, locator: str) -> tuple[dict, lis
     themes = _themes(record.get("themes"))
     number = clean_text(record.get("number")) or str(record["row"])
     activity_id = f"undp:{number}"
-    from kss_analysis.classify import classify_region
-
     if hosts:
-        share = 1.0 / len(hosts)
-        recipients = [
-            {
-                "activity_id": activity_id,
-                "recipient_iso3": h,
-                "region": classify_region(h),
-                "share": share,
-                "allocation": "equal_split",
-            }
-            for h in hosts
-        ]
+        recipients = equal_split(activity_id, hosts, [])
     else:
         recipients = [
             {

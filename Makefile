@@ -2,16 +2,15 @@
 # Both set up .venv first (python3 -m venv + pip, versions from requirements.lock).
 SHELL := /bin/bash
 PYTHON ?= python3
+SUPPORTED_PYTHONS := 3.11 3.12
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# The stamp names the interpreter (version + path hash): a .venv made by another Python is
+# rebuilt, not reused, and switching PYTHON back and forth never needs `make clean`.
+PYTHON_TAG := $(shell $(PYTHON) -c 'import hashlib, os, sys; print(sys.version.split()[0] + "-" + hashlib.sha1(os.path.realpath(sys.executable).encode()).hexdigest()[:8])' 2>/dev/null)
+STAMP := $(VENV)/.installed-$(PYTHON_TAG)
 export KSS_MIRROR ?=
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
-# Execute notebooks reproducibly: no timestamps in cell metadata, tags and kernelspec kept.
-NBEXEC := $(BIN)/jupyter nbconvert --to notebook --execute --log-level=WARN \
-  --ClearMetadataPreprocessor.enabled=True \
-  --ClearMetadataPreprocessor.clear_notebook_metadata=False \
-  --ClearMetadataPreprocessor.preserve_cell_metadata_mask=tags
 
 .DEFAULT_GOAL := help
 .PHONY: help run test build charts notebooks lab lint format report lock clean
@@ -20,8 +19,16 @@ help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.lock pyproject.toml
-	@echo "Setting up $(VENV) from requirements.lock ..."
+	@version=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) || { \
+	  echo "make: cannot run '$(PYTHON)'. kss-analysis needs Python $(SUPPORTED_PYTHONS): install one, or set PYTHON=python3.11 (or python3.12)." >&2; exit 1; }; \
+	case " $(SUPPORTED_PYTHONS) " in *" $$version "*) ;; *) \
+	  echo "make: '$(PYTHON)' is Python $$version; kss-analysis supports Python $(SUPPORTED_PYTHONS). Set PYTHON=python3.11 (or python3.12)." >&2; exit 1;; esac
+	@if [ -d $(VENV) ] && [ "$$(cat $(VENV)/.python-tag 2>/dev/null)" != "$(PYTHON_TAG)" ]; then \
+	  echo "$(VENV) was made by another interpreter ($$(cat $(VENV)/.python-tag 2>/dev/null || echo unknown)); rebuilding it with $(PYTHON) ($(PYTHON_TAG))"; \
+	  rm -rf $(VENV); fi
+	@echo "Setting up $(VENV) with $(PYTHON) ($(PYTHON_TAG)) from requirements.lock ..."
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "$(PYTHON_TAG)" > $(VENV)/.python-tag
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
@@ -31,23 +38,23 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP) ## Fetch what can be fetched, build the datasets, execute the notebooks, export the charts
 	$(BIN)/kss fetch --all --skip-unreachable
 	$(BIN)/kss build
-	@mkdir -p reports/notebooks
-	@for nb in $(NOTEBOOKS); do $(NBEXEC) --output-dir reports/notebooks "$$nb" || exit 1; done
+	$(BIN)/kss notebooks run --out reports/notebooks
 	$(BIN)/kss charts export --lang en,id --format png,svg --out reports/figures
-	@echo "Wrote: data/processed/*.parquet, reports/notebooks/*.ipynb (executed), reports/figures/{en,id}/ (charts + CSV + JSON)"
+	@echo "Wrote: data/processed/*.parquet, reports/notebooks/*.ipynb (executed on this data), reports/figures/{en,id}/ (charts + CSV + JSON)"
 
 test: $(STAMP) ## Run the whole test suite, notebooks included (nbval)
 	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
-notebooks: $(STAMP) ## Refresh the committed notebook outputs in place (after a data change)
+notebooks: $(STAMP) ## Refresh the committed notebook outputs (maintainers: run with the mirror, after a data change)
 	$(BIN)/kss build
-	@for nb in $(NOTEBOOKS); do $(NBEXEC) --inplace "$$nb" || exit 1; done
+	$(BIN)/kss notebooks run --out notebooks $(NOTEBOOKS)
 
-report: $(STAMP) ## Render every notebook to HTML under reports/
-	$(BIN)/jupyter nbconvert --to html --output-dir reports $(NOTEBOOKS)
+report: $(STAMP) ## Execute the notebooks on this data if needed, then render those copies to HTML under reports/
+	$(BIN)/kss notebooks run --out reports/notebooks
+	$(BIN)/kss notebooks report --executed reports/notebooks --out reports
 
 lab: $(STAMP) ## Open JupyterLab in the project environment
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 lint: $(STAMP) ## ruff over the package, tests and notebooks
 	$(BIN)/ruff check src tests notebooks

@@ -15,20 +15,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent
-NEEDS_FETCHED_SOURCES = {"05-southern-providers.ipynb", "06-data-quality.ipynb"}
 
 
 def _build_test_data(config) -> None:
     data = Path(tempfile.mkdtemp(prefix="kss-test-data-"))
     shutil.copytree(ROOT / "data" / "raw" / "kss", data / "raw" / "kss")
     mirror = os.environ.get("KSS_MIRROR", "").strip()
-    config._kss_has_sources = False
     if mirror and Path(mirror).is_dir():
         from kss_analysis.fetch import fetch_source
         from kss_analysis.registry import load_sources
 
-        reports = [fetch_source(s, data / "raw", mirror=Path(mirror)) for s in load_sources().values() if s.kind == "fetched"]
-        config._kss_has_sources = not any(r.errors for r in reports)
+        for source in load_sources().values():
+            if source.kind == "fetched":
+                fetch_source(source, data / "raw", mirror=Path(mirror))
     os.environ["KSS_DATA_DIR"] = str(data)
     from kss_analysis.pipeline import build_all
 
@@ -42,12 +41,16 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    if getattr(config, "_kss_has_sources", True):
-        return
-    skip = pytest.mark.skip(reason="needs the fetched sources: set KSS_MIRROR=../shared/mirror (CI does) or run `kss fetch --all`")
+    """Skip a notebook whose sources (its metadata's ``kss.needs_sources``) are not in the test build."""
+    from kss_analysis.config import processed_dir
+    from kss_analysis.notebook_runner import plan_notebooks
+
+    notebooks = {Path(str(item.fspath)) for item in items if str(item.fspath).endswith(".ipynb")}
+    missing = {plan.path.name: plan.missing for plan in plan_notebooks(notebooks, processed_dir()) if plan.missing}
     for item in items:
-        if Path(str(item.fspath)).name in NEEDS_FETCHED_SOURCES:
-            item.add_marker(skip)
+        if absent := missing.get(Path(str(item.fspath)).name):
+            reason = f"needs {', '.join(absent)}: set KSS_MIRROR to a mirror folder (CI does) or run `kss fetch --all`"
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 def pytest_unconfigure(config):

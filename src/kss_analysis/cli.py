@@ -1,4 +1,4 @@
-"""Command line: `kss fetch`, `kss sources`, `kss build`, `kss ingest`, `kss charts export`.
+"""Command line: `kss fetch`, `kss sources`, `kss build`, `kss ingest`, `kss charts export`, `kss notebooks`.
 
 User errors (unreadable file, bad option) exit with code 2 and one line on stderr;
 `--debug` shows the traceback instead.
@@ -142,7 +142,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     if mirror is not None and not mirror.is_dir():
         raise UsageError(f"--mirror {mirror}: no such folder")
     raw = raw_dir()
-    failed = skipped_sources = 0
+    failed = 0
+    skipped: list[str] = []
     network_down = False
     for source in chosen:
         if network_down and mirror is None and source.kind != "embedded":
@@ -152,22 +153,41 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             )
         else:
             report = fetch_source(source, raw, mirror=mirror, force=args.force, years=years)
+        if report.unreachable and args.skip_unreachable:
+            if not report.network_down:  # a network outage is said once, below, for every source
+                print(f"{source.id}: skipped: {report.errors[0]}")
+            network_down = network_down or report.network_down
+            skipped.append(source.id)
+            continue
         network_down = network_down or report.network_down
         via = f"from mirror {mirror}" if mirror else "from upstream"
-        line = f"{source.id}: {len(report.fetched)} fetched {via}, {len(report.skipped)} already verified"
-        if report.unreachable and args.skip_unreachable:
-            skipped_sources += 1
-            print(f"{line}; skipped: {report.errors[0]}")
-            continue
-        print(line)
+        print(f"{source.id}: {len(report.fetched)} fetched {via}, {len(report.skipped)} already verified")
         for error in report.errors:
             print(f"  {source.id}: {error}", file=sys.stderr)
         failed += bool(report.errors)
-    if skipped_sources:
-        print(f"{skipped_sources} source(s) skipped (unreachable); the build continues with what is present.")
-    if (skipped_sources or failed) and mirror is None:
+    if skipped:
+        print(_skipped_sources_line(skipped, network_down))
+    if (skipped or failed) and mirror is None:
         print(OFFLINE_HINT, file=sys.stderr)
     return 1 if failed else 0
+
+
+def _skipped_sources_line(skipped: list[str], network_down: bool) -> str:
+    """One line for every unreachable source: which, and what that means for the notebooks."""
+    from kss_analysis.config import project_root
+    from kss_analysis.notebook_runner import notebook_needs
+
+    why = "the network is unreachable" if network_down else "they were unreachable"
+    affected = [
+        path.stem.split("-", 1)[0]
+        for path in sorted((project_root() / "notebooks").glob("*.ipynb"))
+        if set(notebook_needs(path)) & set(skipped)
+    ]
+    effect = f"; notebooks {', '.join(affected)} need them and will be skipped" if affected else ""
+    return (
+        f"{len(skipped)} source(s) not fetched because {why}: {', '.join(skipped)}{effect}. "
+        "The embedded KSS registers build as usual."
+    )
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
@@ -212,6 +232,33 @@ def cmd_tables_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notebooks_run(args: argparse.Namespace) -> int:
+    from kss_analysis.config import processed_dir, project_root
+    from kss_analysis.notebook_runner import run_notebooks
+
+    processed = processed_dir()
+    if not (processed / "activities.parquet").exists():
+        raise UsageError(f"no processed data in {processed}: run `kss build` first")
+    notebooks = [Path(p) for p in args.notebooks] or sorted((project_root() / "notebooks").glob("*.ipynb"))
+    done = run_notebooks(notebooks, Path(args.out), processed)
+    print(
+        f"notebooks: {len(done['executed'])} executed, {len(done['unchanged'])} unchanged, "
+        f"{len(done['skipped'])} skipped; executed copies in {args.out}"
+    )
+    return 0
+
+
+def cmd_notebooks_report(args: argparse.Namespace) -> int:
+    from kss_analysis.config import processed_dir
+    from kss_analysis.notebook_runner import render_html
+
+    executed = sorted(Path(args.executed).glob("*.ipynb"))
+    if not executed:
+        raise UsageError(f"no executed notebooks in {args.executed}: run `kss notebooks run` (or `make run`) first")
+    render_html(executed, Path(args.out), processed_dir())
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kss", description="Statistics on Indonesia's South-South cooperation.")
     parser.add_argument("--version", action="version", version=f"kss-analysis {__version__}")
@@ -253,6 +300,17 @@ def make_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", default="reports/figures")
     export.add_argument("--processed", help="folder of processed tables (default: data/processed)")
     export.set_defaults(func=cmd_charts_export)
+
+    notebooks = sub.add_parser("notebooks", help="execute the notebooks on this data, render them to HTML")
+    notebooks_sub = notebooks.add_subparsers(dest="notebooks_command", required=True)
+    nb_run = notebooks_sub.add_parser("run", help="execute notebooks whose sources are present (skips say why)")
+    nb_run.add_argument("notebooks", nargs="*", help="notebook files (default: every notebook in notebooks/)")
+    nb_run.add_argument("--out", default="reports/notebooks", help="folder for the executed copies")
+    nb_run.set_defaults(func=cmd_notebooks_run)
+    nb_report = notebooks_sub.add_parser("report", help="render the executed notebooks to standalone HTML")
+    nb_report.add_argument("--executed", default="reports/notebooks", help="folder of executed notebooks")
+    nb_report.add_argument("--out", default="reports", help="folder for the HTML files")
+    nb_report.set_defaults(func=cmd_notebooks_report)
 
     tables = sub.add_parser("tables", help="table commands")
     tables_sub = tables.add_subparsers(dest="tables_command", required=True)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kss_analysis.io import sha256_file, write_bytes_atomic
+from kss_analysis.io import readable_by_umask, sha256_file, write_bytes_atomic
 from kss_analysis.registry import Source
 
 MANIFEST_NAME = "MANIFEST.json"
@@ -120,6 +120,7 @@ def fetch_file(
     """Stage, verify and move one file into place; returns its sha256."""
     final.parent.mkdir(parents=True, exist_ok=True)
     fd, staging_name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".part")
+    readable_by_umask(fd)
     os.close(fd)
     staging = Path(staging_name)
     try:

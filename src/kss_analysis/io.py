@@ -32,6 +32,17 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def readable_by_umask(fd: int) -> None:
+    """Give a temporary file the mode a plain ``open()`` would (mkstemp makes it private, 0600)."""
+    os.fchmod(fd, 0o666 & ~current_umask())
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> bool:
     """Write ``data`` to ``path`` via temp file + rename; returns False when unchanged."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -39,6 +50,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> bool:
         return False
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        readable_by_umask(fd)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 
 from kss_analysis.aggregate import top_level
@@ -42,3 +44,52 @@ def quarantine_summary(quarantine: pd.DataFrame) -> pd.DataFrame:
     if quarantine.empty:
         return pd.DataFrame({"file": [], "reason_code": [], "rows": []})
     return quarantine.groupby(["file", "reason_code"], as_index=False).size().rename(columns={"size": "rows"})
+
+
+REGISTER_FOLDERS = ("kss/", "registers/")
+
+
+def register_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """Ledger or quarantine rows of the KSS registers (embedded and the user's own), whatever else was built."""
+    return table[table["file"].str.startswith(REGISTER_FOLDERS)].reset_index(drop=True)
+
+
+def data_vintage(notebook: str, processed=None) -> str:
+    """Markdown naming what this run read: the inputs and their sha256, and the package version.
+
+    Reads the notebook's own metadata (``kss.needs_sources``); when some of the sources it
+    needs are absent from the build, the text says so first.
+    """
+    import json
+    from pathlib import Path
+
+    from kss_analysis import __version__
+    from kss_analysis.io import read_metadata
+    from kss_analysis.notebook_runner import notebook_needs, present_sources
+
+    processed = processed or processed_dir()
+    needs = notebook_needs(Path(notebook))
+    present = present_sources(processed)
+    inputs = read_metadata(processed / "activities.parquet").get("inputs", {})
+    lines = []
+    if missing := [s for s in needs if s not in present]:
+        lines.append(f"**Partial data:** {', '.join(missing)} absent from this build; figures below omit them.")
+    shown = {k: v for k, v in inputs.items() if k.startswith(REGISTER_FOLDERS) or k.split("/", 1)[0] in needs}
+    per_source: dict[str, list[str]] = {}
+    for name in sorted(shown):
+        per_source.setdefault(name.split("/", 1)[0], []).append(name)
+    for source, names in per_source.items():
+        if len(names) <= 3:
+            lines += [f"- `{n}` sha256 `{shown[n][:12]}`" for n in names]
+        else:
+            combined = hashlib.sha256(json.dumps({n: shown[n] for n in names}, sort_keys=True).encode()).hexdigest()
+            lines.append(f"- `{source}/` {len(names)} files, combined sha256 `{combined[:12]}`")
+    lines.append(f"\nBuilt by kss-analysis {__version__}.")
+    return "\n".join(lines)
+
+
+def say(text: str) -> None:
+    """Show a sentence written from the data as Markdown in the notebook."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(text))

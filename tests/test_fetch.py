@@ -6,6 +6,7 @@ small synthetic CSV (labelled as such); the behaviour under test does not depend
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import hashlib
 import http.server
@@ -216,15 +217,19 @@ def test_cli_fetch_exits_nonzero_naming_the_file_on_mismatch(tmp_path, monkeypat
     assert "test-source/data.csv" in err and "checksum mismatch" in err and "Traceback" not in err
 
 
-def test_cli_fetch_without_network_says_how_to_use_a_mirror(tmp_path, monkeypatch, capsys):
+def test_cli_fetch_without_network_says_so_once_and_how_to_use_a_mirror(tmp_path, monkeypatch, capsys):
     payload = sample_bytes()
     # port 9 (discard) on loopback refuses connections: the same path as no network
-    monkeypatch.setattr(registry, "load_sources", lambda: {"test-source": make_source("http://127.0.0.1:9/", payload)})
+    first, second = make_source("http://127.0.0.1:9/", payload), make_source("http://127.0.0.1:9/", payload)
+    second = dataclasses.replace(second, id="other-source")
+    monkeypatch.setattr(registry, "load_sources", lambda: {"test-source": first, "other-source": second})
     monkeypatch.setenv("KSS_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("KSS_MIRROR", raising=False)
     assert cli.main(["fetch", "--all", "--skip-unreachable"]) == 0
     captured = capsys.readouterr()
-    assert "skipped" in captured.out and "--mirror" in captured.err
+    assert captured.out.count("unreachable") == 1, captured.out
+    assert "2 source(s) not fetched because the network is unreachable: test-source, other-source" in captured.out
+    assert "--mirror" in captured.err
     assert cli.main(["fetch", "test-source"]) == 1
 
 

@@ -192,3 +192,12 @@ def years_covered(years: pd.DataFrame) -> str:
         for source, first, last in zip(dated["source"], dated["first year"], dated["last year"], strict=True)
     ]
     return "Years covered: " + "; ".join(parts) + "."
+
+
+def indonesia_elsewhere(table: pd.DataFrame) -> str:
+    """Reading of comparison.indonesia_elsewhere: in which sources Indonesia is provider or recipient."""
+    provider = table.loc[table["Indonesia as provider"] > 0, "source"].tolist()
+    recipient = table.loc[table["Indonesia as recipient"] > 0, "source"].tolist()
+    as_provider = f"Indonesia appears as a provider in {_join(provider)}" if provider else "Indonesia is nowhere a provider"
+    as_recipient = f"as a recipient in {_join(recipient)}" if recipient else "nowhere a recipient"
+    return f"{as_provider}; {as_recipient}."

@@ -26,6 +26,7 @@ from kss_analysis.tables import SourceTables, frame_from_records
 PROVIDER_ISO3 = "IDN"
 PROVIDER_NAME = "Indonesia"
 PARTICIPANT_QUALIFIERS = {"exact", "lower_bound", "upper_bound", "approximate", "cumulative"}
+DATE_BASES = {"event", "publication"}
 AMOUNT_BASES = {"stated", "sum_of_stated", "approximate", "unverified", "planned", "in_kind", "cumulative"}
 # The flow an amount describes follows from its basis; 'reported' leaves commitment vs
 # disbursement open because registers built from news rarely say which.
@@ -82,6 +83,10 @@ def place_row(
         fixes.append("year_from_start_date")
     if start_date and end_date and end_date[: len(start_date)] < start_date[: len(end_date)]:
         raise RowProblem("end_before_start", f"end_date {end_date} is before start_date {start_date}")
+    date_basis = clean_text(record.get("date_basis"))
+    date_basis = date_basis.casefold() if date_basis else None
+    if date_basis and date_basis not in DATE_BASES:
+        raise RowProblem("bad_date_basis", f"date_basis '{record.get('date_basis')}' is not one of {sorted(DATE_BASES)}")
 
     participants = _number(record, "participants", fixes)
     if participants.value is not None and (participants.value < 0 or not float(participants.value).is_integer()):
@@ -149,6 +154,7 @@ def place_row(
         "year": year,
         "start_date": start_date,
         "end_date": end_date,
+        "date_basis": date_basis,
         "provider_iso3": PROVIDER_ISO3,
         "provider_name": PROVIDER_NAME,
         "implementer": clean_text(record.get("implementer")),
@@ -157,8 +163,11 @@ def place_row(
         "sector_theme": theme,
         "sector_themes": ";".join(themes) or None,
         "modality": modality,
+        # Only a co-financing or co-organising third party makes a programme triangular; a
+        # channel that delivers the aid (WFP, UNRWA ...) does not.
         "cooperation_type": classify_cooperation_type(triangular_partner),
         "triangular_partner": triangular_partner,
+        "channel": clean_text(record.get("channel")),
         "n_partner_countries": int(n_partners.value) if n_partners.value is not None else None,
         "participants": int(participants.value) if participants.value is not None else None,
         "participants_qualifier": qualifier if participants.value is not None else None,

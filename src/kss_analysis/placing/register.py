@@ -86,7 +86,9 @@ def place_row(
     date_basis = clean_text(record.get("date_basis"))
     date_basis = date_basis.casefold() if date_basis else None
     if date_basis and date_basis not in DATE_BASES:
-        raise RowProblem("bad_date_basis", f"date_basis '{record.get('date_basis')}' is not one of {sorted(DATE_BASES)}")
+        raise RowProblem(
+            "bad_date_basis", f"date_basis '{record.get('date_basis')}' is not one of {sorted(DATE_BASES)}"
+        )
 
     participants = _number(record, "participants", fixes)
     if participants.value is not None and (participants.value < 0 or not float(participants.value).is_integer()):

@@ -118,6 +118,8 @@ def test_placer_carries_date_basis_and_channel_and_only_partners_make_triangular
             ["Food aid via WFP", "2022", "publication", "WFP", ""],
             ["Course with JICA", "2019", "Event", "", "JICA"],
             ["Course", "2019", "", "", ""],
+            ["Kursus", "2020", "kegiatan", "", ""],
+            ["Bantuan", "2021", "Publikasi", "UNRWA", ""],
         ],
     )
     acts = tables.activities.set_index("title")
@@ -128,6 +130,10 @@ def test_placer_carries_date_basis_and_channel_and_only_partners_make_triangular
     ]
     assert acts.loc["Course with JICA", ["date_basis", "cooperation_type"]].tolist() == ["event", "triangular"]
     assert pd.isna(acts.loc["Course", "date_basis"]) and pd.isna(acts.loc["Course", "channel"])
+    # Indonesian spellings are read and recorded as a fix; a channel alone is never triangular.
+    assert acts.loc["Kursus", ["date_basis", "fixes"]].tolist() == ["event", "date_basis"]
+    assert acts.loc["Bantuan", ["date_basis", "cooperation_type"]].tolist() == ["publication", "south_south"]
+    assert pd.isna(acts.loc["Food aid via WFP", "fixes"])
 
 
 @pytest.mark.parametrize("value", ["article", "published"])

@@ -26,7 +26,15 @@ from kss_analysis.tables import SourceTables, frame_from_records
 PROVIDER_ISO3 = "IDN"
 PROVIDER_NAME = "Indonesia"
 PARTICIPANT_QUALIFIERS = {"exact", "lower_bound", "upper_bound", "approximate", "cumulative"}
-DATE_BASES = {"event", "publication"}
+# date_basis spellings -> canonical; Indonesian registers write 'kegiatan' or 'publikasi'.
+DATE_BASES = {
+    "event": "event",
+    "kegiatan": "event",
+    "acara": "event",
+    "publication": "publication",
+    "publikasi": "publication",
+    "terbit": "publication",
+}
 AMOUNT_BASES = {"stated", "sum_of_stated", "approximate", "unverified", "planned", "in_kind", "cumulative"}
 # The flow an amount describes follows from its basis; 'reported' leaves commitment vs
 # disbursement open because registers built from news rarely say which.
@@ -83,12 +91,14 @@ def place_row(
         fixes.append("year_from_start_date")
     if start_date and end_date and end_date[: len(start_date)] < start_date[: len(end_date)]:
         raise RowProblem("end_before_start", f"end_date {end_date} is before start_date {start_date}")
-    date_basis = clean_text(record.get("date_basis"))
-    date_basis = date_basis.casefold() if date_basis else None
-    if date_basis and date_basis not in DATE_BASES:
+    date_basis_text = clean_text(record.get("date_basis"))
+    date_basis = DATE_BASES.get(date_basis_text.casefold()) if date_basis_text else None
+    if date_basis_text and date_basis is None:
         raise RowProblem(
-            "bad_date_basis", f"date_basis '{record.get('date_basis')}' is not one of {sorted(DATE_BASES)}"
+            "bad_date_basis", f"date_basis '{date_basis_text}' is not one of {sorted(set(DATE_BASES.values()))}"
         )
+    if date_basis_text and date_basis_text != date_basis:
+        fixes.append("date_basis")
 
     participants = _number(record, "participants", fixes)
     if participants.value is not None and (participants.value < 0 or not float(participants.value).is_integer()):

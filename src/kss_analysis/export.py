@@ -45,6 +45,8 @@ def load_chart_tables(processed: Path, *, registers_only: bool = True) -> tuple[
     Returns (tables by name, sha256 of the raw inputs they were built from).
     """
     tables = {name: io.read_table(processed / f"{name}.parquet") for name in CHART_TABLES}  # InputError when unreadable
+    if (processed / "kss_figures.parquet").exists():  # official counts for the coverage chart
+        tables["kss_figures"] = io.read_table(processed / "kss_figures.parquet")
     if registers_only:
         acts = tables["activities"]
         tables["activities"] = acts[is_register(acts["source"])].reset_index(drop=True)

@@ -25,6 +25,7 @@ REGISTER_HEADERS: dict[str, tuple[str, ...]] = {
     "year": ("year", "tahun"),
     "start_date": ("start_date", "tanggal_mulai"),
     "end_date": ("end_date", "tanggal_selesai"),
+    "date_basis": ("date_basis", "dasar_tanggal"),
     "sector": ("sector", "sektor", "bidang"),
     "modality": ("modality", "modalitas", "bentuk_kegiatan"),
     "implementer": ("implementer", "pelaksana"),
@@ -34,6 +35,7 @@ REGISTER_HEADERS: dict[str, tuple[str, ...]] = {
     "participants": ("participants", "jumlah_peserta"),
     "participants_qualifier": ("participants_qualifier",),
     "triangular_partner": ("triangular_partner", "mitra_triangular"),
+    "channel": ("channel", "saluran"),
     "funding_value": ("funding_value", "nilai", "anggaran"),
     "funding_currency": ("funding_currency", "mata_uang"),
     "funding_basis": ("funding_basis", "dasar_nilai"),
@@ -69,6 +71,7 @@ ACTIVITIES = pa.schema(
         ("year", pa.int16()),
         ("start_date", pa.string()),  # ISO 8601 at the precision stated: 2017, 2017-07, 2017-07-17
         ("end_date", pa.string()),
+        ("date_basis", pa.string()),  # event | publication (only the article date is known)
         ("provider_iso3", pa.string()),
         ("provider_name", pa.string()),
         ("implementer", pa.string()),
@@ -79,6 +82,7 @@ ACTIVITIES = pa.schema(
         ("modality", pa.string()),
         ("cooperation_type", pa.string()),
         ("triangular_partner", pa.string()),
+        ("channel", pa.string()),  # organisation that delivers the aid (WFP, UNRWA ...); never makes it triangular
         ("n_partner_countries", pa.int32()),
         ("participants", pa.int64()),
         ("participants_qualifier", pa.string()),

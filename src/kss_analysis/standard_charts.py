@@ -15,6 +15,8 @@ from matplotlib.figure import Figure
 from kss_analysis import charts
 from kss_analysis.aggregate import aggregate_by, top_level
 from kss_analysis.charts import Footer, text
+from kss_analysis.coverage import NO_FIGURES, coverage_table
+from kss_analysis.coverage_chart import plot_coverage
 
 PERIOD_YEARS = 5
 
@@ -320,6 +322,25 @@ def chart_focus_regions_by_year(t: dict[str, pd.DataFrame], lang: str) -> ChartO
     return ChartOutput(fig, data, "programmes_by_region_year", {"region": ["pacific", "africa"], "year": "stated"})
 
 
+def chart_register_coverage(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
+    """Register programmes as a share of each official programme count (needs kss_figures)."""
+    # Without the figures register (a user's own registers only) the chart says so: no bars.
+    data = coverage_table(t["activities"], t.get("kss_figures", NO_FIGURES))
+    ids = ", ".join(data["figure_id"]) or "-"
+    fig = plot_coverage(
+        data,
+        lang=lang,
+        title=text("title_register_coverage", lang),
+        subtitle=text("subtitle_register_coverage", lang),
+        footer=Footer(
+            text("source_coverage", lang, ids=ids),
+            text("measure_coverage", lang),
+            (text("basis_coverage_years", lang), text("basis_coverage_left_out", lang)),
+        ),
+    )
+    return ChartOutput(fig, data, "activities", {"parent_activity_id": "none", "official": "kss_figures"})
+
+
 STANDARD_CHARTS: dict[str, Callable[[dict[str, pd.DataFrame], str], ChartOutput]] = {
     "programmes_by_year": chart_programmes_by_year,
     "programmes_by_region": chart_programmes_by_region,
@@ -334,6 +355,7 @@ STANDARD_CHARTS: dict[str, Callable[[dict[str, pd.DataFrame], str], ChartOutput]
     "top_partner_countries": chart_top_partner_countries,
     "modality_by_period": chart_modality_by_period,
     "focus_regions_by_year": chart_focus_regions_by_year,
+    "register_coverage": chart_register_coverage,
 }
 CHART_TABLES = (
     "activities",

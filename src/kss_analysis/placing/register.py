@@ -26,6 +26,15 @@ from kss_analysis.tables import SourceTables, frame_from_records
 PROVIDER_ISO3 = "IDN"
 PROVIDER_NAME = "Indonesia"
 PARTICIPANT_QUALIFIERS = {"exact", "lower_bound", "upper_bound", "approximate", "cumulative"}
+# date_basis spellings -> canonical; Indonesian registers write 'kegiatan' or 'publikasi'.
+DATE_BASES = {
+    "event": "event",
+    "kegiatan": "event",
+    "acara": "event",
+    "publication": "publication",
+    "publikasi": "publication",
+    "terbit": "publication",
+}
 AMOUNT_BASES = {"stated", "sum_of_stated", "approximate", "unverified", "planned", "in_kind", "cumulative"}
 # The flow an amount describes follows from its basis; 'reported' leaves commitment vs
 # disbursement open because registers built from news rarely say which.
@@ -82,6 +91,14 @@ def place_row(
         fixes.append("year_from_start_date")
     if start_date and end_date and end_date[: len(start_date)] < start_date[: len(end_date)]:
         raise RowProblem("end_before_start", f"end_date {end_date} is before start_date {start_date}")
+    date_basis_text = clean_text(record.get("date_basis"))
+    date_basis = DATE_BASES.get(date_basis_text.casefold()) if date_basis_text else None
+    if date_basis_text and date_basis is None:
+        raise RowProblem(
+            "bad_date_basis", f"date_basis '{date_basis_text}' is not one of {sorted(set(DATE_BASES.values()))}"
+        )
+    if date_basis_text and date_basis_text != date_basis:
+        fixes.append("date_basis")
 
     participants = _number(record, "participants", fixes)
     if participants.value is not None and (participants.value < 0 or not float(participants.value).is_integer()):
@@ -149,6 +166,7 @@ def place_row(
         "year": year,
         "start_date": start_date,
         "end_date": end_date,
+        "date_basis": date_basis,
         "provider_iso3": PROVIDER_ISO3,
         "provider_name": PROVIDER_NAME,
         "implementer": clean_text(record.get("implementer")),
@@ -157,8 +175,11 @@ def place_row(
         "sector_theme": theme,
         "sector_themes": ";".join(themes) or None,
         "modality": modality,
+        # Only a co-financing or co-organising third party makes a programme triangular; a
+        # channel that delivers the aid (WFP, UNRWA ...) does not.
         "cooperation_type": classify_cooperation_type(triangular_partner),
         "triangular_partner": triangular_partner,
+        "channel": clean_text(record.get("channel")),
         "n_partner_countries": int(n_partners.value) if n_partners.value is not None else None,
         "participants": int(participants.value) if participants.value is not None else None,
         "participants_qualifier": qualifier if participants.value is not None else None,

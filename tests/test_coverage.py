@@ -1,0 +1,127 @@
+"""Register coverage of official programme counts (issue 16): recomputed from the CSVs,
+rules on a synthetic figures table, and the chart in both languages."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kss_analysis.coverage import NO_FIGURES, coverage_table
+from kss_analysis.export import export_charts
+from kss_analysis.figures import read_figures
+from kss_analysis.pipeline import build_all
+from kss_analysis.placing.register import place_register
+from kss_analysis.sources.register import read_register
+
+ROOT = Path(__file__).resolve().parents[1]
+KSS = ROOT / "data" / "raw" / "kss"
+
+
+def _register_activities() -> pd.DataFrame:
+    return place_register(read_register(KSS / "kss_programmes.csv"), source="kss").activities
+
+
+def test_ratios_match_a_plain_pandas_recount_of_the_two_csvs():
+    programmes = pd.read_csv(KSS / "kss_programmes.csv", dtype=str, keep_default_na=False)
+    figures = pd.read_csv(KSS / "kss_figures.csv", dtype=str, keep_default_na=False)
+    counted = programmes[(programmes["parent_programme_id"] == "") & (programmes["year"] != "")]
+    years = counted["year"].astype(int)
+    official = figures[
+        (figures["scope"] == "indonesia")
+        & figures["unit"].isin(["programmes", "activities", "trainings"])
+        & (figures["breakdown_dimension"] == "total")
+        & ~figures["indicator"].str.contains("planned|target")
+        & (figures["period_start"] != "")
+        & (figures["period_end"] != "")
+    ]
+    expected = {
+        row.figure_id: (
+            int(years.between(int(row.period_start[:4]), int(row.period_end[:4])).sum()),
+            int(row.value),
+        )
+        for row in official.itertuples()
+    }
+    table = coverage_table(_register_activities(), read_figures(KSS / "kss_figures.csv"))
+    got = {row.figure_id: (row.register_programmes, row.official_programmes) for row in table.itertuples()}
+    assert got == expected
+    assert {"FIG-0012", "FIG-0014"} <= set(got)  # Kornas 2000-2013 and 2014
+    for row in table.itertuples():
+        assert row.ratio == pytest.approx(row.register_programmes / row.official_programmes, abs=5e-5)
+        assert row.source_url.startswith("http")
+
+
+def _figure(figure_id, start, end, value, **changes) -> dict:
+    row = {
+        "figure_id": figure_id,
+        "indicator": "programmes_implemented",
+        "scope": "indonesia",
+        "period_start": start,
+        "period_end": end,
+        "breakdown_dimension": "total",
+        "value": value,
+        "value_qualifier": "exact",
+        "unit": "programmes",
+        "source_url": f"https://example.org/{figure_id}",
+    }
+    return {**row, **changes}
+
+
+def test_only_stated_periods_of_whole_programme_counts_are_compared():
+    # Synthetic register and figures (test data, not real programmes).
+    activities = pd.DataFrame(
+        {
+            "activity_id": ["A", "B", "B1", "C", "D"],
+            "parent_activity_id": [None, None, "B", None, None],
+            "year": [2001, 2005, 2005, 2010, None],
+        }
+    )
+    figures = pd.DataFrame(
+        [
+            _figure("F1", "2000", "2005", 8),
+            _figure("F2", "2010-01", "2010-06", 4),
+            _figure("F3", "", "2015", 100, indicator="programmes_cumulative"),  # no start: left out
+            _figure("F4", "2000", "2005", 9, indicator="programmes_planned"),  # planned: left out
+            _figure("F5", "2000", "2005", 5, breakdown_dimension="region"),  # breakdown: left out
+            _figure("F6", "2000", "2005", 50, unit="participants"),  # not a programme count
+            _figure("F7", "2000", "2005", 3, scope="jica_global"),
+        ]
+    )
+    table = coverage_table(activities, figures)
+    assert table["figure_id"].tolist() == ["F1", "F2"]
+    assert table["register_programmes"].tolist() == [2, 1]  # B1 is part of B; D is undated
+    assert table["ratio"].tolist() == [0.25, 0.25]
+    assert coverage_table(activities, NO_FIGURES).empty
+
+
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory) -> Path:
+    data = tmp_path_factory.mktemp("data")
+    shutil.copytree(KSS, data / "raw" / "kss")
+    build_all(data)
+    return data / "processed"
+
+
+def test_coverage_chart_is_drawn_in_both_languages(processed, tmp_path):
+    export_charts(processed, tmp_path, ["en", "id"], ["svg"], names=["register_coverage"])
+    english = (tmp_path / "en" / "register_coverage.svg").read_text()
+    indonesian = (tmp_path / "id" / "register_coverage.svg").read_text()
+    assert "How much of Indonesia" in english and " of 700 (" in english
+    assert "tercakup register" in indonesian and " dari 700 (" in indonesian
+    plotted = pd.read_csv(tmp_path / "en" / "register_coverage.csv")
+    assert (
+        plotted["figure_id"].tolist()
+        == coverage_table(_register_activities(), read_figures(KSS / "kss_figures.csv"))["figure_id"].tolist()
+    )
+
+
+def test_coverage_chart_without_the_figures_register_has_no_bars():
+    # A user's own registers without kss_figures: the chart is still drawn, with no official counts.
+    from kss_analysis.standard_charts import chart_register_coverage
+
+    activities = pd.DataFrame({"activity_id": ["A"], "parent_activity_id": [None], "year": [2010]})
+    chart = chart_register_coverage({"activities": activities}, "id")
+    assert chart.data.empty
+    assert len(chart.figure.axes[0].patches) == 0

@@ -202,3 +202,72 @@ def test_not_a_tossd_file_names_the_missing_columns(tmp_path):
     text.write_text("not parquet")
     with pytest.raises(InputError, match="not a readable Parquet file"):
         place_tossd(text, file_label="x")
+
+
+# --- fetch, build and ingest -------------------------------------------------------------
+
+
+def test_fetch_plans_one_published_url_per_year():
+    from kss_analysis.fetch import planned_files
+    from kss_analysis.registry import load_sources
+
+    planned = planned_files(load_sources()["tossd"], [2019, 2024])
+    assert planned == {
+        "tossddata_2019.parquet": ("https://tossd.online/tossddata_2019.parquet", None),
+        "tossddata_2024.parquet": ("https://tossd.online/tossddata_2024.parquet", None),
+    }
+
+
+def test_fetch_records_the_checksum_at_download(tmp_path, monkeypatch, capsys):
+    import hashlib
+    import shutil
+
+    from kss_analysis import cli
+
+    mirror = tmp_path / "mirror"
+    (mirror / "tossd").mkdir(parents=True)
+    shutil.copyfile(Y2024, mirror / "tossd" / "tossddata_2024.parquet")
+    monkeypatch.setenv("KSS_DATA_DIR", str(tmp_path / "data"))
+    assert cli.main(["fetch", "tossd", "--years", "2024", "--mirror", str(mirror)]) == 0
+    manifest = json.loads((tmp_path / "data" / "raw" / "MANIFEST.json").read_text())["files"]
+    entry = manifest["tossd/tossddata_2024.parquet"]
+    assert entry["sha256"] == hashlib.sha256(Y2024.read_bytes()).hexdigest()
+    assert entry["url"] == "https://tossd.online/tossddata_2024.parquet"
+    assert cli.main(["fetch", "tossd", "--mirror", str(mirror)]) == 2  # a pattern source needs --years
+    assert "--years" in capsys.readouterr().err
+
+
+def test_build_picks_up_files_in_raw_tossd(tmp_path, monkeypatch, capsys):
+    import shutil
+
+    from kss_analysis import cli
+
+    folder = tmp_path / "raw" / "tossd"
+    folder.mkdir(parents=True)
+    shutil.copyfile(Y2024, folder / "tossddata_2024.parquet")
+    shutil.copyfile(Y2022, folder / "tossddata_2022.parquet")
+    assert cli.main(["build", "--data-dir", str(tmp_path)]) == 0
+    acts = pd.read_parquet(tmp_path / "processed" / "activities.parquet")
+    assert acts["source"].value_counts().to_dict() == {"tossd": 9 + 6}
+    ledger = pd.read_parquet(tmp_path / "processed" / "ledger.parquet").set_index("file")
+    assert ledger.loc["tossd/tossddata_2024.parquet", "rows_read"] == 16
+    assert cli.main(["build", "--data-dir", str(tmp_path), "--providers", "all"]) == 0
+    assert len(pd.read_parquet(tmp_path / "processed" / "activities.parquet")) == 12 + 8
+
+
+@pytest.mark.parametrize(("path", "indonesia", "everyone"), [(Y2024, 9, 12), (Y2022, 6, 8)])
+def test_ingest_works_on_both_vintages(tmp_path, capsys, path, indonesia, everyone):
+    from kss_analysis import cli
+
+    assert cli.main(["ingest", str(path), "--as", "tossd", "--out", str(tmp_path / "a")]) == 0
+    assert len(pd.read_parquet(tmp_path / "a" / "activities.parquet")) == indonesia
+    assert cli.main(["ingest", str(path), "--as", "tossd", "--out", str(tmp_path / "b"), "--providers", "all"]) == 0
+    assert len(pd.read_parquet(tmp_path / "b" / "activities.parquet")) == everyone
+    assert path.name in capsys.readouterr().out
+
+
+def test_ingest_rejects_a_bad_provider_list(tmp_path, capsys):
+    from kss_analysis import cli
+
+    assert cli.main(["ingest", str(Y2024), "--as", "tossd", "--out", str(tmp_path), "--providers", "Indonesia"]) == 2
+    assert "--providers Indonesia" in capsys.readouterr().err

@@ -133,7 +133,7 @@ def main() -> None:
         print(
             "peak RSS above imports, filtered read / whole-file baseline: "
             f"{results['place_738']:.0f} / {results['baseline']:.0f} MB "
-            f"= {results['place_738'] / results['baseline']:.2f}"
+            f"= {results['place_738'] / max(results['baseline'], 1.0):.2f}"
         )
 
 

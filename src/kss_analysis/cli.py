@@ -45,7 +45,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from kss_analysis.pipeline import build_all
 
     data = Path(args.data_dir) if args.data_dir else data_dir()
-    result = build_all(data)
+    result = build_all(data, tossd_providers=_parse_providers(args.providers))
     print(_ledger_table(result.tables.ledger))
     quarantine = result.tables.quarantine
     if len(quarantine):
@@ -77,7 +77,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if path.is_dir() and args.as_ != "iati-json":
         raise InputError(str(path), "is a folder; only --as iati-json reads a folder of files")
     source = f"register:{path.stem}" if args.as_ == "register" else f"{args.as_}:{path.stem}"
-    tables = build_file_tables(path, reader=args.as_, source=source, file_label=path.name)
+    tables = build_file_tables(
+        path, reader=args.as_, source=source, file_label=path.name, providers=_parse_providers(args.providers)
+    )
     files = sorted(p for p in path.rglob("*.json")) if path.is_dir() else [path]
     inputs = {str(f.relative_to(path.parent)): sha256_file(f) for f in files}
     written, unchanged = write_outputs(tables, Path(args.out), inputs)
@@ -104,6 +106,19 @@ def cmd_charts_export(args: argparse.Namespace) -> int:
     paths = export_charts(processed, Path(args.out), langs, formats)
     print(f"{len(paths)} files in {args.out} ({', '.join(langs)}; {', '.join(formats)} + csv + json)")
     return 0
+
+
+def _parse_providers(text: str) -> tuple[str, ...] | None:
+    """--providers: 'all' (None = every provider) or DAC provider codes '738,764'."""
+    if text.strip().casefold() == "all":
+        return None
+    codes = tuple(c.strip() for c in text.split(",") if c.strip())
+    if not codes or not all(c.isdigit() for c in codes):
+        raise UsageError(f"--providers {text}: use all or DAC provider codes such as 738 or 738,764")
+    return codes
+
+
+PROVIDERS_HELP = "TOSSD: DAC provider codes to read, e.g. 738 (Indonesia, the default) or 738,764; all = every provider"
 
 
 def _parse_years(text: str | None) -> list[int] | None:
@@ -267,6 +282,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser("build", help="build every dataset from data/raw into data/processed")
     build.add_argument("--data-dir", help="folder with raw/ and processed/ (default: KSS_DATA_DIR or ./data)")
+    build.add_argument("--providers", default="738", help=PROVIDERS_HELP)
     build.set_defaults(func=cmd_build)
 
     ingest = sub.add_parser("ingest", help="read one file into canonical tables")
@@ -275,9 +291,10 @@ def make_parser() -> argparse.ArgumentParser:
         "--as",
         dest="as_",
         required=True,
-        help="file format: register, aiddata, undp, iati-json (file or folder), iati-xml",
+        help="file format: register, aiddata, undp, iati-json (file or folder), iati-xml, tossd, crs",
     )
     ingest.add_argument("--out", required=True, help="folder for the Parquet tables")
+    ingest.add_argument("--providers", default="738", help=PROVIDERS_HELP)
     ingest.set_defaults(func=cmd_ingest)
 
     fetch = sub.add_parser("fetch", help="download raw sources (or copy them from a mirror), checksum-verified")
@@ -285,7 +302,7 @@ def make_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--all", action="store_true", help="every pinned source")
     fetch.add_argument("--force", action="store_true", help="fetch again even when a verified copy is present")
     fetch.add_argument("--mirror", help="offline mirror folder (default: KSS_MIRROR)")
-    fetch.add_argument("--years", help="years for pattern sources such as oecd-crs: 2019-2023")
+    fetch.add_argument("--years", help="years for pattern sources such as oecd-crs or tossd: 2019-2023")
     fetch.add_argument("--skip-unreachable", action="store_true", help="report unreachable sources and exit 0")
     fetch.set_defaults(func=cmd_fetch)
 

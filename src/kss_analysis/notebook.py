@@ -93,3 +93,35 @@ def say(text: str) -> None:
     from IPython.display import Markdown, display
 
     display(Markdown(text))
+
+
+TOSSD_FIXTURES = ("tossd_2022_vintage_fixture.parquet", "tossd_2024_fixture.parquet")
+
+
+def load_tossd_beside_register(processed=None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
+    """(register programmes, Indonesia's TOSSD activities, recipient rows of both, where TOSSD came from).
+
+    When no TOSSD file has been built (these machines cannot reach tossd.online), the
+    invented test fixtures are placed in memory instead, and the note says so.
+    """
+    from kss_analysis.config import project_root
+    from kss_analysis.export import is_register
+    from kss_analysis.placing.tossd import place_tossd
+    from kss_analysis.tables import SourceTables
+
+    tables, _ = load_chart_tables(processed, registers_only=False)
+    acts, recips = tables["activities"], tables["activity_recipients"]
+    register = acts[is_register(acts["source"])].reset_index(drop=True)
+    tossd = acts[(acts["source"] == "tossd") & (acts["provider_iso3"] == "IDN")].reset_index(drop=True)
+    if len(tossd):
+        files = ", ".join(sorted(set(tossd["source_file"])))
+        return register, tossd, recips, f"TOSSD: {len(tossd)} activities of Indonesia (provider 738) from {files}."
+    folder = project_root() / "tests" / "fixtures"
+    placed = SourceTables.concat([place_tossd(folder / name, file_label=name) for name in TOSSD_FIXTURES])
+    note = (
+        "No TOSSD file has been built here (these machines cannot reach tossd.online), so the TOSSD side below is "
+        f"the INVENTED test fixtures ({', '.join(TOSSD_FIXTURES)}): {len(placed.activities)} made-up activities. "
+        "Read the numbers as a demonstration of the method, not as Indonesia's reports."
+    )
+    recips = pd.concat([recips, placed.activity_recipients], ignore_index=True)
+    return register, placed.activities, recips, note

@@ -20,10 +20,12 @@ from kss_analysis.figures import read_figures
 from kss_analysis.placing.aiddata import place_aiddata
 from kss_analysis.placing.iati import place_iati_path
 from kss_analysis.placing.register import place_register
+from kss_analysis.placing.tossd import place_tossd
 from kss_analysis.placing.undp import place_undp
 from kss_analysis.registry import Source, load_sources
 from kss_analysis.sources.codelists import read_codelists
 from kss_analysis.sources.register import read_register
+from kss_analysis.sources.tossd import DEFAULT_PROVIDERS
 from kss_analysis.tables import SourceTables
 from kss_analysis.validate import enforce
 
@@ -32,7 +34,7 @@ KSS_FIGURES = Path("kss") / "kss_figures.csv"
 USER_REGISTERS = Path("registers")
 REGISTER_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 ACTIVITY_READERS = ("aiddata", "undp", "iati-json", "iati-xml")
-INGEST_FORMATS = ("register", *ACTIVITY_READERS)
+INGEST_FORMATS = ("register", *ACTIVITY_READERS, "tossd")
 
 
 @dataclass
@@ -64,8 +66,13 @@ def build_register_tables(path: Path, *, source: str, file_label: str | None = N
     return tables
 
 
-def build_file_tables(path: Path, *, reader: str, source: str, file_label: str) -> SourceTables:
-    """One raw file (or IATI JSON folder) of any supported format -> canonical tables."""
+def build_file_tables(
+    path: Path, *, reader: str, source: str, file_label: str, providers: tuple[str, ...] | None = DEFAULT_PROVIDERS
+) -> SourceTables:
+    """One raw file (or IATI JSON folder) of any supported format -> canonical tables.
+
+    ``providers`` applies to TOSSD only: DAC provider codes to read (None = every provider).
+    """
     if reader == "register":
         return build_register_tables(path, source=source, file_label=file_label)
     if reader == "aiddata":
@@ -74,6 +81,8 @@ def build_file_tables(path: Path, *, reader: str, source: str, file_label: str) 
         tables = place_undp(path, file_label=file_label)
     elif reader in ("iati-json", "iati-xml"):
         tables = place_iati_path(path, kind=reader, source=source, file_label=file_label)
+    elif reader == "tossd":
+        tables = place_tossd(path, file_label=file_label, providers=providers)
     else:
         raise ValueError(f"no reader named {reader}")
     enforce(tables)
@@ -95,6 +104,14 @@ def find_source_inputs(raw: Path) -> list[tuple[Source, Path, list[Path]]]:
         else:
             found.extend((source, path, [path]) for path in present)
     return found
+
+
+def find_tossd_inputs(raw: Path) -> list[Path]:
+    """TOSSD year files fetched (tossddata_<year>.parquet) or placed by hand in raw/tossd/."""
+    folder = raw / "tossd"
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.parquet") if not p.name.startswith("."))
 
 
 CRS_SUFFIXES = (".txt", ".zip", ".csv")
@@ -152,8 +169,11 @@ def write_outputs(
     return written, unchanged
 
 
-def build_all(data: Path) -> BuildResult:
-    """Every register and fetched source in ``data``/raw -> ``data``/processed."""
+def build_all(data: Path, *, tossd_providers: tuple[str, ...] | None = DEFAULT_PROVIDERS) -> BuildResult:
+    """Every register and fetched source in ``data``/raw -> ``data``/processed.
+
+    ``tossd_providers``: DAC provider codes read from TOSSD files (None = every provider).
+    """
     raw, processed = data / "raw", data / "processed"
     inputs: dict[str, str] = {}
     parts = []
@@ -166,6 +186,12 @@ def build_all(data: Path) -> BuildResult:
             inputs[str(file.relative_to(raw))] = io.sha256_file(file)
         parts.append(
             build_file_tables(path, reader=source.reader, source=source.id, file_label=str(path.relative_to(raw)))
+        )
+    for path in find_tossd_inputs(raw):
+        label = str(path.relative_to(raw))
+        inputs[label] = io.sha256_file(path)
+        parts.append(
+            build_file_tables(path, reader="tossd", source="tossd", file_label=label, providers=tossd_providers)
         )
     tables = SourceTables.concat(parts)
     enforce(tables)

@@ -97,6 +97,13 @@ class TableBuilder:
         self._count("excluded")
         self._count(f"rule:{rule}")
 
+    def exclude_many(self, rule: str, rows: int, amounts: dict[str, float] | None = None) -> None:
+        """``rows`` rows left out together by one rule (counted without reading them one by one)."""
+        self.count_amounts("excluded", amounts)
+        counts = self.counts.setdefault(self.file_label, Counter())
+        counts["excluded"] += rows
+        counts[f"rule:{rule}"] += rows
+
     def ledger(self) -> list[dict]:
         rows = []
         for file, c in self.counts.items():

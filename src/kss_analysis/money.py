@@ -246,7 +246,7 @@ def convert(
         dtype="object",
     ).where(has_amount | from_source, None)
     fx_source = fx_source.where(fx_source != "None", None)
-    known = set(tables.rates["currency"])
+    known = set(tables.rates["currency"]) | {c for c, _ in tables.ambiguous}
     ambiguous = pd.Series(list(zip(currency, year_int, strict=True)), index=amount.index).isin(tables.ambiguous)
     needs_rate = has_amount & usd.isna()
     rate_note = pd.Series(

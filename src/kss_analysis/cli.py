@@ -74,8 +74,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from kss_analysis.io import sha256_file
     from kss_analysis.config import raw_dir
+    from kss_analysis.io import sha256_file
     from kss_analysis.pipeline import INGEST_FORMATS, add_money, build_file_tables, write_outputs
 
     if args.as_ not in (*INGEST_FORMATS, "crs"):

@@ -342,3 +342,50 @@ def unconverted_summary(frame: pd.DataFrame, note_column: str = "conversion_note
     exploded = notes.assign(reason=notes[note_column].str.split("; ")).explode("reason")
     keys = [c for c in ("source",) if c in exploded.columns] + ["reason"]
     return exploded.groupby(keys, as_index=False).size().rename(columns={"size": "rows"})
+
+
+# --- totals for charts and tables -------------------------------------------------------
+
+EXCLUDED_BASES = ("planned", "cumulative")  # never added to annual spending (aggregate.py rule)
+USD_REASONS = (NO_YEAR, UNKNOWN_CURRENCY, AMBIGUOUS_RATE, NO_RATE_FOR_YEAR, NO_DEFLATOR_FOR_YEAR)
+IDR_REASONS = (NO_YEAR, NO_IDR_DEFLATOR_FOR_YEAR)
+
+
+def _first_reason(note: object, reasons: tuple[str, ...]) -> str | None:
+    codes = note.split("; ") if isinstance(note, str) else []
+    return next((c for c in reasons if c in codes), None)
+
+
+def funding_by_year(activities: pd.DataFrame, value: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Top-level amounts in ``value`` (amount_usd_constant or amount_idr_constant) by year x basis.
+
+    Planned allocations and cumulative figures are left out; overlapping rows (with a
+    parent) count once. Returns (totals: year, amount_basis, value, amounts) and
+    (unconverted: year, reason, amounts) for the amounts in scope without ``value``.
+    """
+    rupiah = value == "amount_idr_constant"
+    scope = activities[
+        activities["parent_activity_id"].isna()
+        & activities["amount"].notna()
+        & ~activities["amount_basis"].isin(EXCLUDED_BASES)
+    ]
+    if rupiah:
+        scope = scope[scope["currency"] == "IDR"]
+    done = scope[scope[value].notna() & scope["year"].notna()]
+    totals = (
+        done.groupby(["year", "amount_basis"], as_index=False)
+        .agg(**{value: (value, "sum"), "amounts": ("activity_id", "size")})
+        .sort_values(["year", "amount_basis"])
+        .reset_index(drop=True)
+    )
+    missing = scope[scope[value].isna()]
+    reasons = missing["conversion_note"].map(lambda n: _first_reason(n, IDR_REASONS if rupiah else USD_REASONS))
+    unconverted = (
+        missing.assign(reason=reasons.fillna("no_note"))
+        .groupby(["year", "reason"], dropna=False, as_index=False)
+        .size()
+        .rename(columns={"size": "amounts"})
+        .sort_values(["reason", "year"])
+        .reset_index(drop=True)
+    )
+    return totals, unconverted

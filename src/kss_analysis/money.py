@@ -339,6 +339,8 @@ def add_transaction_equivalents(
 def unconverted_summary(frame: pd.DataFrame, note_column: str = "conversion_note") -> pd.DataFrame:
     """Rows per source and reason code, one code per row (a row may carry several)."""
     notes = frame[[c for c in ("source", note_column) if c in frame.columns]].dropna(subset=[note_column])
+    if notes.empty:
+        return pd.DataFrame({"source": [], "reason": [], "rows": []})
     exploded = notes.assign(reason=notes[note_column].str.split("; ")).explode("reason")
     keys = [c for c in ("source",) if c in exploded.columns] + ["reason"]
     return exploded.groupby(keys, as_index=False).size().rename(columns={"size": "rows"})
@@ -389,3 +391,88 @@ def funding_by_year(activities: pd.DataFrame, value: str) -> tuple[pd.DataFrame,
         .reset_index(drop=True)
     )
     return totals, unconverted
+
+
+FIGURE_UNITS = {"IDR billion": ("IDR", 1e9), "IDR trillion": ("IDR", 1e12), "USD million": ("USD", 1e6)}
+PLAN_INDICATORS = ("_target", "_plan")  # an indicator naming a target or plan is a plan, never spending
+
+
+def figure_series(
+    figures: pd.DataFrame,
+    indicators: tuple[str, ...],
+    years: range,
+    *,
+    tables: MoneyTables | None = None,
+) -> pd.DataFrame:
+    """Whole-year totals of money ``indicators`` from the figures register, with their equivalents.
+
+    Only figures for one calendar year (period_start = period_end = 'YYYY') with no
+    breakdown count; part-year figures (2023-01..2023-10) are left out. A target stays
+    labelled ``plan``. Columns: year, figure_id, indicator, basis, amount (in currency),
+    currency, fx_rate, amount_usd, amount_usd_constant, price_base_year,
+    amount_idr_constant, idr_price_base_year, conversion_note.
+    """
+    tables = tables or default_tables()
+    whole_year = figures["period_start"].astype("string").str.fullmatch(r"\d{4}").fillna(False) & (
+        figures["period_start"] == figures["period_end"]
+    )
+    chosen = figures[
+        figures["indicator"].isin(indicators)
+        & (figures["breakdown_dimension"] == "total")
+        & (figures["period_type"] == "period")
+        & whole_year
+        & figures["unit"].isin(FIGURE_UNITS)
+    ]
+    chosen = chosen[chosen["period_start"].astype(int).isin(years)]
+    units = chosen["unit"].map(FIGURE_UNITS)
+    frame = pd.DataFrame(
+        {
+            "source": "kss_figures",
+            "activity_id": chosen["figure_id"],
+            "figure_id": chosen["figure_id"],
+            "indicator": chosen["indicator"],
+            "basis": np.where(chosen["indicator"].str.endswith(PLAN_INDICATORS), "plan", "disbursed"),
+            "year": chosen["period_start"].astype(int),
+            "amount": chosen["value"].astype(float) * units.str[1],
+            "currency": units.str[0],
+            "amount_usd": np.where(units.str[0] == "USD", chosen["value"].astype(float) * units.str[1], np.nan),
+        }
+    )
+    out = add_money_equivalents(frame, tables=tables)
+    columns = ["year", "figure_id", "indicator", "basis", "amount", "currency", "fx_rate", "amount_usd"]
+    columns += [
+        "amount_usd_constant",
+        "price_base_year",
+        "amount_idr_constant",
+        "idr_price_base_year",
+        "conversion_note",
+    ]
+    return out[columns].sort_values(["year", "basis", "figure_id"]).reset_index(drop=True)
+
+
+def constant_usd_by_source(activities: pd.DataFrame, sources: dict[str, tuple[str, ...] | None]) -> pd.DataFrame:
+    """Constant-USD totals by source x year, like with like.
+
+    ``sources`` maps a source id to the flow types kept (None = all). Register scope as in
+    funding_by_year (planned and cumulative left out, overlaps once). Columns: source,
+    year, flow_types, amount_usd_constant, records, records_not_converted.
+    """
+    rows = []
+    for source, flows in sources.items():
+        frame = activities[(activities["source"] == source) & activities["parent_activity_id"].isna()]
+        frame = frame[frame["amount"].notna() | frame["amount_usd"].notna()]
+        frame = frame[~frame["amount_basis"].isin(EXCLUDED_BASES)]
+        if flows is not None:
+            frame = frame[frame["flow_type"].isin(flows)]
+        for year, group in frame[frame["year"].notna()].groupby("year"):
+            rows.append(
+                {
+                    "source": source,
+                    "year": int(year),
+                    "flow_types": "all" if flows is None else ", ".join(flows),
+                    "amount_usd_constant": group["amount_usd_constant"].sum(min_count=1),
+                    "records": int(group["amount_usd_constant"].notna().sum()),
+                    "records_not_converted": int(group["amount_usd_constant"].isna().sum()),
+                }
+            )
+    return pd.DataFrame(rows).sort_values(["source", "year"]).reset_index(drop=True) if rows else pd.DataFrame()

@@ -33,6 +33,7 @@ from kss_analysis.money import (
     add_money_equivalents,
     add_transaction_equivalents,
     deflator_index,
+    figure_series,
     select_rates,
     to_constant,
     to_usd,
@@ -304,3 +305,88 @@ def test_iati_transactions_converted_in_several_currencies(mirror_build):
         np.testing.assert_allclose(rows["value_usd"], rows["value"] / rates, rtol=1e-9)
     missing = tx[tx["value_usd"].isna()]
     assert missing["conversion_note"].notna().all()
+
+
+# --- totals, charts, figures and exports (offline build from the embedded extract) --------
+
+
+@pytest.fixture(scope="module")
+def offline_build(tmp_path_factory):
+    from kss_analysis.pipeline import build_all
+
+    data = tmp_path_factory.mktemp("money-offline")
+    shutil.copytree(ROOT / "data" / "raw" / "kss", data / "raw" / "kss")
+    build_all(data)
+    return data / "processed"
+
+
+def test_aggregates_carry_constant_usd_summed_from_the_rows(offline_build):
+    acts = pd.read_parquet(offline_build / "activities.parquet")
+    top = acts[(acts["source"] == "kss") & acts["parent_activity_id"].isna()]
+    countable = top[top["amount"].notna() & ~top["amount_basis"].isin(["planned", "cumulative"])]
+    by_sector = pd.read_parquet(offline_build / "programmes_by_sector_year.parquet")
+    assert by_sector["amount_usd_constant"].sum() == pytest.approx(countable["amount_usd_constant"].sum(), rel=1e-12)
+    assert by_sector["programmes_with_amount_usd_constant"].sum() == countable["amount_usd_constant"].notna().sum()
+    assert set(by_sector["price_base_year"].dropna()) == {2024}
+    by_region = pd.read_parquet(offline_build / "programmes_by_region_year.parquet")  # split by share: same total
+    assert by_region["amount_usd_constant"].sum() == pytest.approx(countable["amount_usd_constant"].sum(), rel=1e-9)
+
+
+def test_table_export_has_the_converted_columns(offline_build, tmp_path):
+    from kss_analysis.tables_export import export_tables
+
+    export_tables(offline_build, tmp_path, ["csv"])
+    header = (tmp_path / "programmes_by_sector_year.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert {"amount_usd_constant", "programmes_with_amount_usd_constant", "price_base_year"} <= set(header)
+    assert {"amount_idr", "amount_usd"} <= set(header)  # the stated measures stay
+
+
+def test_constant_usd_chart_footer_names_the_unconverted_amounts(offline_build):
+    from kss_analysis.notebook import load_chart_tables
+    from kss_analysis.standard_charts import chart_funding_idr_constant_by_year, chart_funding_usd_constant_by_year
+
+    tables, _ = load_chart_tables(offline_build)
+    acts = tables["activities"]
+    top = acts[acts["parent_activity_id"].isna() & acts["amount"].notna()]
+    in_scope = top[~top["amount_basis"].isin(["planned", "cumulative"])]
+    missing = in_scope[in_scope["amount_usd_constant"].isna()]
+    for lang in ("en", "id"):
+        chart = chart_funding_usd_constant_by_year(tables, lang)
+        footer = chart.figure.texts[-1].get_text().replace("\n", " ")
+        assert ("not converted" if lang == "en" else "tidak dikonversi") in footer
+        assert chart.filters["not_converted"] == len(missing)
+        assert chart.data["amount_usd_constant"].sum() == pytest.approx(in_scope["amount_usd_constant"].sum())
+        assert "2024" in chart.figure._suptitle.get_text()
+    en = chart_funding_usd_constant_by_year(tables, "en").figure.texts[-1].get_text().replace("\n", " ")
+    no_rate = missing["conversion_note"].str.startswith(NO_RATE_FOR_YEAR)
+    years = ", ".join(str(y) for y in sorted(set(missing.loc[no_rate, "year"])))
+    expected = "1 amount" if no_rate.sum() == 1 else f"{no_rate.sum()} amounts"
+    assert f"{expected} from {years} not converted: no annual rate yet." in en
+    idr = chart_funding_idr_constant_by_year(tables, "en")
+    assert idr.filters["price_base_year"] == 2023 and "no Indonesian deflator" in idr.figure.texts[-1].get_text()
+
+
+def test_figure_series_keeps_whole_years_and_labels_plans():
+    figures = pd.DataFrame(
+        {  # synthetic figures in the register's layout
+            "figure_id": ["F1", "F2", "F3", "F4", "F5"],
+            "indicator": [
+                "grants_disbursed",
+                "grants_disbursed",
+                "grants_target",
+                "grants_disbursed",
+                "grants_disbursed",
+            ],
+            "breakdown_dimension": ["total", "total", "total", "region", "total"],
+            "period_type": ["period"] * 5,
+            "period_start": ["2020", "2023-01", "2024", "2020", "2019"],
+            "period_end": ["2020", "2023-10", "2024", "2020", "2021"],
+            "unit": ["IDR billion"] * 5,
+            "value": [29.41, 140.45, 413.28, 5.0, 10.0],
+        }
+    )
+    series = figure_series(figures, ("grants_disbursed", "grants_target"), range(2019, 2025))
+    assert series["figure_id"].tolist() == ["F1", "F3"]  # part-year, breakdown and multi-year rows left out
+    assert series["basis"].tolist() == ["disbursed", "plan"]
+    offline = money.load_money_tables(None)
+    assert series.loc[0, "amount_usd"] == pytest.approx(29.41e9 / offline.rate("IDR", 2020))

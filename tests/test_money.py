@@ -143,6 +143,8 @@ def test_money_equivalents_keep_the_stated_amount_and_say_why_one_is_missing(syn
     assert out.loc["idr-2020", "price_base_year"] == 2020 and out.loc["idr-2020", "idr_price_base_year"] == 2020
     assert out.loc["usd-2019", ["amount_usd", "fx_rate", "fx_source"]].tolist() == [10.0, 1.0, STATED_USD]
     assert out.loc["cny-usd-stated", "fx_source"] == SOURCE_USD and pd.isna(out.loc["cny-usd-stated", "fx_rate"])
+    # a source's own current USD (AidData) is re-based through the same US deflator
+    assert out.loc["cny-usd-stated", "amount_usd_constant"] == pytest.approx(10.0 * 1.05)
     notes = out["conversion_note"].to_dict()
     assert notes["idr-2025"] == f"{NO_RATE_FOR_YEAR}; {NO_IDR_DEFLATOR_FOR_YEAR}"
     assert notes["usd-2025"] == NO_DEFLATOR_FOR_YEAR
@@ -235,6 +237,15 @@ def mirror_build(tmp_path_factory):
         assert not report.errors, report.errors
     build_all(data)
     return data / "processed"
+
+
+@needs_mirror
+def test_build_uses_the_fetched_files_when_present(mirror_build):
+    provenance = read_metadata(mirror_build / "activities.parquet")["money"]
+    pins = load_sources()
+    assert provenance["fx"]["origin"] == "fetched"
+    assert provenance["fx"]["sha256"] == pins["imf-exchangerates"].files["imf_exchangerates_A_ENDA_USD.csv"]
+    assert provenance["deflator"]["sha256"] == pins["wb-inflation"].files["data/inflation-gdp.csv"]
 
 
 def mirror_rates(currency: str, country: str) -> pd.Series:
@@ -390,3 +401,15 @@ def test_figure_series_keeps_whole_years_and_labels_plans():
     assert series["basis"].tolist() == ["disbursed", "plan"]
     offline = money.load_money_tables(None)
     assert series.loc[0, "amount_usd"] == pytest.approx(29.41e9 / offline.rate("IDR", 2020))
+
+
+def test_build_summary_counts_unconverted_amounts(tmp_path, capsys):
+    from kss_analysis import cli
+
+    shutil.copytree(ROOT / "data" / "raw" / "kss", tmp_path / "raw" / "kss")
+    assert cli.main(["build", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    acts = pd.read_parquet(tmp_path / "processed" / "activities.parquet")
+    no_rate = int(acts["conversion_note"].fillna("").str.contains(NO_RATE_FOR_YEAR).sum())
+    assert no_rate >= 1
+    assert f"kss: {no_rate} {NO_RATE_FOR_YEAR}" in out

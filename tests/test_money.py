@@ -128,6 +128,7 @@ def test_money_equivalents_keep_the_stated_amount_and_say_why_one_is_missing(syn
             ("kss", "idr-2025", 2025, 1.0, "IDR", None),
             ("kss", "usd-2025", 2025, 7.0, "USD", 7.0),
             ("kss", "no-year", None, 1.0, "IDR", None),
+            ("kss", "usd-no-year", None, 3.0, "USD", 3.0),
             ("aid", "xyz", 2020, 5.0, "XYZ", None),
             ("aid", "yemen", 2020, 5.0, "YDD", None),
             ("aid", "cny-usd-stated", 2019, 70.0, "CNY", 10.0),
@@ -149,7 +150,8 @@ def test_money_equivalents_keep_the_stated_amount_and_say_why_one_is_missing(syn
     assert notes["idr-2025"] == f"{NO_RATE_FOR_YEAR}; {NO_IDR_DEFLATOR_FOR_YEAR}"
     assert notes["usd-2025"] == NO_DEFLATOR_FOR_YEAR
     assert out.loc["usd-2025", "amount_usd"] == 7.0 and pd.isna(out.loc["usd-2025", "amount_usd_constant"])
-    assert notes["no-year"].startswith(NO_YEAR)
+    assert notes["no-year"] == NO_YEAR and notes["usd-no-year"] == NO_YEAR  # one reason, said once
+    assert out.loc["usd-no-year", "amount_usd"] == 3.0  # a stated USD amount needs no rate
     assert notes["xyz"] == UNKNOWN_CURRENCY and notes["yemen"] == AMBIGUOUS_RATE
     assert pd.isna(notes["no-amount"]) and pd.isna(notes["idr-2020"]) and pd.isna(out.loc["no-amount", "fx_source"])
     assert pd.isna(out.loc["xyz", "amount_usd"]) and pd.isna(out.loc["xyz", "price_base_year"])

@@ -208,7 +208,7 @@ def to_constant(
 
 def _join_notes(*columns: pd.Series) -> pd.Series:
     frame = pd.concat(columns, axis=1)
-    joined = frame.apply(lambda row: "; ".join(v for v in row if isinstance(v, str)), axis=1)
+    joined = frame.apply(lambda row: "; ".join(dict.fromkeys(v for v in row if isinstance(v, str) and v)), axis=1)
     return joined.where(joined != "", None)
 
 
@@ -264,7 +264,11 @@ def convert(
     )
     factor = year_int.map(index).astype("float64")
     usd_constant = usd / factor
-    deflator_note = pd.Series(np.where(usd.notna() & usd_constant.isna(), NO_DEFLATOR_FOR_YEAR, ""), index=amount.index)
+    no_constant = usd.notna() & usd_constant.isna()
+    deflator_note = pd.Series(
+        np.select([no_constant & year_int.isna(), no_constant], [NO_YEAR, NO_DEFLATOR_FOR_YEAR], default=""),
+        index=amount.index,
+    )
     return pd.DataFrame(
         {
             "usd": usd.astype("float64"),
@@ -314,8 +318,11 @@ def add_money_equivalents(
     out["idr_price_base_year"] = pd.Series(idr_base, index=out.index, dtype="Int16").where(
         out["amount_idr_constant"].notna()
     )
+    no_idr_constant = is_idr & out["amount_idr_constant"].isna()
+    undated = pd.to_numeric(out["year"], errors="coerce").isna()
     idr_note = pd.Series(
-        np.where(is_idr & out["amount_idr_constant"].isna(), NO_IDR_DEFLATOR_FOR_YEAR, None), index=out.index
+        np.select([no_idr_constant & undated, no_idr_constant], [NO_YEAR, NO_IDR_DEFLATOR_FOR_YEAR], default=""),
+        index=out.index,
     )
     out["conversion_note"] = _join_notes(done["rate_note"], done["deflator_note"], idr_note)
     return out

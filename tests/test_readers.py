@@ -152,13 +152,13 @@ def test_aiddata_gcof_zip_places_rows_and_counts_exclusions(tmp_path):
     assert ledger.excluded_by_rule == "umbrella=1"
     assert tables.quarantine.iloc[0][["reason_code", "locator"]].tolist() == ["unknown_sector", "GCOF/GCOF.xlsx row 5"]
     hospital = tables.activities.set_index("activity_id").loc["gcof:1"]
-    # three measures kept apart: reported currency, USD current, USD constant 2014
+    # three measures kept apart: reported currency, USD current, USD constant 2014 as the file states it
     assert (
         hospital.amount,
         hospital.currency,
         hospital.amount_usd,
-        hospital.amount_usd_constant,
-        hospital.price_base_year,
+        hospital.amount_usd_constant_stated,
+        hospital.price_base_year_stated,
     ) == (1e7, "CNY", 1.5e6, 1700000.5, 2014)
     assert (hospital.flow_type, hospital.sector_theme, hospital.provider_iso3) == (
         "oda_like",
@@ -183,7 +183,7 @@ def test_aiddata_tuff_csv_in_zip_any_donor(tmp_path):
     tables = build_file_tables(path, reader="aiddata", source="tuff-india", file_label=path.name)
     assert tables.ledger.iloc[0].excluded_by_rule == "non_official=1"
     row = tables.activities.iloc[0]
-    assert (row.title, row.provider_iso3, row.amount_usd_constant) == ("Café training", "IND", 1234567.0)
+    assert (row.title, row.provider_iso3, row.amount_usd_constant_stated) == ("Café training", "IND", 1234567.0)
     assert pd.isna(row.amount_usd)  # the TUFF layout has no current-USD column
 
 

@@ -7,7 +7,10 @@ Counting rules (printed in chart footers and stored in each table's metadata):
   add up to the all-region total); amounts are split between regions by share;
 - participants add up only counts stated per programme, not cumulative ones;
 - amounts stay in their own currency (amount_idr, amount_usd) and leave out planned
-  allocations and cumulative figures.
+  allocations and cumulative figures;
+- amount_usd_constant is the one converted measure: every countable amount (IDR or USD)
+  in constant USD of price_base_year (money.py); amounts without a rate or deflator are
+  left out of it and programmes_with_amount_usd_constant says how many were summed.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ BASIS = {
     "counting": "overlapping activities counted once",
     "participants": "participants as stated per programme; cumulative counts left out",
     "amounts": "amounts per currency, never converted; planned allocations and cumulative figures left out",
+    "amount_usd_constant": "IDR and USD amounts converted at the IMF annual average rate of their year and deflated "
+    "to price_base_year with the US GDP deflator (World Bank); amounts without a rate or deflator left out",
 }
 REGION_BASIS = {
     **BASIS,
@@ -44,6 +49,12 @@ def _measures(frame: pd.DataFrame, keys: list[str], weight: pd.Series | None = N
         mask = countable & (frame["currency"] == currency)
         work[f"amount_{currency.lower()}"] = (frame["amount"] * weight).where(mask)
         work[f"amount_{currency.lower()}_stated"] = mask.astype("int64")
+    has_constant = "amount_usd_constant" in frame.columns  # added by the money step
+    if has_constant:
+        converted = countable & frame["amount_usd_constant"].notna()
+        work["amount_usd_constant"] = (frame["amount_usd_constant"] * weight).where(converted)
+        work["amount_usd_constant_stated"] = converted.astype("int64")
+        work["price_base_year"] = frame["price_base_year"].where(converted)
     grouped = work.groupby(keys, dropna=False, sort=True)
     out = grouped.agg(
         programmes=("activity_id", "nunique"),
@@ -53,8 +64,19 @@ def _measures(frame: pd.DataFrame, keys: list[str], weight: pd.Series | None = N
         programmes_with_amount_idr=("amount_idr_stated", "sum"),
         amount_usd=("amount_usd", lambda s: s.sum(min_count=1)),
         programmes_with_amount_usd=("amount_usd_stated", "sum"),
+        **(
+            {
+                "amount_usd_constant": ("amount_usd_constant", lambda s: s.sum(min_count=1)),
+                "programmes_with_amount_usd_constant": ("amount_usd_constant_stated", "sum"),
+                "price_base_year": ("price_base_year", "max"),
+            }
+            if has_constant
+            else {}
+        ),
     ).reset_index()
     out["participants"] = out["participants"].round().astype("Int64")
+    if has_constant:
+        out["price_base_year"] = out["price_base_year"].astype("Int16")
     return out.sort_values(keys, na_position="last", kind="stable").reset_index(drop=True)
 
 

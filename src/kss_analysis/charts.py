@@ -63,7 +63,15 @@ MODALITY_COLOURS = {
     "not_stated": NOT_STATED_COLOUR,
 }
 MODALITY_COLOUR = "#0072B2"
+AMOUNT_BASIS_COLOURS = {
+    "stated": "#0072B2",
+    "sum_of_stated": "#56B4E9",
+    "approximate": "#E69F00",
+    "in_kind": "#009E73",
+    "unverified": "#CC79A7",
+}
 COLOURS = {
+    "amount_basis": AMOUNT_BASIS_COLOURS,
     "region": REGION_COLOURS,
     "sector_theme": THEME_COLOURS,
     "cooperation_type": COOPERATION_COLOURS,
@@ -99,6 +107,8 @@ def label(kind: str, code: str, lang: str) -> str:
         return text("not_stated", lang)
     if kind == "cooperation_type":
         return text(code, lang)
+    if kind == "amount_basis":
+        return text(f"amount_basis_{code}", lang)
     if kind == "country":
         return country_names(lang).get(code, code)
     table = {"region": "regions", "sector_theme": "sector_themes", "modality": "modalities"}.get(kind)

@@ -40,6 +40,21 @@ def _ledger_table(ledger) -> str:
     return _table(rows, ["file or folder", "files", "read", "kept", "fixed", "quarantined", "excluded"])
 
 
+def _money_summary(tables) -> str:
+    """Amounts without a USD or constant-price equivalent, per source and reason (see money.py)."""
+    from kss_analysis.money import unconverted_summary
+
+    acts = tables.activities
+    with_amount = acts[acts["amount"].notna() | acts["amount_usd"].notna()]
+    lines = [f"\nmoney: {int(with_amount['amount_usd'].notna().sum())} of {len(with_amount)} amounts in current USD"]
+    for row in unconverted_summary(with_amount).itertuples():
+        lines.append(f"  {row.source}: {row.rows} {row.reason}")
+    tx = unconverted_summary(tables.activity_transactions)
+    if len(tx):
+        lines.append("  transactions: " + ", ".join(f"{r.rows} {r.reason}" for r in tx.itertuples()))
+    return "\n".join(lines)
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from kss_analysis.config import data_dir
     from kss_analysis.pipeline import build_all
@@ -51,6 +66,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     if len(quarantine):
         counts = quarantine["reason_code"].value_counts().sort_index()
         print("\nquarantined by reason: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    print(_money_summary(result.tables))
     print(f"\n{len(result.written)} files written, {len(result.unchanged)} unchanged in {data / 'processed'}")
     for path in result.written:
         print(f"  wrote {path}")
@@ -58,8 +74,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from kss_analysis.config import raw_dir
     from kss_analysis.io import sha256_file
-    from kss_analysis.pipeline import INGEST_FORMATS, build_file_tables, write_outputs
+    from kss_analysis.pipeline import INGEST_FORMATS, add_money, build_file_tables, write_outputs
 
     if args.as_ not in (*INGEST_FORMATS, "crs"):
         raise UsageError(f"--as {args.as_}: use one of {', '.join((*INGEST_FORMATS, 'crs'))}")
@@ -80,9 +97,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     tables = build_file_tables(
         path, reader=args.as_, source=source, file_label=path.name, providers=_parse_providers(args.providers)
     )
+    money = add_money(tables, raw_dir())
     files = sorted(p for p in path.rglob("*.json")) if path.is_dir() else [path]
     inputs = {str(f.relative_to(path.parent)): sha256_file(f) for f in files}
-    written, unchanged = write_outputs(tables, Path(args.out), inputs)
+    written, unchanged = write_outputs(tables, Path(args.out), inputs, money=money)
     print(_ledger_table(tables.ledger))
     for row in tables.quarantine.itertuples():
         print(f"  quarantined {row.locator}: {row.reason_code}: {row.message}")

@@ -97,6 +97,10 @@ def usd_by_year(activities: pd.DataFrame, source: str) -> pd.DataFrame:
     """Sum of current-USD amounts by year for one source, with the number of records stating one."""
     frame = _top_level(activities)
     frame = frame[(frame["source"] == source) & frame["amount_usd"].notna() & frame["year"].notna()]
+    if "fx_source" in frame.columns:  # amount_usd also holds converted amounts now: keep USD the source states
+        from kss_analysis.money import SOURCE_USD, STATED_USD
+
+        frame = frame[frame["fx_source"].isin([STATED_USD, SOURCE_USD])]
     out = frame.groupby("year", as_index=False).agg(
         amount_usd=("amount_usd", "sum"), records_with_usd=("activity_id", "nunique")
     )

@@ -4,7 +4,8 @@ Inputs: the embedded KSS registers in raw/kss/, any user register dropped into
 raw/registers/, and every fetched source present in raw/<source id>/ (see sources.yml).
 Outputs in processed/: activities, activity_recipients, activity_transactions,
 quarantine, ledger, kss_figures and the standard aggregates, each with provenance
-metadata (the sha256 of every raw file read).
+metadata (the sha256 of every raw file read, and the FX and deflator vintages used for
+the money equivalents, see money.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pandas as pd
 from kss_analysis import io, schema
 from kss_analysis.aggregate import aggregate_standard
 from kss_analysis.figures import read_figures
+from kss_analysis.money import add_money_equivalents, add_transaction_equivalents, load_money_tables
 from kss_analysis.placing.aiddata import place_aiddata
 from kss_analysis.placing.iati import place_iati_path
 from kss_analysis.placing.register import place_register
@@ -125,15 +127,31 @@ def find_crs_inputs(raw: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.casefold() in CRS_SUFFIXES and not p.name.startswith("."))
 
 
+def add_money(tables: SourceTables, raw: Path | None) -> dict:
+    """Money step: USD and constant-price equivalents beside every stated amount, in place.
+
+    Rates and deflators come from raw/ when fetched there, else the embedded extract;
+    returns their provenance (file, origin, sha256, upstream commit).
+    """
+    money = load_money_tables(raw)
+    tables.activities = add_money_equivalents(tables.activities, tables=money)
+    tables.activity_transactions = add_transaction_equivalents(tables.activity_transactions, tables=money)
+    return money.provenance
+
+
 def write_outputs(
-    tables: SourceTables, out: Path, inputs: dict[str, str], figures: pd.DataFrame | None = None
+    tables: SourceTables,
+    out: Path,
+    inputs: dict[str, str],
+    figures: pd.DataFrame | None = None,
+    money: dict | None = None,
 ) -> tuple[list[Path], list[Path]]:
     """Write the canonical tables and aggregates into ``out``; returns (written, unchanged).
 
     The standard aggregates describe the KSS programme registers only (the embedded one
     and user registers); other sources stay in the canonical tables with their ``source``.
     """
-    provenance = {"inputs": inputs}
+    provenance = {"inputs": inputs, **({"money": money} if money else {})}
     outputs: list[tuple[str, pd.DataFrame, object, dict]] = [
         ("activities", tables.activities, schema.ACTIVITIES, {"grain": "one row per activity"}),
         (
@@ -195,11 +213,12 @@ def build_all(data: Path, *, tossd_providers: tuple[str, ...] | None = DEFAULT_P
         )
     tables = SourceTables.concat(parts)
     enforce(tables)
+    money = add_money(tables, raw)
     figures = None
     if (raw / KSS_FIGURES).exists():
         figures = read_figures(raw / KSS_FIGURES)
         inputs[str(KSS_FIGURES)] = io.sha256_file(raw / KSS_FIGURES)
-    written, unchanged = write_outputs(tables, processed, dict(sorted(inputs.items())), figures)
+    written, unchanged = write_outputs(tables, processed, dict(sorted(inputs.items())), figures, money)
     crs_inputs = find_crs_inputs(raw)
     if crs_inputs:
         from kss_analysis.crs import build_crs, crs_ledger

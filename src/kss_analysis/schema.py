@@ -4,7 +4,8 @@ Grains:
 - activities: one row per activity (programme) of a source file.
 - activity_recipients: one row per activity x recipient (country, or region when no
   country is named).
-- activity_transactions: one row per financial transaction (IATI), in its own currency.
+- activity_transactions: one row per financial transaction (IATI), in its own currency, with its
+  USD equivalents.
 - quarantine: one row per raw row that could not be placed.
 - ledger: one row per raw file.
 """
@@ -88,10 +89,22 @@ ACTIVITIES = pa.schema(
         ("participants_qualifier", pa.string()),
         ("amount", pa.float64()),
         ("currency", pa.string()),
+        # Money equivalents (money.py), beside the stated amount, never replacing it:
+        # amount_usd is current USD: as stated when the source states USD (fx_source says
+        # so), else amount / fx_rate (IMF annual average of the year); empty = see conversion_note.
         ("amount_usd", pa.float64()),
         ("amount_basis", pa.string()),
-        ("amount_usd_constant", pa.float64()),  # constant prices, base year below
+        ("amount_usd_constant", pa.float64()),  # amount_usd at price_base_year prices (US GDP deflator)
         ("price_base_year", pa.int16()),
+        ("fx_rate", pa.float64()),  # currency units per USD used; 1 for USD; empty for a source's own USD
+        ("fx_source", pa.string()),
+        ("deflator_source", pa.string()),
+        ("amount_idr_constant", pa.float64()),  # rupiah amounts at idr_price_base_year prices (IDN deflator)
+        ("idr_price_base_year", pa.int16()),
+        ("conversion_note", pa.string()),  # '; '-joined reason codes when an equivalent is missing
+        # A constant-USD figure the source itself states (AidData usd_defl_2014 / usd_defl), with its base.
+        ("amount_usd_constant_stated", pa.float64()),
+        ("price_base_year_stated", pa.int16()),
         ("flow_type", pa.string()),
         ("status", pa.string()),
         ("reporting_org", pa.string()),
@@ -119,6 +132,11 @@ ACTIVITY_TRANSACTIONS = pa.schema(
         ("year", pa.int16()),
         ("value", pa.float64()),
         ("currency", pa.string()),
+        ("value_usd", pa.float64()),  # current USD at the transaction year's IMF annual average
+        ("value_usd_constant", pa.float64()),  # at price_base_year prices (US GDP deflator)
+        ("price_base_year", pa.int16()),
+        ("fx_rate", pa.float64()),
+        ("conversion_note", pa.string()),
     ]
 )
 

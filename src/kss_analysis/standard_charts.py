@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from kss_analysis import charts
 from kss_analysis.aggregate import aggregate_by, top_level
@@ -229,6 +230,70 @@ def chart_amount_usd_by_year(t: dict[str, pd.DataFrame], lang: str) -> ChartOutp
     return _amount_chart(t, lang, "usd")
 
 
+def _not_converted_note(unconverted: pd.DataFrame, lang: str) -> str:
+    """'2 amounts from 2025 not converted: no annual rate yet', one sentence per reason."""
+    lines = []
+    for reason, rows in unconverted.groupby("reason", sort=True):
+        n = int(rows["amounts"].sum())
+        years = ", ".join(str(int(y)) if pd.notna(y) else text("undated", lang) for y in sorted(rows["year"].dropna()))
+        years = years or text("undated", lang)
+        key = "not_converted_one" if n == 1 else "not_converted"
+        lines.append(text(key, lang, n=n, years=years, reason=text(f"reason_{reason}", lang)) + ".")
+    return " ".join(lines)
+
+
+def _constant_funding_chart(t: dict[str, pd.DataFrame], lang: str, currency: str) -> ChartOutput:
+    """Stated register funding by year in constant prices, stacked by amount basis (see money.py)."""
+    from kss_analysis.money import funding_by_year
+
+    acts = t["activities"]
+    value, base_column = (
+        ("amount_usd_constant", "price_base_year")
+        if currency == "usd"
+        else ("amount_idr_constant", "idr_price_base_year")
+    )
+    totals, unconverted = funding_by_year(acts, value)
+    bases = acts[base_column].dropna().unique()
+    base = int(bases[0]) if len(bases) == 1 else None  # one base year per build
+    scale, unit = (1e6, "million_usd_constant") if currency == "usd" else (1e9, "billion_idr_constant")
+    plotted = f"{value}_{'million' if currency == 'usd' else 'billion'}"
+    data = totals.assign(**{plotted: totals[value] / scale})
+    fig = charts.plot_stacked_by_period(
+        data,
+        period="year",
+        category="amount_basis",
+        value=plotted,
+        kind="amount_basis",
+        lang=lang,
+        title=text(f"title_funding_{currency}_constant_by_year", lang, base=base),
+        subtitle=text(f"subtitle_funding_{currency}_constant_by_year", lang, base=base),
+        footer=Footer(
+            text("source_money", lang),
+            text(f"measure_{currency}_constant", lang, base=base),
+            (text("basis_overlap", lang), text("basis_amounts", lang)),
+            _not_converted_note(unconverted, lang),
+        ),
+        y_label=text(unit, lang, base=base),
+    )
+    fig.axes[0].yaxis.set_major_locator(MaxNLocator())  # amounts in millions need not be whole
+    sources = {c: sorted(acts[c].dropna().unique()) for c in ("fx_source", "deflator_source")}
+    filters = {
+        "amount_basis": "not planned, not cumulative",
+        "price_base_year": base,
+        "not_converted": int(unconverted["amounts"].sum()),
+        **sources,
+    }
+    return ChartOutput(fig, data, "activities", filters)
+
+
+def chart_funding_usd_constant_by_year(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
+    return _constant_funding_chart(t, lang, "usd")
+
+
+def chart_funding_idr_constant_by_year(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
+    return _constant_funding_chart(t, lang, "idr")
+
+
 def chart_triangular_partners(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
     acts = top_level(t["activities"])
     acts = acts[acts["triangular_partner"].notna()]
@@ -351,6 +416,8 @@ STANDARD_CHARTS: dict[str, Callable[[dict[str, pd.DataFrame], str], ChartOutput]
     "participants_by_year": chart_participants_by_year,
     "amount_idr_by_year": chart_amount_idr_by_year,
     "amount_usd_by_year": chart_amount_usd_by_year,
+    "funding_usd_constant_by_year": chart_funding_usd_constant_by_year,
+    "funding_idr_constant_by_year": chart_funding_idr_constant_by_year,
     "triangular_partners": chart_triangular_partners,
     "top_partner_countries": chart_top_partner_countries,
     "modality_by_period": chart_modality_by_period,

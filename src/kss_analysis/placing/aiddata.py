@@ -4,8 +4,9 @@ Named exclusion rules, counted in the ledger:
 - ``umbrella``: umbrella projects (umbrella = 1) whose components are separate rows;
 - ``non_official``: rows flagged is_official_finance = 0 (TUFF files), not official finance.
 Amounts keep their basis: amount/currency as reported, amount_usd = usd_current,
-amount_usd_constant = usd_defl_2014 (GCOF) or usd_defl (TUFF, base year per the file's
-methodology; price_base_year left empty when the file does not name it).
+amount_usd_constant_stated = usd_defl_2014 (GCOF) or usd_defl (TUFF, base year per the file's
+methodology; price_base_year_stated left empty when the file does not name it). The
+common-base amount_usd_constant is added by money.py from usd_current.
 """
 
 from __future__ import annotations
@@ -122,8 +123,8 @@ def place_row(record: dict, *, source: str, file_label: str, locator: str) -> di
         "currency": currency if amount is not None else None,
         "amount_usd": _amount(record, "usd_current") if "usd_current" in record else None,
         "amount_basis": "reported",
-        "amount_usd_constant": _amount(record, constant_column),
-        "price_base_year": 2014 if constant_column == "usd_defl_2014" else None,
+        "amount_usd_constant_stated": _amount(record, constant_column),
+        "price_base_year_stated": 2014 if constant_column == "usd_defl_2014" else None,
         "flow_type": FLOW_CLASSES[flow_class],
         "status": clean_text(record.get("status")),
         "fixes": ";".join(fixes) or None,
@@ -153,7 +154,7 @@ def raw_amounts(record: dict, constant_column: str) -> dict[str, float]:
 def placed_amounts(activity: dict) -> dict[str, float]:
     return {
         "usd_current": activity["amount_usd"],
-        "usd_constant": activity["amount_usd_constant"],
+        "usd_constant": activity["amount_usd_constant_stated"],
         f"reported {activity['currency'] or 'no currency'}": activity["amount"],
     }
 

@@ -125,6 +125,8 @@ QUARANTINE = pa.schema(
         ("reason_code", pa.string()),
         ("message", pa.string()),
         ("raw", pa.string()),  # the raw row as JSON
+        ("column", pa.string()),  # the column to fix, as its header is written in the file
+        ("value", pa.string()),  # that cell's raw text
     ]
 )
 

@@ -17,6 +17,7 @@ import pandas as pd
 from kss_analysis import io, schema
 from kss_analysis.aggregate import aggregate_standard
 from kss_analysis.figures import read_figures
+from kss_analysis.finalise import finalise
 from kss_analysis.placing.aiddata import place_aiddata
 from kss_analysis.placing.iati import place_iati_path
 from kss_analysis.placing.register import place_register
@@ -116,6 +117,7 @@ def write_outputs(
     The standard aggregates describe the KSS programme registers only (the embedded one
     and user registers); other sources stay in the canonical tables with their ``source``.
     """
+    tables = finalise(tables)  # duplicate_of, counted, recipient names
     provenance = {"inputs": inputs}
     outputs: list[tuple[str, pd.DataFrame, object, dict]] = [
         ("activities", tables.activities, schema.ACTIVITIES, {"grain": "one row per activity"}),
@@ -169,6 +171,7 @@ def build_all(data: Path) -> BuildResult:
         )
     tables = SourceTables.concat(parts)
     enforce(tables)
+    tables = finalise(tables)
     figures = None
     if (raw / KSS_FIGURES).exists():
         figures = read_figures(raw / KSS_FIGURES)

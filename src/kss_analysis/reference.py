@@ -49,6 +49,7 @@ def country_lookup() -> dict[str, str]:
     for iso3, row in countries().items():
         add(row["name_en"], iso3, "countries.csv")
         add(row["name_official"], iso3, "countries.csv")
+        add(row["name_id"], iso3, "countries.csv")
     for row in read_reference("country_aliases"):
         add(row["alias"], row["iso3"], "country_aliases.csv")
     return lookup

@@ -64,6 +64,8 @@ ACTIVITIES = pa.schema(
         ("source_locator", pa.string()),
         ("activity_id", pa.string()),
         ("parent_activity_id", pa.string()),
+        ("duplicate_of", pa.string()),  # activity_id of the programme this row repeats (dedupe.py)
+        ("counted", pa.bool_()),  # counted once in programme totals (counting.py)
         ("title", pa.string()),
         ("title_id", pa.string()),
         ("year", pa.int16()),
@@ -104,6 +106,10 @@ ACTIVITY_RECIPIENTS = pa.schema(
         ("region", pa.string()),
         ("share", pa.float64()),
         ("allocation", pa.string()),  # equal_split | stated_region | unallocated
+        ("recipient_name_en", pa.string()),
+        ("recipient_name_id", pa.string()),
+        ("region_name_en", pa.string()),
+        ("region_name_id", pa.string()),
     ]
 )
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from kss_analysis import io, schema
 from kss_analysis.aggregate import aggregate_standard
+from kss_analysis.build_reports import write_reports
 from kss_analysis.figures import read_figures
 from kss_analysis.finalise import finalise
 from kss_analysis.placing.aiddata import place_aiddata
@@ -42,6 +43,7 @@ class BuildResult:
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
     inputs: dict[str, str] = field(default_factory=dict)
+    reports: dict[str, Path] = field(default_factory=dict)  # quarantine and duplicates CSVs
 
 
 def find_registers(raw: Path) -> list[tuple[str, Path]]:
@@ -177,6 +179,7 @@ def build_all(data: Path) -> BuildResult:
         figures = read_figures(raw / KSS_FIGURES)
         inputs[str(KSS_FIGURES)] = io.sha256_file(raw / KSS_FIGURES)
     written, unchanged = write_outputs(tables, processed, dict(sorted(inputs.items())), figures)
+    reports = write_reports(tables.activities, tables.quarantine, processed)
     crs_inputs = find_crs_inputs(raw)
     if crs_inputs:
         from kss_analysis.crs import build_crs, crs_ledger
@@ -206,4 +209,4 @@ def build_all(data: Path) -> BuildResult:
         }
         path = processed / "codelists.parquet"
         (written if io.write_table(codelists, path, provenance=provenance) else unchanged).append(path)
-    return BuildResult(tables, written, unchanged, inputs)
+    return BuildResult(tables, written, unchanged, inputs, reports)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kss_analysis import io, schema
+from kss_analysis import io, reference, schema
 from kss_analysis.aggregate import aggregate_standard
 from kss_analysis.build_reports import write_reports
 from kss_analysis.figures import read_figures
@@ -32,6 +32,7 @@ from kss_analysis.validate import enforce
 KSS_PROGRAMMES = Path("kss") / "kss_programmes.csv"
 KSS_FIGURES = Path("kss") / "kss_figures.csv"
 USER_REGISTERS = Path("registers")
+USER_REFERENCE = Path("reference")  # the user's alias tables (reference.OVERRIDABLE)
 REGISTER_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 ACTIVITY_READERS = ("aiddata", "undp", "iati-json", "iati-xml")
 INGEST_FORMATS = ("register", *ACTIVITY_READERS)
@@ -157,9 +158,18 @@ def write_outputs(
 
 
 def build_all(data: Path) -> BuildResult:
-    """Every register and fetched source in ``data``/raw -> ``data``/processed."""
+    """Every register and fetched source in ``data``/raw -> ``data``/processed, with the
+    user's alias tables in raw/reference/ on (recorded among the inputs)."""
+    overrides = reference.use_overrides(data / "raw" / USER_REFERENCE)
+    try:
+        inputs = {str(USER_REFERENCE / p.name): io.sha256_file(p) for p in overrides.values()}
+        return _build_all(data, inputs)
+    finally:
+        reference.use_overrides(None)
+
+
+def _build_all(data: Path, inputs: dict[str, str]) -> BuildResult:
     raw, processed = data / "raw", data / "processed"
-    inputs: dict[str, str] = {}
     parts = []
     for source, path in find_registers(raw):
         label = str(path.relative_to(raw))

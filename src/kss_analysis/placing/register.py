@@ -84,13 +84,13 @@ def place_row(
         year = int(start_date[:4])
         fixes.append("year_from_start_date")
     if start_date and end_date and end_date[: len(start_date)] < start_date[: len(end_date)]:
-        raise RowProblem("end_before_start", f"end_date {end_date} is before start_date {start_date}", "end_date")
+        raise RowProblem("end_before_start", f"the end {end_date} is before the start {start_date}", "end_date")
 
     participants = _number(record, "participants", fixes)
     if participants.value is not None and (participants.value < 0 or not float(participants.value).is_integer()):
         raise RowProblem(
             "bad_participants",
-            f"participants must be a whole number >= 0, got '{record.get('participants')}'",
+            f"must be a whole number >= 0, got '{record.get('participants')}'",
             "participants",
         )
     qualifier = clean_text(record.get("participants_qualifier")) or (
@@ -99,7 +99,7 @@ def place_row(
     if qualifier and qualifier not in PARTICIPANT_QUALIFIERS:
         raise RowProblem(
             "bad_participants_qualifier",
-            f"participants_qualifier '{qualifier}' is not one of {sorted(PARTICIPANT_QUALIFIERS)}",
+            f"'{qualifier}' is not one of {sorted(PARTICIPANT_QUALIFIERS)}",
             "participants_qualifier",
         )
 
@@ -109,25 +109,19 @@ def place_row(
     if amount.currency and currency and amount.currency != currency:
         raise RowProblem(
             "currency_conflict",
-            f"funding_value says {amount.currency} but funding_currency says {currency}",
+            f"the amount says {amount.currency} but the currency column says {currency}",
             "funding_currency",
         )
     currency = currency or amount.currency
     if amount.value is not None and not currency:
-        raise RowProblem(
-            "missing_currency", f"funding_value '{record.get('funding_value')}' has no currency", "funding_value"
-        )
+        raise RowProblem("missing_currency", f"'{record.get('funding_value')}' has no currency", "funding_value")
     if currency and len(currency) != 3:
-        raise RowProblem(
-            "bad_currency", f"funding_currency '{currency_text}' is not a 3-letter currency code", "funding_currency"
-        )
+        raise RowProblem("bad_currency", f"'{currency_text}' is not a 3-letter currency code", "funding_currency")
     basis = clean_text(record.get("funding_basis"))
     if amount.value is not None:
         basis = basis or ("approximate" if amount.qualifier == "approximate" else "stated")
         if basis not in AMOUNT_BASES:
-            raise RowProblem(
-                "bad_funding_basis", f"funding_basis '{basis}' is not one of {sorted(AMOUNT_BASES)}", "funding_basis"
-            )
+            raise RowProblem("bad_funding_basis", f"'{basis}' is not one of {sorted(AMOUNT_BASES)}", "funding_basis")
 
     recipients, unknown = classify_country_list(record.get("partner_countries"))
     if unknown:
@@ -247,7 +241,7 @@ def place_register(
                 locator,
                 record,
                 "duplicate_id",
-                f"programme_id {aid} is already used at {first_locator[aid]}",
+                f"{aid} is already used at {first_locator[aid]}",
                 "programme_id",
             )
         else:
@@ -261,7 +255,7 @@ def place_register(
                 locator,
                 record,
                 "unknown_parent",
-                f"parent_programme_id {parent} is not a placed programme of this file",
+                f"{parent} is not a placed programme of this file",
                 "parent_programme_id",
             )
             continue

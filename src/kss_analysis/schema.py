@@ -1,7 +1,8 @@
 """Every column name and type of the processed tables, and the raw-header maps.
 
 Grains:
-- activities: one row per activity (programme) of a source file.
+- activities: one row per activity (programme) of a source file; ``counted`` marks the
+  rows counted once in programme totals (see docs/data_dictionary.md).
 - activity_recipients: one row per activity x recipient (country, or region when no
   country is named).
 - activity_transactions: one row per financial transaction (IATI), in its own currency.

@@ -54,7 +54,25 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(f"\n{len(result.written)} files written, {len(result.unchanged)} unchanged in {data / 'processed'}")
     for path in result.written:
         print(f"  wrote {path}")
+    _print_duplicates(result.tables.activities)
+    for name, path in result.reports.items():
+        print(f"{name.removesuffix('.csv').replace('_', ' ')}: {path}")
     return 0
+
+
+MAX_LISTED = 20
+
+
+def _print_duplicates(activities) -> None:
+    """List the programmes that repeat another (kept in activities, not counted)."""
+    dupes = activities[activities["duplicate_of"].notna()]
+    if dupes.empty:
+        return
+    print(f"\n{len(dupes)} programme(s) repeat another and are not counted (duplicate_of):")
+    for row in dupes.head(MAX_LISTED).itertuples():
+        print(f"  {row.source_file} {row.source_locator}: {row.activity_id} repeats {row.duplicate_of}")
+    if len(dupes) > MAX_LISTED:
+        print(f"  ... and {len(dupes) - MAX_LISTED} more (see the duplicates report)")
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

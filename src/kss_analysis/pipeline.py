@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from kss_analysis import io, schema
+from kss_analysis import io, reference, schema
 from kss_analysis.aggregate import aggregate_standard
+from kss_analysis.build_reports import write_reports
 from kss_analysis.figures import read_figures
+from kss_analysis.finalise import finalise
 from kss_analysis.placing.aiddata import place_aiddata
 from kss_analysis.placing.iati import place_iati_path
 from kss_analysis.placing.register import place_register
@@ -30,6 +32,7 @@ from kss_analysis.validate import enforce
 KSS_PROGRAMMES = Path("kss") / "kss_programmes.csv"
 KSS_FIGURES = Path("kss") / "kss_figures.csv"
 USER_REGISTERS = Path("registers")
+USER_REFERENCE = Path("reference")  # the user's alias tables (reference.OVERRIDABLE)
 REGISTER_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 ACTIVITY_READERS = ("aiddata", "undp", "iati-json", "iati-xml")
 INGEST_FORMATS = ("register", *ACTIVITY_READERS)
@@ -41,6 +44,7 @@ class BuildResult:
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
     inputs: dict[str, str] = field(default_factory=dict)
+    reports: dict[str, Path] = field(default_factory=dict)  # quarantine and duplicates CSVs
 
 
 def find_registers(raw: Path) -> list[tuple[str, Path]]:
@@ -116,6 +120,7 @@ def write_outputs(
     The standard aggregates describe the KSS programme registers only (the embedded one
     and user registers); other sources stay in the canonical tables with their ``source``.
     """
+    tables = finalise(tables)  # duplicate_of, counted, recipient names
     provenance = {"inputs": inputs}
     outputs: list[tuple[str, pd.DataFrame, object, dict]] = [
         ("activities", tables.activities, schema.ACTIVITIES, {"grain": "one row per activity"}),
@@ -153,9 +158,18 @@ def write_outputs(
 
 
 def build_all(data: Path) -> BuildResult:
-    """Every register and fetched source in ``data``/raw -> ``data``/processed."""
+    """Every register and fetched source in ``data``/raw -> ``data``/processed, with the
+    user's alias tables in raw/reference/ on (recorded among the inputs)."""
+    overrides = reference.use_overrides(data / "raw" / USER_REFERENCE)
+    try:
+        inputs = {str(USER_REFERENCE / p.name): io.sha256_file(p) for p in overrides.values()}
+        return _build_all(data, inputs)
+    finally:
+        reference.use_overrides(None)
+
+
+def _build_all(data: Path, inputs: dict[str, str]) -> BuildResult:
     raw, processed = data / "raw", data / "processed"
-    inputs: dict[str, str] = {}
     parts = []
     for source, path in find_registers(raw):
         label = str(path.relative_to(raw))
@@ -169,11 +183,13 @@ def build_all(data: Path) -> BuildResult:
         )
     tables = SourceTables.concat(parts)
     enforce(tables)
+    tables = finalise(tables)
     figures = None
     if (raw / KSS_FIGURES).exists():
         figures = read_figures(raw / KSS_FIGURES)
         inputs[str(KSS_FIGURES)] = io.sha256_file(raw / KSS_FIGURES)
     written, unchanged = write_outputs(tables, processed, dict(sorted(inputs.items())), figures)
+    reports = write_reports(tables.activities, tables.quarantine, processed)
     crs_inputs = find_crs_inputs(raw)
     if crs_inputs:
         from kss_analysis.crs import build_crs, crs_ledger
@@ -203,4 +219,4 @@ def build_all(data: Path) -> BuildResult:
         }
         path = processed / "codelists.parquet"
         (written if io.write_table(codelists, path, provenance=provenance) else unchanged).append(path)
-    return BuildResult(tables, written, unchanged, inputs)
+    return BuildResult(tables, written, unchanged, inputs, reports)

@@ -17,11 +17,13 @@ ACTIVITY_COLUMNS = schema.ACTIVITIES.names
 
 
 class RowProblem(Exception):
-    """A raw row that cannot be placed; ``reason`` becomes its quarantine reason code."""
+    """A raw row that cannot be placed; ``reason`` becomes its quarantine reason code and
+    ``column`` (canonical name, optional) the cell to fix."""
 
-    def __init__(self, reason: str, message: str):
+    def __init__(self, reason: str, message: str, column: str | None = None):
         super().__init__(message)
         self.reason = reason
+        self.column = column
 
 
 RAW_CELL_CHARS = 1000  # longer raw cells are shortened in the quarantine copy

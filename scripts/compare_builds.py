@@ -65,7 +65,7 @@ def build(data: Path, mirror: str) -> None:
 
 def fingerprint(data: Path) -> dict[str, str]:
     found = {}
-    for folder, suffixes in (("processed", None), ("charts", (".csv", ".json")), ("tables", (".csv", ".xlsx"))):
+    for folder, suffixes in (("processed", None), ("charts", (".csv", ".json", ".svg")), ("tables", (".csv", ".xlsx"))):
         for path in sorted((data / folder).rglob("*")):
             if path.is_file() and (suffixes is None or path.suffix in suffixes):
                 found[str(path.relative_to(data))] = _sha256(path)

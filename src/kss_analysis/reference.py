@@ -14,9 +14,11 @@ from functools import cache
 from kss_analysis.config import REFERENCE_DIR
 
 
-def read_reference(name: str) -> list[dict[str, str]]:
+@cache
+def read_reference(name: str) -> tuple[dict[str, str], ...]:
+    """The rows of reference/<name>.csv, read once per process (do not modify them)."""
     with open(REFERENCE_DIR / f"{name}.csv", encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+        return tuple(csv.DictReader(handle))
 
 
 def normalise_name(text: str) -> str:
@@ -71,8 +73,17 @@ def region_lookup() -> dict[str, str]:
 
 @cache
 def labels(table: str, lang: str) -> dict[str, str]:
-    """Code -> display label in 'en' or 'id' for regions, sector_themes or modalities."""
+    """Code -> display label in 'en' or 'id' for a code table (regions, sector_themes, modalities ...)."""
     return {row["code"]: row[f"label_{lang}"] for row in read_reference(table)}
+
+
+@cache
+def colours(table: str) -> dict[str, str]:
+    """Code -> chart colour from a code table's ``colour`` column, in the table's order."""
+    rows = read_reference(table)
+    if missing := [row["code"] for row in rows if not row.get("colour")]:
+        raise ValueError(f"reference/{table}.csv: no colour for {', '.join(missing)}")
+    return {row["code"]: row["colour"] for row in rows}
 
 
 @cache

@@ -1,7 +1,7 @@
 """Turn text cells into typed values: numbers, dates, lists.
 
 Each parser returns the value and whether the text needed normalising (a "fix"), and
-raises ``CleanError`` with a reason code when the text cannot be read. Nothing is guessed:
+raises ``RowProblem`` with a reason code when the text cannot be read. Nothing is guessed:
 an ambiguous or unreadable cell is an error, not a default.
 """
 
@@ -11,15 +11,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from kss_analysis.errors import RowProblem
+from kss_analysis.reference import currency_aliases
 from kss_analysis.schema import MISSING_SENTINELS
-
-
-class CleanError(ValueError):
-    """A cell that cannot be read; ``reason`` is a quarantine reason code."""
-
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -50,7 +44,6 @@ SCALE_WORDS = {
     "triliun": 1e12,
     "trillion": 1e12,
 }
-CURRENCY_PREFIXES = {"rp": "IDR", "idr": "IDR", "usd": "USD", "us$": "USD", "$": "USD", "us": "USD"}
 QUALIFIERS = {
     "more than": "lower_bound",
     "over": "lower_bound",
@@ -93,14 +86,14 @@ def _digits_to_float(num: str, decimal: str | None = None) -> float:
         # The source's convention is known: no guessing.
         thousands = "," if decimal == "." else "."
         if num.count(decimal) > 1:
-            raise CleanError("bad_number", f"cannot read number '{num}': decimal mark '{decimal}' repeats")
+            raise RowProblem("bad_number", f"cannot read number '{num}': decimal mark '{decimal}' repeats")
         return float(num.replace(thousands, "").replace(decimal, "."))
     dots, commas = num.count("."), num.count(",")
     if dots and commas:
         decimal = "." if num.rfind(".") > num.rfind(",") else ","
         thousands = "," if decimal == "." else "."
         if num.count(decimal) > 1:
-            raise CleanError("bad_number", f"cannot read number '{num}': decimal mark '{decimal}' repeats")
+            raise RowProblem("bad_number", f"cannot read number '{num}': decimal mark '{decimal}' repeats")
         return float(num.replace(thousands, "").replace(decimal, "."))
     sep = "." if dots else "," if commas else None
     if sep is None:
@@ -108,7 +101,7 @@ def _digits_to_float(num: str, decimal: str | None = None) -> float:
     groups = num.split(sep)
     if len(groups) > 2:
         if not all(len(g) == 3 for g in groups[1:]):
-            raise CleanError("bad_number", f"cannot read number '{num}': irregular digit groups")
+            raise RowProblem("bad_number", f"cannot read number '{num}': irregular digit groups")
         return float(num.replace(sep, ""))
     if len(groups[1]) == 3:
         return float(num.replace(sep, ""))
@@ -126,7 +119,7 @@ def parse_number(text: object, decimal: str | None = None) -> ParsedNumber:
     sentinels ('', '-', '..', 'n/a'), which give ``value=None``.
     """
     if isinstance(text, bool):
-        raise CleanError("bad_number", f"cannot read number '{text}'")
+        raise RowProblem("bad_number", f"cannot read number '{text}'")
     if isinstance(text, (int, float)):
         if text != text:  # NaN from a spreadsheet cell
             return ParsedNumber(None)
@@ -145,7 +138,7 @@ def parse_number(text: object, decimal: str | None = None) -> ParsedNumber:
         negative, s = True, s[1:-1].strip()
     match = _NUMBER_RE.match(s)
     if not match:
-        raise CleanError("bad_number", f"cannot read number '{raw}'")
+        raise RowProblem("bad_number", f"cannot read number '{raw}'")
     scale_word = match["scale"]
     scale = SCALE_WORDS[scale_word] if scale_word else 1.0
     value = _digits_to_float(match["num"], decimal) * scale
@@ -155,7 +148,7 @@ def parse_number(text: object, decimal: str | None = None) -> ParsedNumber:
     for part in (match["cur"], match["cur2"]):
         if part:
             part = part.rstrip(".")
-            currency = CURRENCY_PREFIXES.get(part) or ("IDR" if part == "rupiah" else "USD")
+            currency = currency_aliases()[part]
     plain = re.fullmatch(r"-?\d+(\.\d+)?", raw) is not None and float(raw) == value
     return ParsedNumber(round(value, 6), currency, qualifier, fixed=not plain)
 
@@ -180,9 +173,9 @@ def _iso(year: int, month: int | None = None, day: int | None = None, raw: str =
     try:
         dt.date(year, month or 1, day or 1)
     except ValueError:
-        raise CleanError("bad_date", f"no such date '{raw}'") from None
+        raise RowProblem("bad_date", f"no such date '{raw}'") from None
     if not 1900 <= year <= 2100:
-        raise CleanError("bad_date", f"year out of range in '{raw}'")
+        raise RowProblem("bad_date", f"year out of range in '{raw}'")
     if month is None:
         return f"{year:04d}"
     if day is None:
@@ -205,7 +198,7 @@ def parse_date(text: object) -> tuple[str | None, bool]:
             return None, False
         if float(text).is_integer():
             return _iso(int(text), raw=str(text)), True
-        raise CleanError("bad_date", f"cannot read date '{text}'")
+        raise RowProblem("bad_date", f"cannot read date '{text}'")
     if is_missing(text):
         return None, False
     raw = str(text).strip()
@@ -219,10 +212,10 @@ def parse_date(text: object) -> tuple[str | None, bool]:
         return _iso(int(m[3]), int(m[2]), int(m[1]), raw), True
     if m := re.fullmatch(r"(?:(\d{1,2}) )?([a-z]+)\.? (\d{4})", s):
         if m[2] not in MONTHS:
-            raise CleanError("bad_date", f"unknown month '{m[2]}' in '{raw}'")
+            raise RowProblem("bad_date", f"unknown month '{m[2]}' in '{raw}'")
         day = int(m[1]) if m[1] else None
         return _iso(int(m[3]), MONTHS[m[2]], day, raw), True
-    raise CleanError("bad_date", f"cannot read date '{raw}'")
+    raise RowProblem("bad_date", f"cannot read date '{raw}'")
 
 
 def parse_year(text: object) -> tuple[int | None, bool]:
@@ -236,7 +229,7 @@ def parse_year(text: object) -> tuple[int | None, bool]:
         year = int(m[1])
         if 1900 <= year <= 2100:
             return year, s != m[1]
-    raise CleanError("bad_year", f"cannot read year '{s}'")
+    raise RowProblem("bad_year", f"cannot read year '{s}'")
 
 
 LIST_SEPARATORS = re.compile(r"\s*[;,\n]\s*")

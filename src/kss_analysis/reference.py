@@ -87,6 +87,12 @@ def colours(table: str) -> dict[str, str]:
 
 
 @cache
+def currency_aliases() -> dict[str, str]:
+    """Lower-case currency word or symbol ('rp', 'us$', 'rupiah') -> ISO 4217 code."""
+    return {row["alias"]: row["currency"] for row in read_reference("currency_aliases")}
+
+
+@cache
 def sector_keywords() -> list[tuple[re.Pattern[str], str, str]]:
     """(pattern, keyword, theme); a keyword matches whole words, plural 's' allowed."""
     rows = read_reference("sector_keywords")

@@ -16,14 +16,6 @@ from kss_analysis.tables import SourceTables, frame_from_records
 ACTIVITY_COLUMNS = schema.ACTIVITIES.names
 
 
-class RowProblem(Exception):
-    """A raw row that cannot be placed; ``reason`` becomes its quarantine reason code."""
-
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
-
-
 RAW_CELL_CHARS = 1000  # longer raw cells are shortened in the quarantine copy
 
 

@@ -7,10 +7,8 @@ rows_read = rows_kept + rows_fixed + rows_quarantined + rows_excluded.
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
-from kss_analysis import schema
 from kss_analysis.classify import (
     classify_cooperation_type,
     classify_country_list,
@@ -18,10 +16,12 @@ from kss_analysis.classify import (
     classify_region_names,
     classify_sector,
 )
-from kss_analysis.clean import CleanError, clean_text, parse_date, parse_number, parse_year
-from kss_analysis.placing.common import RowProblem, equal_split, raw_json
+from kss_analysis.clean import clean_text, parse_date, parse_number, parse_year
+from kss_analysis.errors import RowProblem
+from kss_analysis.placing.common import TableBuilder, equal_split
+from kss_analysis.reference import currency_aliases
 from kss_analysis.sources.register import EXTRA_CELLS, MAX_FIELD_CHARS, RegisterRows
-from kss_analysis.tables import SourceTables, frame_from_records
+from kss_analysis.tables import SourceTables
 
 PROVIDER_ISO3 = "IDN"
 PROVIDER_NAME = "Indonesia"
@@ -30,13 +30,12 @@ AMOUNT_BASES = {"stated", "sum_of_stated", "approximate", "unverified", "planned
 # The flow an amount describes follows from its basis; 'reported' leaves commitment vs
 # disbursement open because registers built from news rarely say which.
 FLOW_BY_BASIS = {"planned": "planned", "in_kind": "in_kind"}
-CURRENCY_ALIASES = {"IDR": "IDR", "RP": "IDR", "RUPIAH": "IDR", "USD": "USD", "US$": "USD", "$": "USD"}
 
 
 def _number(record: dict, column: str, fixes: list[str]):
     try:
         parsed = parse_number(record.get(column))
-    except CleanError as exc:
+    except RowProblem as exc:
         raise RowProblem(
             f"bad_{column}" if column in ("participants", "funding_value") else exc.reason, f"{column}: {exc}"
         ) from None
@@ -48,7 +47,7 @@ def _number(record: dict, column: str, fixes: list[str]):
 def _date(record: dict, column: str, fixes: list[str]) -> str | None:
     try:
         value, fixed = parse_date(record.get(column))
-    except CleanError as exc:
+    except RowProblem as exc:
         raise RowProblem(exc.reason, f"{column}: {exc}") from None
     if fixed:
         fixes.append(column)
@@ -71,7 +70,7 @@ def place_row(
 
     try:
         year, year_fixed = parse_year(record.get("year"))
-    except CleanError as exc:
+    except RowProblem as exc:
         raise RowProblem(exc.reason, f"year: {exc}") from None
     if year_fixed:
         fixes.append("year")
@@ -99,7 +98,7 @@ def place_row(
 
     amount = _number(record, "funding_value", fixes)
     currency_text = clean_text(record.get("funding_currency"))
-    currency = CURRENCY_ALIASES.get(currency_text.upper(), currency_text.upper()) if currency_text else None
+    currency = _currency(currency_text)
     if amount.currency and currency and amount.currency != currency:
         raise RowProblem(
             "currency_conflict", f"funding_value says {amount.currency} but funding_currency says {currency}"
@@ -174,35 +173,38 @@ def place_row(
     return activity, equal_split(activity_id, recipients, [] if recipients else regions)
 
 
+def _currency(text: str | None) -> str | None:
+    """A funding_currency cell as an ISO code: 'Rp' -> IDR, 'us$' -> USD, 'eur' -> EUR."""
+    return currency_aliases().get(text.casefold(), text.upper()) if text else None
+
+
+def raw_amounts(record: dict) -> dict[str, float]:
+    """The row's funding_value by currency, read from the raw cells for the ledger's amount check."""
+    try:
+        parsed = parse_number(record.get("funding_value"))
+    except RowProblem:
+        return {}
+    currency = _currency(clean_text(record.get("funding_currency"))) or parsed.currency
+    return {f"amount {currency}": parsed.value} if parsed.value is not None and currency else {}
+
+
 def place_register(
     rows: RegisterRows, *, source: str, file_label: str | None = None, id_prefix: str = ""
 ) -> SourceTables:
-    """All rows of one register file -> the four canonical tables (ledger balanced).
+    """All rows of one register file -> the canonical tables (ledger and amounts balanced).
 
     ``id_prefix`` keeps programme ids of different files apart ('myfile:P-01').
     """
-    file_label = file_label or Path(rows.file).name
+    builder = TableBuilder(file_label or Path(rows.file).name)
     placed: list[tuple[str, dict, dict, list[dict]]] = []
-    quarantine: list[dict] = []
-
-    def reject(locator: str, record: dict, reason: str, message: str) -> None:
-        quarantine.append(
-            {
-                "file": file_label,
-                "locator": locator,
-                "reason_code": reason,
-                "message": message,
-                "raw": raw_json(record),
-            }
-        )
-
     for locator, record in rows.rows:
+        builder.count_amounts("raw", raw_amounts(record))
         try:
             activity, recipient_rows = place_row(
-                record, locator=locator, source=source, file_label=file_label, id_prefix=id_prefix
+                record, locator=locator, source=source, file_label=builder.file_label, id_prefix=id_prefix
             )
         except RowProblem as problem:
-            reject(locator, record, problem.reason, str(problem))
+            builder.quarantine(locator, problem.reason, str(problem), record, raw_amounts(record))
             continue
         placed.append((locator, record, activity, recipient_rows))
 
@@ -212,40 +214,19 @@ def place_register(
     for locator, record, activity, recipient_rows in placed:
         aid = activity["activity_id"]
         if aid in first_locator:
-            reject(locator, record, "duplicate_id", f"programme_id {aid} is already used at {first_locator[aid]}")
+            message = f"programme_id {aid} is already used at {first_locator[aid]}"
+            builder.quarantine(locator, "duplicate_id", message, record, raw_amounts(record))
         else:
             first_locator[aid] = locator
             unique.append((locator, record, activity, recipient_rows))
-    activities, recipients = [], []
     for locator, record, activity, recipient_rows in unique:
         parent = activity["parent_activity_id"]
         if parent and parent not in first_locator:
-            reject(
-                locator,
-                record,
-                "unknown_parent",
-                f"parent_programme_id {parent} is not a placed programme of this file",
-            )
+            message = f"parent_programme_id {parent} is not a placed programme of this file"
+            builder.quarantine(locator, "unknown_parent", message, record, raw_amounts(record))
             continue
-        activities.append(activity)
-        recipients.extend(recipient_rows)
-
-    fixed = sum(1 for a in activities if a["fixes"])
-    excluded = Counter(rule for _, rule in rows.excluded)
-    ledger = [
-        {
-            "file": file_label,
-            "rows_read": len(rows.rows) + len(rows.excluded),
-            "rows_kept": len(activities) - fixed,
-            "rows_fixed": fixed,
-            "rows_quarantined": len(quarantine),
-            "rows_excluded": len(rows.excluded),
-            "excluded_by_rule": ";".join(f"{rule}={n}" for rule, n in sorted(excluded.items())) or None,
-        }
-    ]
-    return SourceTables(
-        frame_from_records(activities, schema.ACTIVITIES),
-        frame_from_records(recipients, schema.ACTIVITY_RECIPIENTS),
-        frame_from_records(quarantine, schema.QUARANTINE),
-        frame_from_records(ledger, schema.LEDGER),
-    )
+        amounts = {f"amount {activity['currency']}": activity["amount"]} if activity["amount"] is not None else {}
+        builder.add(activity, recipient_rows, amounts=amounts)
+    for _, rule in rows.excluded:
+        builder.exclude(rule)
+    return builder.tables()

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from kss_analysis.clean import CleanError, parse_number, parse_year_cell
+from kss_analysis.clean import parse_number, parse_year_cell
+from kss_analysis.errors import RowProblem
 from kss_analysis.placing.register import place_register
 from kss_analysis.sources.register import read_register
 from tests.conftest import write_csv
@@ -36,7 +37,7 @@ def test_scale_abbreviations_follow_the_language_of_the_amount(text, value, curr
 
 @pytest.mark.parametrize("text", ["Rp 2.5 M", "USD 2,5 M", "2 M", "2.5M"])
 def test_an_m_whose_language_is_unclear_is_not_guessed(text):
-    with pytest.raises(CleanError) as caught:
+    with pytest.raises(RowProblem) as caught:
         parse_number(text)
     assert caught.value.reason == "ambiguous_scale"
 
@@ -44,7 +45,7 @@ def test_an_m_whose_language_is_unclear_is_not_guessed(text):
 def test_a_currency_column_is_context_for_the_abbreviation():
     assert parse_number("2,5 M", currency="IDR").value == 2.5e9
     assert parse_number("3 M", currency="USD").value == 3e6
-    with pytest.raises(CleanError):
+    with pytest.raises(RowProblem):
         parse_number("2.5 M", currency="IDR")
 
 
@@ -72,7 +73,7 @@ def test_year_cells_in_the_forms_registers_use(text, year, start, end):
 
 @pytest.mark.parametrize("text", ["tahun lalu", "2018/2017", "Juni", "1700"])
 def test_unreadable_year_cells_are_errors(text):
-    with pytest.raises(CleanError) as caught:
+    with pytest.raises(RowProblem) as caught:
         parse_year_cell(text)
     assert caught.value.reason == "bad_year"
 

@@ -1,7 +1,7 @@
 """Turn text cells into typed values: numbers, dates, lists.
 
 Each parser returns the value and whether the text needed normalising (a "fix"), and
-raises ``CleanError`` with a reason code when the text cannot be read. Nothing is guessed:
+raises ``RowProblem`` with a reason code when the text cannot be read. Nothing is guessed:
 an ambiguous or unreadable cell is an error, not a default.
 """
 
@@ -11,15 +11,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from kss_analysis.errors import RowProblem
+from kss_analysis.reference import currency_aliases
 from kss_analysis.schema import MISSING_SENTINELS
-
-
-class CleanError(ValueError):
-    """A cell that cannot be read; ``reason`` is a quarantine reason code."""
-
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -55,7 +49,6 @@ SCALE_WORDS = {
 # "M" is miliar (1e9) in Indonesian writing and million (1e6) in English: the language
 # context decides (see _scale_of_m), and a cell whose context is unclear is quarantined.
 AMBIGUOUS_M = "m"
-CURRENCY_PREFIXES = {"rp": "IDR", "idr": "IDR", "usd": "USD", "us$": "USD", "$": "USD", "us": "USD"}
 QUALIFIERS = {
     "more than": "lower_bound",
     "over": "lower_bound",
@@ -103,14 +96,14 @@ def _read_digits(num: str, decimal: str | None = None) -> tuple[float, str | Non
         # The source's convention is known: no guessing.
         thousands = "," if decimal == "." else "."
         if num.count(decimal) > 1:
-            raise CleanError("bad_number", f"cannot read number '{num}': decimal mark '{decimal}' repeats")
+            raise RowProblem("bad_number", f"cannot read number '{num}': decimal mark '{decimal}' repeats")
         return float(num.replace(thousands, "").replace(decimal, ".")), decimal if decimal in num else None
     dots, commas = num.count("."), num.count(",")
     if dots and commas:
         decimal = "." if num.rfind(".") > num.rfind(",") else ","
         thousands = "," if decimal == "." else "."
         if num.count(decimal) > 1:
-            raise CleanError("bad_number", f"cannot read number '{num}': decimal mark '{decimal}' repeats")
+            raise RowProblem("bad_number", f"cannot read number '{num}': decimal mark '{decimal}' repeats")
         return float(num.replace(thousands, "").replace(decimal, ".")), decimal
     sep = "." if dots else "," if commas else None
     if sep is None:
@@ -118,7 +111,7 @@ def _read_digits(num: str, decimal: str | None = None) -> tuple[float, str | Non
     groups = num.split(sep)
     if len(groups) > 2:
         if not all(len(g) == 3 for g in groups[1:]):
-            raise CleanError("bad_number", f"cannot read number '{num}': irregular digit groups")
+            raise RowProblem("bad_number", f"cannot read number '{num}': irregular digit groups")
         return float(num.replace(sep, "")), None
     if len(groups[1]) == 3:
         return float(num.replace(sep, "")), None
@@ -134,7 +127,7 @@ def _scale_of_m(raw: str, currency: str | None, decimal_mark: str | None) -> flo
         return 1e9
     if currency == "USD" and decimal_mark != ",":
         return 1e6
-    raise CleanError(
+    raise RowProblem(
         "ambiguous_scale",
         f"'{raw}': 'M' can mean miliar (10^9, Indonesian) or million (10^6, English) and the cell does not "
         "say which; write the word ('Rp 2,5 miliar', 'USD 2.5 million') or the full number",
@@ -152,11 +145,11 @@ def parse_number(text: object, decimal: str | None = None, currency: str | None 
     sentinels ('', '-', '..', 'n/a'), which give ``value=None``. Abbreviations: 'Jt' juta
     (10^6), 'T' triliun/trillion (10^12), 'B'/'bn' billion (10^9), and 'M' by language
     context: 'Rp 2,5 M' is 2.5 miliar, 'USD 2.5M' 2.5 million, 'Rp 2.5 M' is ambiguous
-    (``CleanError('ambiguous_scale')``). ``currency`` is the currency stated in another
+    (``RowProblem('ambiguous_scale')``). ``currency`` is the currency stated in another
     column, if any, and counts as context.
     """
     if isinstance(text, bool):
-        raise CleanError("bad_number", f"cannot read number '{text}'")
+        raise RowProblem("bad_number", f"cannot read number '{text}'")
     if isinstance(text, (int, float)):
         if text != text:  # NaN from a spreadsheet cell
             return ParsedNumber(None)
@@ -175,12 +168,12 @@ def parse_number(text: object, decimal: str | None = None, currency: str | None 
         negative, s = True, s[1:-1].strip()
     match = _NUMBER_RE.match(s)
     if not match:
-        raise CleanError("bad_number", f"cannot read number '{raw}'")
+        raise RowProblem("bad_number", f"cannot read number '{raw}'")
     found_currency = None
     for part in (match["cur"], match["cur2"]):
         if part:
             part = part.rstrip(".")
-            found_currency = CURRENCY_PREFIXES.get(part) or ("IDR" if part == "rupiah" else "USD")
+            found_currency = currency_aliases()[part]
     number, decimal_mark = _read_digits(match["num"], decimal)
     scale_word = match["scale"]
     if scale_word == AMBIGUOUS_M:
@@ -215,9 +208,9 @@ def _iso(year: int, month: int | None = None, day: int | None = None, raw: str =
     try:
         dt.date(year, month or 1, day or 1)
     except ValueError:
-        raise CleanError("bad_date", f"no such date '{raw}'") from None
+        raise RowProblem("bad_date", f"no such date '{raw}'") from None
     if not 1900 <= year <= 2100:
-        raise CleanError("bad_date", f"year out of range in '{raw}'")
+        raise RowProblem("bad_date", f"year out of range in '{raw}'")
     if month is None:
         return f"{year:04d}"
     if day is None:
@@ -240,7 +233,7 @@ def parse_date(text: object) -> tuple[str | None, bool]:
             return None, False
         if float(text).is_integer():
             return _iso(int(text), raw=str(text)), True
-        raise CleanError("bad_date", f"cannot read date '{text}'")
+        raise RowProblem("bad_date", f"cannot read date '{text}'")
     if is_missing(text):
         return None, False
     raw = str(text).strip()
@@ -254,10 +247,10 @@ def parse_date(text: object) -> tuple[str | None, bool]:
         return _iso(int(m[3]), int(m[2]), int(m[1]), raw), True
     if m := re.fullmatch(r"(?:(\d{1,2}) )?([a-z]+)\.? (\d{4})", s):
         if m[2] not in MONTHS:
-            raise CleanError("bad_date", f"unknown month '{m[2]}' in '{raw}'")
+            raise RowProblem("bad_date", f"unknown month '{m[2]}' in '{raw}'")
         day = int(m[1]) if m[1] else None
         return _iso(int(m[3]), MONTHS[m[2]], day, raw), True
-    raise CleanError("bad_date", f"cannot read date '{raw}'")
+    raise RowProblem("bad_date", f"cannot read date '{raw}'")
 
 
 def parse_year(text: object) -> tuple[int | None, bool]:
@@ -271,7 +264,7 @@ def parse_year(text: object) -> tuple[int | None, bool]:
         year = int(m[1])
         if 1900 <= year <= 2100:
             return year, s != m[1]
-    raise CleanError("bad_year", f"cannot read year '{s}'")
+    raise RowProblem("bad_year", f"cannot read year '{s}'")
 
 
 LIST_SEPARATORS = re.compile(r"\s*[;,\n]\s*")
@@ -313,7 +306,7 @@ _YEAR_RANGE = re.compile(r"(\d{4})\s*(?:[/–—]\s*(\d{2}|\d{4})|\s-\s(\d{4})|-
 def parse_year_cell(text: object) -> YearCell:
     """Read a year as registers write it: '2017', '17 Juli 2017', 'July 2017', 'TA 2019',
     'T.A. 2019', '2017/2018' or '2017-2018' (the first year is the year; the last is
-    returned as ``end_date``). Raises ``CleanError('bad_year')`` for anything else."""
+    returned as ``end_date``). Raises ``RowProblem('bad_year')`` for anything else."""
     if isinstance(text, (dt.date, dt.datetime)):
         iso, _ = parse_date(text)
         return YearCell(int(iso[:4]), start_date=iso, fixed=True)
@@ -333,12 +326,12 @@ def parse_year_cell(text: object) -> YearCell:
         last_text = next(g for g in m.groups()[1:] if g)
         last = int(last_text) if len(last_text) == 4 else first // 100 * 100 + int(last_text)
         if not (1900 <= first <= last <= 2100):
-            raise CleanError("bad_year", f"cannot read year range '{raw}': the end is before the start")
+            raise RowProblem("bad_year", f"cannot read year range '{raw}': the end is before the start")
         return YearCell(first, end_date=f"{last:04d}" if last != first else None, fixed=True)
     try:
         iso, _ = parse_date(s)
-    except CleanError:
-        raise CleanError("bad_year", f"cannot read year '{raw}'") from None
+    except RowProblem:
+        raise RowProblem("bad_year", f"cannot read year '{raw}'") from None
     if iso is None:
         return YearCell(None)
     return YearCell(int(iso[:4]), start_date=iso if len(iso) > 4 else None, fixed=True)

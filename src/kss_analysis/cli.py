@@ -77,10 +77,11 @@ def _print_duplicates(activities) -> None:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from kss_analysis.io import sha256_file
-    from kss_analysis.pipeline import INGEST_FORMATS, build_file_tables, write_outputs
+    from kss_analysis.pipeline import write_outputs
+    from kss_analysis.readers import INGEST_FORMATS, ingest_source, place_file
 
-    if args.as_ not in (*INGEST_FORMATS, "crs"):
-        raise UsageError(f"--as {args.as_}: use one of {', '.join((*INGEST_FORMATS, 'crs'))}")
+    if args.as_ not in INGEST_FORMATS:
+        raise UsageError(f"--as {args.as_}: use one of {', '.join(INGEST_FORMATS)}")
     path = Path(args.file)
     if not path.exists():
         raise InputError(str(path), "file not found")
@@ -92,10 +93,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(ledger)
         print(f"{ledger['rows'].sum():,} CRS rows in {out} (year-partitioned Parquet)")
         return 0
-    if path.is_dir() and args.as_ != "iati-json":
-        raise InputError(str(path), "is a folder; only --as iati-json reads a folder of files")
-    source = f"register:{path.stem}" if args.as_ == "register" else f"{args.as_}:{path.stem}"
-    tables = build_file_tables(path, reader=args.as_, source=source, file_label=path.name)
+    tables = place_file(path, reader=args.as_, source=ingest_source(args.as_, path), file_label=path.name)
     files = sorted(p for p in path.rglob("*.json")) if path.is_dir() else [path]
     inputs = {str(f.relative_to(path.parent)): sha256_file(f) for f in files}
     written, unchanged = write_outputs(tables, Path(args.out), inputs)

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from kss_analysis import __version__, io
 from kss_analysis.charts import STYLE
-from kss_analysis.standard_charts import CHART_TABLES, STANDARD_CHARTS
+from kss_analysis.standard_charts import CHART_TABLES, COMPARISON_SPECS, STANDARD_SPECS, ChartSpec, draw
 
 FORMATS = ("png", "svg", "pdf")
 SAVE_METADATA = {
@@ -57,37 +57,51 @@ def load_chart_tables(processed: Path, *, registers_only: bool = True) -> tuple[
     return tables, inputs
 
 
+def _chart_sets(processed: Path) -> list[tuple[tuple[ChartSpec, ...], dict, dict[str, str]]]:
+    """(specs, tables, inputs): register charts, then comparison charts whose sources were built."""
+    sets = [(STANDARD_SPECS, *load_chart_tables(processed))]
+    tables, inputs = load_chart_tables(processed, registers_only=False)
+    present = set(tables["activities"]["source"])
+    comparable = tuple(spec for spec in COMPARISON_SPECS if set(spec.needs_sources) <= present)
+    if comparable:
+        sets.append((comparable, tables, inputs))
+    return sets
+
+
 def export_charts(
     processed: Path, out: Path, langs: list[str], formats: list[str], names: list[str] | None = None
 ) -> list[Path]:
-    """Write every standard chart (or ``names``) into out/<lang>/; returns the files written or checked."""
-    tables, inputs = load_chart_tables(processed)
+    """Write every standard chart (or ``names``) into out/<lang>/; returns the files written or checked.
+
+    Comparison charts are written too when every source they need is in the processed tables.
+    """
     paths = []
-    for lang in langs:
-        for name, make in STANDARD_CHARTS.items():
-            if names and name not in names:
-                continue
-            chart = make(tables, lang)
-            folder = out / lang
-            for fmt in formats:
-                path = folder / f"{name}.{fmt}"
-                io.write_bytes_atomic(path, figure_bytes(chart.figure, fmt))
-                paths.append(path)
-            csv = chart.data.to_csv(index=False, lineterminator="\n").encode()
-            io.write_bytes_atomic(folder / f"{name}.csv", csv)
-            sidecar = {
-                "chart": name,
-                "lang": lang,
-                "dataset": chart.dataset,
-                "filters": chart.filters,
-                "columns": list(chart.data.columns),
-                "inputs": inputs,
-                "package_version": __version__,
-            }
-            io.write_bytes_atomic(
-                folder / f"{name}.json",
-                (json.dumps(sidecar, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode(),
-            )
-            paths += [folder / f"{name}.csv", folder / f"{name}.json"]
-            plt.close(chart.figure)
+    for specs, tables, inputs in _chart_sets(processed):
+        for lang in langs:
+            for spec in specs:
+                if not names or spec.name in names:
+                    paths += _write_chart(spec, draw(spec, tables, lang), out / lang, formats, lang, inputs)
     return paths
+
+
+def _write_chart(spec: ChartSpec, chart, folder: Path, formats: list[str], lang: str, inputs: dict) -> list[Path]:
+    """The chart's images, the CSV of its numbers and its JSON sidecar."""
+    paths = []
+    for fmt in formats:
+        path = folder / f"{spec.name}.{fmt}"
+        io.write_bytes_atomic(path, figure_bytes(chart.figure, fmt))
+        paths.append(path)
+    plt.close(chart.figure)
+    io.write_bytes_atomic(folder / f"{spec.name}.csv", chart.data.to_csv(index=False, lineterminator="\n").encode())
+    sidecar = {
+        "chart": spec.name,
+        "lang": lang,
+        "dataset": chart.dataset,
+        "filters": chart.filters,
+        "columns": list(chart.data.columns),
+        "inputs": inputs,
+        "package_version": __version__,
+    }
+    text = json.dumps(sidecar, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    io.write_bytes_atomic(folder / f"{spec.name}.json", text.encode())
+    return [*paths, folder / f"{spec.name}.csv", folder / f"{spec.name}.json"]

@@ -27,10 +27,11 @@ OVERRIDABLE = ("country_aliases", "region_aliases", "sector_keywords", "modaliti
 _overrides: dict[str, Path] = {}  # table name -> user file, set by use_overrides
 
 
-def read_reference(name: str) -> list[dict[str, str]]:
-    """The package's own table."""
+@cache
+def read_reference(name: str) -> tuple[dict[str, str], ...]:
+    """The rows of the package's own reference/<name>.csv, read once per process (do not modify them)."""
     with open(REFERENCE_DIR / f"{name}.csv", encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+        return tuple(csv.DictReader(handle))
 
 
 def read_overrides(name: str) -> list[dict[str, str]]:
@@ -79,7 +80,7 @@ def use_overrides(folder: Path | None) -> dict[str, Path]:
 
 
 def _rows(name: str) -> list[dict[str, str]]:
-    return read_reference(name) + read_overrides(name)
+    return [*read_reference(name), *read_overrides(name)]
 
 
 def normalise_name(text: str) -> str:
@@ -168,9 +169,24 @@ def region_lookup() -> dict[str, str]:
 
 @cache
 def labels(table: str, lang: str) -> dict[str, str]:
-    """Code -> display label in 'en' or 'id' for regions, sector_themes or modalities."""
+    """Code -> display label in 'en' or 'id' for a code table (regions, sector_themes, modalities ...)."""
     rows = _rows(table) if table in OVERRIDABLE else read_reference(table)
     return {row["code"]: row[f"label_{lang}"] for row in rows}
+
+
+@cache
+def colours(table: str) -> dict[str, str]:
+    """Code -> chart colour from a code table's ``colour`` column, in the table's order."""
+    rows = read_reference(table)
+    if missing := [row["code"] for row in rows if not row.get("colour")]:
+        raise ValueError(f"reference/{table}.csv: no colour for {', '.join(missing)}")
+    return {row["code"]: row["colour"] for row in rows}
+
+
+@cache
+def currency_aliases() -> dict[str, str]:
+    """Lower-case currency word or symbol ('rp', 'us$', 'rupiah') -> ISO 4217 code."""
+    return {row["alias"]: row["currency"] for row in read_reference("currency_aliases")}
 
 
 @cache

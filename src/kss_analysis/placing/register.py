@@ -7,10 +7,8 @@ rows_read = rows_kept + rows_fixed + rows_quarantined + rows_excluded.
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
-from kss_analysis import schema
 from kss_analysis.classify import (
     classify_cooperation_type,
     classify_country_list,
@@ -18,12 +16,14 @@ from kss_analysis.classify import (
     classify_region_names,
     classify_sector,
 )
-from kss_analysis.clean import CleanError, clean_text, parse_date, parse_number, parse_year_cell
+from kss_analysis.clean import clean_text, parse_date, parse_number, parse_year_cell
+from kss_analysis.errors import RowProblem
 from kss_analysis.fix_hints import how_to_fix
 from kss_analysis.ids import content_id, safe_id
-from kss_analysis.placing.common import RowProblem, equal_split, raw_json
+from kss_analysis.placing.common import TableBuilder, equal_split
+from kss_analysis.reference import currency_aliases
 from kss_analysis.sources.register import EXTRA_CELLS, MAX_FIELD_CHARS, RegisterRows
-from kss_analysis.tables import SourceTables, frame_from_records
+from kss_analysis.tables import SourceTables
 
 PROVIDER_ISO3 = "IDN"
 PROVIDER_NAME = "Indonesia"
@@ -32,13 +32,12 @@ AMOUNT_BASES = {"stated", "sum_of_stated", "approximate", "unverified", "planned
 # The flow an amount describes follows from its basis; 'reported' leaves commitment vs
 # disbursement open because registers built from news rarely say which.
 FLOW_BY_BASIS = {"planned": "planned", "in_kind": "in_kind"}
-CURRENCY_ALIASES = {"IDR": "IDR", "RP": "IDR", "RUPIAH": "IDR", "USD": "USD", "US$": "USD", "$": "USD"}
 
 
 def _number(record: dict, column: str, fixes: list[str], currency: str | None = None):
     try:
         parsed = parse_number(record.get(column), currency=currency)
-    except CleanError as exc:
+    except RowProblem as exc:
         generic = exc.reason == "bad_number" and column in ("participants", "funding_value")
         raise RowProblem(f"bad_{column}" if generic else exc.reason, str(exc), column) from None
     if parsed.fixed:
@@ -49,7 +48,7 @@ def _number(record: dict, column: str, fixes: list[str], currency: str | None = 
 def _date(record: dict, column: str, fixes: list[str]) -> str | None:
     try:
         value, fixed = parse_date(record.get(column))
-    except CleanError as exc:
+    except RowProblem as exc:
         raise RowProblem(exc.reason, str(exc), column) from None
     if fixed:
         fixes.append(column)
@@ -72,7 +71,7 @@ def place_row(
 
     try:
         year_cell = parse_year_cell(record.get("year"))
-    except CleanError as exc:
+    except RowProblem as exc:
         raise RowProblem(exc.reason, str(exc), "year") from None
     year = year_cell.year
     if year_cell.fixed:
@@ -104,7 +103,7 @@ def place_row(
         )
 
     currency_text = clean_text(record.get("funding_currency"))
-    currency = CURRENCY_ALIASES.get(currency_text.upper(), currency_text.upper()) if currency_text else None
+    currency = _currency(currency_text)
     amount = _number(record, "funding_value", fixes, currency)
     if amount.currency and currency and amount.currency != currency:
         raise RowProblem(
@@ -185,38 +184,52 @@ def place_row(
     return activity, equal_split(activity_id, recipients, [] if recipients else regions)
 
 
+def _currency(text: str | None) -> str | None:
+    """A funding_currency cell as an ISO code: 'Rp' -> IDR, 'us$' -> USD, 'eur' -> EUR."""
+    return currency_aliases().get(text.casefold(), text.upper()) if text else None
+
+
+def raw_amounts(record: dict) -> dict[str, float]:
+    """The row's funding_value by currency, read from the raw cells for the ledger's amount check."""
+    stated = _currency(clean_text(record.get("funding_currency")))
+    try:
+        parsed = parse_number(record.get("funding_value"), currency=stated)
+    except RowProblem:
+        return {}
+    currency = stated or parsed.currency
+    return {f"amount {currency}": parsed.value} if parsed.value is not None and currency else {}
+
+
 def place_register(
     rows: RegisterRows, *, source: str, file_label: str | None = None, id_prefix: str = ""
 ) -> SourceTables:
-    """All rows of one register file -> the four canonical tables (ledger balanced).
+    """All rows of one register file -> the canonical tables (ledger and amounts balanced).
 
     ``id_prefix`` keeps programme ids of different files apart ('myfile:P-01').
     """
-    file_label = file_label or Path(rows.file).name
+    builder = TableBuilder(file_label or Path(rows.file).name)
     placed: list[tuple[str, dict, dict, list[dict]]] = []
-    quarantine: list[dict] = []
 
     def reject(locator: str, record: dict, reason: str, message: str, column: str | None = None) -> None:
         # Name the column as the user wrote it ('tahun', not 'year') and say how to fix the cell.
         written = rows.headers.get(column, column) if column else None
         value = record.get(column) if column else None
         where = f"column '{written}': " if written else ""
-        quarantine.append(
-            {
-                "file": file_label,
-                "locator": locator,
-                "reason_code": reason,
-                "message": f"{where}{message}; to fix: {how_to_fix(reason)}",
-                "raw": raw_json(record),
-                "column": written,
-                "value": None if value is None else str(value),
-            }
+        builder.quarantine(
+            locator,
+            reason,
+            f"{where}{message}; to fix: {how_to_fix(reason)}",
+            record,
+            raw_amounts(record),
+            column=written,
+            value=None if value is None else str(value),
         )
 
     for locator, record in rows.rows:
+        builder.count_amounts("raw", raw_amounts(record))
         try:
             activity, recipient_rows = place_row(
-                record, locator=locator, source=source, file_label=file_label, id_prefix=id_prefix
+                record, locator=locator, source=source, file_label=builder.file_label, id_prefix=id_prefix
             )
         except RowProblem as problem:
             reject(locator, record, problem.reason, str(problem), problem.column)
@@ -247,7 +260,6 @@ def place_register(
         else:
             first_locator[aid] = locator
             unique.append((locator, record, activity, recipient_rows))
-    activities, recipients = [], []
     for locator, record, activity, recipient_rows in unique:
         parent = activity["parent_activity_id"]
         if parent and parent not in first_locator:
@@ -259,25 +271,8 @@ def place_register(
                 "parent_programme_id",
             )
             continue
-        activities.append(activity)
-        recipients.extend(recipient_rows)
-
-    fixed = sum(1 for a in activities if a["fixes"])
-    excluded = Counter(rule for _, rule in rows.excluded)
-    ledger = [
-        {
-            "file": file_label,
-            "rows_read": len(rows.rows) + len(rows.excluded),
-            "rows_kept": len(activities) - fixed,
-            "rows_fixed": fixed,
-            "rows_quarantined": len(quarantine),
-            "rows_excluded": len(rows.excluded),
-            "excluded_by_rule": ";".join(f"{rule}={n}" for rule, n in sorted(excluded.items())) or None,
-        }
-    ]
-    return SourceTables(
-        frame_from_records(activities, schema.ACTIVITIES),
-        frame_from_records(recipients, schema.ACTIVITY_RECIPIENTS),
-        frame_from_records(quarantine, schema.QUARANTINE),
-        frame_from_records(ledger, schema.LEDGER),
-    )
+        amounts = {f"amount {activity['currency']}": activity["amount"]} if activity["amount"] is not None else {}
+        builder.add(activity, recipient_rows, amounts=amounts)
+    for _, rule in rows.excluded:
+        builder.exclude(rule)
+    return builder.tables()

@@ -2,7 +2,8 @@
 
 import pytest
 
-from kss_analysis.clean import CleanError, parse_date, parse_number, parse_year, split_list
+from kss_analysis.clean import parse_date, parse_number, parse_year, split_list
+from kss_analysis.errors import RowProblem
 
 
 @pytest.mark.parametrize(
@@ -45,7 +46,7 @@ def test_missing_value_sentinels_give_none(text):
     "text", ["about 400 pupils", "3,426 patients treated", "12 foreign", "1.2.3,4,5", "Rp", "twenty"]
 )
 def test_unreadable_numbers_raise_with_reason(text):
-    with pytest.raises(CleanError) as info:
+    with pytest.raises(RowProblem) as info:
         parse_number(text)
     assert info.value.reason == "bad_number"
 
@@ -78,7 +79,7 @@ def test_parse_date_keeps_the_stated_precision(text, iso):
 
 @pytest.mark.parametrize("text", ["31 Februari 2017", "2017-13", "Smarch 2017", "07/17/2017", "next year"])
 def test_bad_dates_raise(text):
-    with pytest.raises(CleanError) as info:
+    with pytest.raises(RowProblem) as info:
         parse_date(text)
     assert info.value.reason == "bad_date"
 
@@ -92,9 +93,9 @@ def test_spreadsheet_datetimes_become_iso_dates():
 def test_parse_year_accepts_spreadsheet_floats_and_rejects_words():
     assert parse_year("2017.0") == (2017, True)
     assert parse_year(" 2017 ") == (2017, False)
-    with pytest.raises(CleanError):
+    with pytest.raises(RowProblem):
         parse_year("tahun lalu")
-    with pytest.raises(CleanError):
+    with pytest.raises(RowProblem):
         parse_year("1700")
 
 

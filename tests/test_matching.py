@@ -9,7 +9,7 @@ import pandas as pd
 
 from kss_analysis import matching
 from kss_analysis.export import is_register
-from kss_analysis.pipeline import build_register_tables
+from kss_analysis.readers import place_file
 from kss_analysis.placing.tossd import place_tossd
 from kss_analysis.tables import SourceTables
 
@@ -85,7 +85,8 @@ def test_order_of_the_inputs_does_not_change_the_pairs():
 def test_register_against_the_tossd_fixtures():
     """The embedded register and the invented fixtures: the rows written to resemble
     register programmes pair with them; the invented extras stay TOSSD-only."""
-    register = build_register_tables(ROOT / "data" / "raw" / "kss" / "kss_programmes.csv", source="kss")
+    programmes = ROOT / "data" / "raw" / "kss" / "kss_programmes.csv"
+    register = place_file(programmes, reader="register", source="kss", file_label="kss/kss_programmes.csv")
     placed = SourceTables.concat(
         [
             place_tossd(ROOT / "tests" / "fixtures" / n, file_label=n)

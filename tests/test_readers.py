@@ -16,7 +16,8 @@ import pytest
 from openpyxl import Workbook
 
 from kss_analysis.errors import InputError
-from kss_analysis.pipeline import build_all, build_file_tables
+from kss_analysis.pipeline import build_all
+from kss_analysis.readers import place_file as build_file_tables
 from kss_analysis.sources.iati import read_iati_xml
 from kss_analysis.validate import check_tables
 

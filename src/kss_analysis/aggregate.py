@@ -1,8 +1,10 @@
 """Standard aggregates of the activities table.
 
-Counting rules (printed in chart footers and stored in each table's metadata):
+Counting rules (printed in chart footers and stored in each table's metadata; the rule
+itself lives in counting.py, shared with the query API):
 - overlapping activities counted once: rows with a parent_activity_id are part of
-  another row and are left out of every total;
+  another row, and duplicates (duplicate_of) repeat another row; both are left out of
+  every total;
 - a programme touching several regions counts once in each region (region rows do not
   add up to the all-region total); amounts are split between regions by share;
 - participants add up only counts stated per programme, not cumulative ones;
@@ -17,8 +19,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from kss_analysis.counting import EXCLUDED_AMOUNT_BASES, amount_countable, counted, participants_countable
+
+__all__ = ["EXCLUDED_AMOUNT_BASES", "aggregate_by", "aggregate_by_region", "aggregate_standard", "top_level"]
+
 NOT_STATED = "not_stated"
-EXCLUDED_AMOUNT_BASES = ("planned", "cumulative")
 CURRENCIES = ("IDR", "USD")
 BASIS = {
     "counting": "overlapping activities counted once",
@@ -34,14 +39,14 @@ REGION_BASIS = {
 
 
 def top_level(activities: pd.DataFrame) -> pd.DataFrame:
-    """Activities that are not part of another activity."""
-    return activities[activities["parent_activity_id"].isna()]
+    """Activities counted in programme totals (not part of, nor a duplicate of, another)."""
+    return counted(activities)
 
 
 def _measures(frame: pd.DataFrame, keys: list[str], weight: pd.Series | None = None) -> pd.DataFrame:
     weight = pd.Series(1.0, index=frame.index) if weight is None else weight
-    stated = frame["participants"].notna() & (frame["participants_qualifier"] != "cumulative")
-    countable = frame["amount"].notna() & ~frame["amount_basis"].isin(EXCLUDED_AMOUNT_BASES)
+    stated = participants_countable(frame)
+    countable = amount_countable(frame)
     work = frame[keys + ["activity_id"]].copy()
     work["participants"] = frame["participants"].where(stated).astype("Float64")
     work["participants_stated"] = stated.astype("int64")

@@ -22,61 +22,35 @@ from kss_analysis.config import PACKAGE_DIR
 
 STYLE = PACKAGE_DIR / "styles" / "kss.mplstyle"
 LANGS = ("en", "id")
-NOT_STATED_COLOUR = "#BBBBBB"
-REGION_COLOURS = {
-    "africa": "#E69F00",
-    "asia": "#56B4E9",
-    "pacific": "#009E73",
-    "middle_east": "#D55E00",
-    "latin_america_caribbean": "#CC79A7",
-    "europe": "#0072B2",
-    "north_america": "#F0E442",
-    "multi_region": "#000000",
-    "not_stated": NOT_STATED_COLOUR,
+NOT_STATED_COLOUR = "#BBBBBB"  # "not stated" is not a code of any table, so it has no row to carry a colour
+# Categories that have no code table (named partners, countries) are all drawn in this one colour.
+UNCODED_COLOUR = "#0072B2"
+# Chart dimension -> reference table holding its codes, labels and colours.
+CODE_TABLES = {
+    "region": "regions",
+    "sector_theme": "sector_themes",
+    "modality": "modalities",
+    "cooperation_type": "cooperation_types",
+    "amount_basis": "amount_bases",
 }
-THEME_COLOURS = {
-    "agriculture_food": "#117733",
-    "fisheries_marine": "#332288",
-    "health_population": "#CC6677",
-    "education_scholarships": "#DDCC77",
-    "governance_diplomacy": "#882255",
-    "economy": "#88CCEE",
-    "infrastructure_energy": "#999933",
-    "disaster_humanitarian": "#AA4499",
-    "tourism_culture": "#44AA99",
-    "environment_climate": "#EE8866",
-    "other_multisector": "#DDDDDD",
-    "not_stated": NOT_STATED_COLOUR,
-}
-COOPERATION_COLOURS = {"south_south": "#0072B2", "triangular": "#E69F00"}
-MODALITY_COLOURS = {
-    "training": "#0072B2",
-    "seminar_workshop": "#56B4E9",
-    "internship": "#009E73",
-    "expert_dispatch": "#E69F00",
-    "scholarship": "#F0E442",
-    "equipment_in_kind": "#D55E00",
-    "grant": "#CC79A7",
-    "humanitarian_aid": "#882255",
-    "loan": "#000000",
-    "other": "#DDDDDD",
-    "not_stated": NOT_STATED_COLOUR,
-}
-MODALITY_COLOUR = "#0072B2"
-AMOUNT_BASIS_COLOURS = {
-    "stated": "#0072B2",
-    "sum_of_stated": "#56B4E9",
-    "approximate": "#E69F00",
-    "in_kind": "#009E73",
-    "unverified": "#CC79A7",
-}
-COLOURS = {
-    "amount_basis": AMOUNT_BASIS_COLOURS,
-    "region": REGION_COLOURS,
-    "sector_theme": THEME_COLOURS,
-    "cooperation_type": COOPERATION_COLOURS,
-    "modality": MODALITY_COLOURS,
-}
+
+
+def colours(kind: str) -> dict[str, str]:
+    """Code -> colour for a coded dimension, in the reference table's order; {} for uncoded ones."""
+    table = CODE_TABLES.get(kind)
+    if table is None:
+        return {}
+    return {**reference.colours(table), "not_stated": NOT_STATED_COLOUR}
+
+
+def colour_of(kind: str, code: str) -> str:
+    """A coded dimension's colour; a code missing from its reference table is an error, not a guess."""
+    table = colours(kind)
+    if not table:
+        return UNCODED_COLOUR
+    if code not in table:
+        raise KeyError(f"reference/{CODE_TABLES[kind]}.csv has no colour for {kind} '{code}'")
+    return table[code]
 
 
 @cache
@@ -102,16 +76,12 @@ def country_names(lang: str) -> dict[str, str]:
 
 
 def label(kind: str, code: str, lang: str) -> str:
-    """Display label of a code: kind is region, sector_theme, modality, cooperation_type or country."""
+    """Display label of a code: kind is a dimension of CODE_TABLES or country; other codes show as they are."""
     if code == "not_stated" or code is None:
         return text("not_stated", lang)
-    if kind == "cooperation_type":
-        return text(code, lang)
-    if kind == "amount_basis":
-        return text(f"amount_basis_{code}", lang)
-    if kind == "country":
+    if kind in ("country", "recipient_iso3"):
         return country_names(lang).get(code, code)
-    table = {"region": "regions", "sector_theme": "sector_themes", "modality": "modalities"}.get(kind)
+    table = CODE_TABLES.get(kind)
     return reference.labels(table, lang).get(code, code) if table else str(code)
 
 
@@ -220,8 +190,8 @@ def plot_stacked_by_period(
     fig, ax = _new_figure(title, subtitle, footer.render(lang), lang)
     table = frame.pivot_table(index=period, columns=category, values=value, aggfunc="sum", fill_value=0, observed=True)
     table = table.sort_index()
-    colours = COLOURS.get(kind, {})
-    order = [c for c in colours if c in table.columns] + sorted(c for c in table.columns if c not in colours)
+    known = colours(kind)
+    order = [c for c in known if c in table.columns] + sorted(c for c in table.columns if c not in known)
     bottom = pd.Series(0.0, index=table.index)
     positions = _positions(table.index)
     for code in order:
@@ -230,7 +200,7 @@ def plot_stacked_by_period(
             positions,
             heights,
             bottom=bottom,
-            color=colours.get(code, MODALITY_COLOUR),
+            color=colour_of(kind, code),
             label=label(kind, code, lang),
             width=0.8,
             edgecolor="white",
@@ -261,9 +231,8 @@ def plot_bars(
     """Horizontal bars, largest first: one row of ``frame`` per bar."""
     fig, ax = _new_figure(title, subtitle, footer.render(lang), lang)
     data = frame.sort_values([value, category], ascending=[True, False])
-    colours = COLOURS.get(kind, {})
     positions = range(len(data))
-    ax.barh(positions, data[value].astype(float), color=[colours.get(c, MODALITY_COLOUR) for c in data[category]])
+    ax.barh(positions, data[value].astype(float), color=[colour_of(kind, c) for c in data[category]])
     ax.set_yticks(list(positions), [label(kind, c, lang) for c in data[category]])
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", visible=True)
@@ -285,8 +254,8 @@ def plot_by_year(
     subtitle: str,
     footer: Footer,
     y_label: str,
+    colour: str,
     scale: float = 1.0,
-    colour: str = MODALITY_COLOUR,
 ) -> Figure:
     """Bars of one measure by year; ``scale`` divides values for display (e.g. 1e9 for billions)."""
     fig, ax = _new_figure(title, subtitle, footer.render(lang), lang)

@@ -11,11 +11,13 @@ from kss_analysis.clean import CONJUNCTIONS, split_list
 
 
 def classify_country(name: str) -> str | None:
-    """ISO3 for a country name (English or Indonesian), ISO2 or ISO3 code; None if unknown."""
+    """ISO3 for a country name (English or Indonesian), ISO2 or ISO3 code, or a name in
+    another language that pycountry's ISO 3166 translations give one country; else None."""
     text = name.strip()
     if text in reference.iso_codes():
         return reference.iso_codes()[text]
-    return reference.country_lookup().get(reference.normalise_name(text))
+    key = reference.normalise_name(text)
+    return reference.country_lookup().get(key) or reference.translated_country_names().get(key)
 
 
 def classify_country_list(text: object) -> tuple[list[str], list[str]]:

@@ -70,16 +70,36 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(f"\n{len(result.written)} files written, {len(result.unchanged)} unchanged in {data / 'processed'}")
     for path in result.written:
         print(f"  wrote {path}")
+    _print_duplicates(result.tables.activities)
+    for name, path in result.reports.items():
+        print(f"{name.removesuffix('.csv').replace('_', ' ')}: {path}")
     return 0
+
+
+MAX_LISTED = 20
+
+
+def _print_duplicates(activities) -> None:
+    """List the programmes that repeat another (kept in activities, not counted)."""
+    dupes = activities[activities["duplicate_of"].notna()]
+    if dupes.empty:
+        return
+    print(f"\n{len(dupes)} programme(s) repeat another and are not counted (duplicate_of):")
+    for row in dupes.head(MAX_LISTED).itertuples():
+        print(f"  {row.source_file} {row.source_locator}: {row.activity_id} repeats {row.duplicate_of}")
+    if len(dupes) > MAX_LISTED:
+        print(f"  ... and {len(dupes) - MAX_LISTED} more (see the duplicates report)")
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from kss_analysis.config import raw_dir
     from kss_analysis.io import sha256_file
-    from kss_analysis.pipeline import INGEST_FORMATS, add_money, build_file_tables, write_outputs
+    from kss_analysis.finalise import finalise
+    from kss_analysis.pipeline import add_money, write_outputs
+    from kss_analysis.readers import INGEST_FORMATS, ingest_source, place_file
 
-    if args.as_ not in (*INGEST_FORMATS, "crs"):
-        raise UsageError(f"--as {args.as_}: use one of {', '.join((*INGEST_FORMATS, 'crs'))}")
+    if args.as_ not in INGEST_FORMATS:
+        raise UsageError(f"--as {args.as_}: use one of {', '.join(INGEST_FORMATS)}")
     path = Path(args.file)
     if not path.exists():
         raise InputError(str(path), "file not found")
@@ -91,12 +111,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(ledger)
         print(f"{ledger['rows'].sum():,} CRS rows in {out} (year-partitioned Parquet)")
         return 0
-    if path.is_dir() and args.as_ != "iati-json":
-        raise InputError(str(path), "is a folder; only --as iati-json reads a folder of files")
-    source = f"register:{path.stem}" if args.as_ == "register" else f"{args.as_}:{path.stem}"
-    tables = build_file_tables(
-        path, reader=args.as_, source=source, file_label=path.name, providers=_parse_providers(args.providers)
+    tables = place_file(
+        path,
+        reader=args.as_,
+        source=ingest_source(args.as_, path),
+        file_label=path.name,
+        providers=_parse_providers(args.providers),
     )
+    tables = finalise(tables)  # duplicate_of, counted, recipient names
     money = add_money(tables, raw_dir())
     files = sorted(p for p in path.rglob("*.json")) if path.is_dir() else [path]
     inputs = {str(f.relative_to(path.parent)): sha256_file(f) for f in files}

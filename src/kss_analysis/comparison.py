@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from kss_analysis.counting import counted
+
 SOURCE_LABELS = {
     "kss": "Indonesia: KSS register",
     "aiddata-gcof-china-1.0": "China: AidData GCOF 1.0",
@@ -33,8 +35,7 @@ MONEY = {
 
 
 def _top_level(activities: pd.DataFrame) -> pd.DataFrame:
-    frame = activities[activities["source"].isin(list(SOURCE_LABELS))]
-    return frame[frame["parent_activity_id"].isna()]
+    return counted(activities[activities["source"].isin(list(SOURCE_LABELS))])
 
 
 def compare_sources(activities: pd.DataFrame) -> pd.DataFrame:

@@ -6,7 +6,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from kss_analysis.charts import MODALITY_COLOUR, Footer, _new_figure, _styled, format_number, text
+from kss_analysis.charts import UNCODED_COLOUR, Footer, _new_figure, _styled, format_number, text
 
 
 def period_label(start: str, end: str) -> str:
@@ -23,7 +23,7 @@ def plot_coverage(data: pd.DataFrame, *, lang: str, title: str, subtitle: str, f
     rows = data.iloc[::-1].reset_index(drop=True)  # first period on top
     percent = rows["ratio"].astype(float) * 100
     positions = list(range(len(rows)))
-    ax.barh(positions, percent, color=MODALITY_COLOUR, height=0.6)
+    ax.barh(positions, percent, color=UNCODED_COLOUR, height=0.6)
     ax.barh(positions, 100 - percent, left=percent, color="#DDDDDD", height=0.6)
     labels = [period_label(s, e) for s, e in zip(rows["period_start"], rows["period_end"], strict=True)]
     ax.set_yticks(positions, labels)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io as _io
 import json
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -17,7 +19,14 @@ from matplotlib.figure import Figure
 
 from kss_analysis import __version__, io
 from kss_analysis.charts import STYLE
-from kss_analysis.standard_charts import CHART_TABLES, STANDARD_CHARTS
+from kss_analysis.standard_charts import (
+    CHART_TABLES,
+    COMPARISON_SPECS,
+    CUSTOM_CHARTS,
+    STANDARD_SPECS,
+    ChartOutput,
+    draw,
+)
 
 FORMATS = ("png", "svg", "pdf")
 SAVE_METADATA = {
@@ -59,37 +68,57 @@ def load_chart_tables(processed: Path, *, registers_only: bool = True) -> tuple[
     return tables, inputs
 
 
+Drawer = Callable[[dict, str], ChartOutput]
+
+
+def _chart_sets(processed: Path) -> list[tuple[dict[str, Drawer], dict, dict[str, str]]]:
+    """(charts by name, tables, inputs): register charts, then comparison charts whose sources were built."""
+    register_charts = {spec.name: partial(draw, spec) for spec in STANDARD_SPECS} | CUSTOM_CHARTS
+    sets = [(register_charts, *load_chart_tables(processed))]
+    tables, inputs = load_chart_tables(processed, registers_only=False)
+    present = set(tables["activities"]["source"])
+    comparable = {spec.name: partial(draw, spec) for spec in COMPARISON_SPECS if set(spec.needs_sources) <= present}
+    if comparable:
+        sets.append((comparable, tables, inputs))
+    return sets
+
+
 def export_charts(
     processed: Path, out: Path, langs: list[str], formats: list[str], names: list[str] | None = None
 ) -> list[Path]:
-    """Write every standard chart (or ``names``) into out/<lang>/; returns the files written or checked."""
-    tables, inputs = load_chart_tables(processed)
+    """Write every standard chart (or ``names``) into out/<lang>/; returns the files written or checked.
+
+    Comparison charts are written too when every source they need is in the processed tables.
+    """
     paths = []
-    for lang in langs:
-        for name, make in STANDARD_CHARTS.items():
-            if names and name not in names:
-                continue
-            chart = make(tables, lang)
-            folder = out / lang
-            for fmt in formats:
-                path = folder / f"{name}.{fmt}"
-                io.write_bytes_atomic(path, figure_bytes(chart.figure, fmt))
-                paths.append(path)
-            csv = chart.data.to_csv(index=False, lineterminator="\n").encode()
-            io.write_bytes_atomic(folder / f"{name}.csv", csv)
-            sidecar = {
-                "chart": name,
-                "lang": lang,
-                "dataset": chart.dataset,
-                "filters": chart.filters,
-                "columns": list(chart.data.columns),
-                "inputs": inputs,
-                "package_version": __version__,
-            }
-            io.write_bytes_atomic(
-                folder / f"{name}.json",
-                (json.dumps(sidecar, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode(),
-            )
-            paths += [folder / f"{name}.csv", folder / f"{name}.json"]
-            plt.close(chart.figure)
+    for drawers, tables, inputs in _chart_sets(processed):
+        for lang in langs:
+            for name, make in drawers.items():
+                if not names or name in names:
+                    paths += _write_chart(name, make(tables, lang), out / lang, formats, lang, inputs)
     return paths
+
+
+def _write_chart(
+    name: str, chart: ChartOutput, folder: Path, formats: list[str], lang: str, inputs: dict
+) -> list[Path]:
+    """The chart's images, the CSV of its numbers and its JSON sidecar."""
+    paths = []
+    for fmt in formats:
+        path = folder / f"{name}.{fmt}"
+        io.write_bytes_atomic(path, figure_bytes(chart.figure, fmt))
+        paths.append(path)
+    plt.close(chart.figure)
+    io.write_bytes_atomic(folder / f"{name}.csv", chart.data.to_csv(index=False, lineterminator="\n").encode())
+    sidecar = {
+        "chart": name,
+        "lang": lang,
+        "dataset": chart.dataset,
+        "filters": chart.filters,
+        "columns": list(chart.data.columns),
+        "inputs": inputs,
+        "package_version": __version__,
+    }
+    text = json.dumps(sidecar, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    io.write_bytes_atomic(folder / f"{name}.json", text.encode())
+    return [*paths, folder / f"{name}.csv", folder / f"{name}.json"]

@@ -72,7 +72,11 @@ def write_table(
     """
     table = pa.Table.from_pandas(frame, schema=arrow_schema, preserve_index=False)
     meta = {"package_version": __version__, **(provenance or {})}
-    table = table.replace_schema_metadata({METADATA_KEY: json.dumps(meta, sort_keys=True, ensure_ascii=False).encode()})
+    # Keep pandas' own metadata so pd.read_parquet gives nullable integers (Int16, Int64),
+    # not floats, for integer columns with gaps.
+    table = table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), METADATA_KEY: json.dumps(meta, sort_keys=True, ensure_ascii=False).encode()}
+    )
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd", write_statistics=True)
     return write_bytes_atomic(path, sink.getvalue().to_pybytes())

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from kss_analysis.config import REFERENCE_DIR
+from kss_analysis.counting import EXCLUDED_AMOUNT_BASES, amount_countable, is_counted
 from kss_analysis.io import sha256_file
 from kss_analysis.sources.money import read_gdp_deflator, read_imf_rates
 
@@ -355,7 +356,6 @@ def unconverted_summary(frame: pd.DataFrame, note_column: str = "conversion_note
 
 # --- totals for charts and tables -------------------------------------------------------
 
-EXCLUDED_BASES = ("planned", "cumulative")  # never added to annual spending (aggregate.py rule)
 USD_REASONS = (NO_YEAR, UNKNOWN_CURRENCY, AMBIGUOUS_RATE, NO_RATE_FOR_YEAR, NO_DEFLATOR_FOR_YEAR)
 IDR_REASONS = (NO_YEAR, NO_IDR_DEFLATOR_FOR_YEAR)
 
@@ -368,16 +368,12 @@ def _first_reason(note: object, reasons: tuple[str, ...]) -> str | None:
 def funding_by_year(activities: pd.DataFrame, value: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Top-level amounts in ``value`` (amount_usd_constant or amount_idr_constant) by year x basis.
 
-    Planned allocations and cumulative figures are left out; overlapping rows (with a
-    parent) count once. Returns (totals: year, amount_basis, value, amounts) and
+    Counted under the single counting rule (counting.py): planned allocations and
+    cumulative figures left out, parts and duplicates of other rows counted once. Returns (totals: year, amount_basis, value, amounts) and
     (unconverted: year, reason, amounts) for the amounts in scope without ``value``.
     """
     rupiah = value == "amount_idr_constant"
-    scope = activities[
-        activities["parent_activity_id"].isna()
-        & activities["amount"].notna()
-        & ~activities["amount_basis"].isin(EXCLUDED_BASES)
-    ]
+    scope = activities[is_counted(activities) & amount_countable(activities)]
     if rupiah:
         scope = scope[scope["currency"] == "IDR"]
     done = scope[scope[value].notna() & scope["year"].notna()]
@@ -466,9 +462,9 @@ def constant_usd_by_source(activities: pd.DataFrame, sources: dict[str, tuple[st
     """
     rows = []
     for source, flows in sources.items():
-        frame = activities[(activities["source"] == source) & activities["parent_activity_id"].isna()]
+        frame = activities[(activities["source"] == source) & is_counted(activities)]
         frame = frame[frame["amount"].notna() | frame["amount_usd"].notna()]
-        frame = frame[~frame["amount_basis"].isin(EXCLUDED_BASES)]
+        frame = frame[~frame["amount_basis"].isin(EXCLUDED_AMOUNT_BASES)]
         if flows is not None:
             frame = frame[frame["flow_type"].isin(flows)]
         for year, group in frame[frame["year"].notna()].groupby("year"):

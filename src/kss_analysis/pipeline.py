@@ -1,7 +1,7 @@
 """Build every processed dataset from data/raw, one named step per output.
 
-Inputs: the embedded KSS registers in raw/kss/, any user register dropped into
-raw/registers/, and every fetched source present in raw/<source id>/ (see sources.yml).
+Inputs: every source of sources.yml present in raw/<source id>/, read by its ``reader``
+(see readers.py), and any user register dropped into raw/registers/.
 Outputs in processed/: activities, activity_recipients, activity_transactions,
 quarantine, ledger, kss_figures and the standard aggregates, each with provenance
 metadata (the sha256 of every raw file read, and the FX and deflator vintages used for
@@ -15,28 +15,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from kss_analysis import io, schema
+from kss_analysis import io, reference, schema
 from kss_analysis.aggregate import aggregate_standard
+from kss_analysis.build_reports import write_reports
 from kss_analysis.figures import read_figures
+from kss_analysis.finalise import finalise
 from kss_analysis.money import add_money_equivalents, add_transaction_equivalents, load_money_tables
-from kss_analysis.placing.aiddata import place_aiddata
-from kss_analysis.placing.iati import place_iati_path
-from kss_analysis.placing.register import place_register
-from kss_analysis.placing.tossd import place_tossd
-from kss_analysis.placing.undp import place_undp
-from kss_analysis.registry import Source, load_sources
+from kss_analysis.readers import find_inputs, place_file, source_files
+from kss_analysis.registry import load_sources
 from kss_analysis.sources.codelists import read_codelists
-from kss_analysis.sources.register import read_register
 from kss_analysis.sources.tossd import DEFAULT_PROVIDERS
 from kss_analysis.tables import SourceTables
 from kss_analysis.validate import enforce
 
-KSS_PROGRAMMES = Path("kss") / "kss_programmes.csv"
-KSS_FIGURES = Path("kss") / "kss_figures.csv"
-USER_REGISTERS = Path("registers")
-REGISTER_SUFFIXES = (".csv", ".xlsx", ".xlsm")
-ACTIVITY_READERS = ("aiddata", "undp", "iati-json", "iati-xml")
-INGEST_FORMATS = ("register", *ACTIVITY_READERS, "tossd")
+CRS_SUFFIXES = (".txt", ".zip", ".csv")
+USER_REFERENCE = Path("reference")  # the user's alias tables (reference.OVERRIDABLE)
 
 
 @dataclass
@@ -45,86 +38,19 @@ class BuildResult:
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
     inputs: dict[str, str] = field(default_factory=dict)
-
-
-def find_registers(raw: Path) -> list[tuple[str, Path]]:
-    """(source name, path) of every register to build, embedded one first."""
-    found = []
-    if (raw / KSS_PROGRAMMES).exists():
-        found.append(("kss", raw / KSS_PROGRAMMES))
-    user_dir = raw / USER_REGISTERS
-    if user_dir.is_dir():
-        for path in sorted(user_dir.iterdir()):
-            if path.suffix.casefold() in REGISTER_SUFFIXES and not path.name.startswith((".", "~$")):
-                found.append((f"register:{path.stem}", path))
-    return found
-
-
-def build_register_tables(path: Path, *, source: str, file_label: str | None = None) -> SourceTables:
-    """One register file -> canonical tables, invariants checked."""
-    id_prefix = "" if source == "kss" else f"{source.split(':', 1)[-1]}:"
-    tables = place_register(read_register(path), source=source, file_label=file_label, id_prefix=id_prefix)
-    enforce(tables)
-    return tables
-
-
-def build_file_tables(
-    path: Path, *, reader: str, source: str, file_label: str, providers: tuple[str, ...] | None = DEFAULT_PROVIDERS
-) -> SourceTables:
-    """One raw file (or IATI JSON folder) of any supported format -> canonical tables.
-
-    ``providers`` applies to TOSSD only: DAC provider codes to read (None = every provider).
-    """
-    if reader == "register":
-        return build_register_tables(path, source=source, file_label=file_label)
-    if reader == "aiddata":
-        tables = place_aiddata(path, source=source, file_label=file_label)
-    elif reader == "undp":
-        tables = place_undp(path, file_label=file_label)
-    elif reader in ("iati-json", "iati-xml"):
-        tables = place_iati_path(path, kind=reader, source=source, file_label=file_label)
-    elif reader == "tossd":
-        tables = place_tossd(path, file_label=file_label, providers=providers)
-    else:
-        raise ValueError(f"no reader named {reader}")
-    enforce(tables)
-    return tables
-
-
-def find_source_inputs(raw: Path) -> list[tuple[Source, Path, list[Path]]]:
-    """(source, path to read, raw files behind it) for every fetched source present in raw/."""
-    found = []
-    for source in load_sources().values():
-        if source.reader not in ACTIVITY_READERS or source.kind == "embedded":
-            continue
-        folder = raw / source.id
-        present = [folder / p for p in sorted(source.files) if (folder / p).is_file()]
-        if not present:
-            continue
-        if source.reader == "iati-json":
-            found.append((source, folder, present))
-        else:
-            found.extend((source, path, [path]) for path in present)
-    return found
-
-
-def find_tossd_inputs(raw: Path) -> list[Path]:
-    """TOSSD year files fetched (tossddata_<year>.parquet) or placed by hand in raw/tossd/."""
-    folder = raw / "tossd"
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.glob("*.parquet") if not p.name.startswith("."))
-
-
-CRS_SUFFIXES = (".txt", ".zip", ".csv")
+    reports: dict[str, Path] = field(default_factory=dict)  # quarantine and duplicates CSVs
 
 
 def find_crs_inputs(raw: Path) -> list[Path]:
-    """OECD CRS bulk files fetched or placed by hand in raw/oecd-crs/."""
-    folder = raw / "oecd-crs"
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix.casefold() in CRS_SUFFIXES and not p.name.startswith("."))
+    """OECD CRS files fetched or placed by hand in the folder of every source read as ``crs``."""
+    found = []
+    for source in load_sources().values():
+        folder = raw / source.id
+        if source.reader == "crs" and folder.is_dir():
+            found += sorted(
+                p for p in folder.iterdir() if p.suffix.casefold() in CRS_SUFFIXES and not p.name.startswith(".")
+            )
+    return found
 
 
 def add_money(tables: SourceTables, raw: Path | None) -> dict:
@@ -187,65 +113,96 @@ def write_outputs(
     return written, unchanged
 
 
-def build_all(data: Path, *, tossd_providers: tuple[str, ...] | None = DEFAULT_PROVIDERS) -> BuildResult:
-    """Every register and fetched source in ``data``/raw -> ``data``/processed.
+def _checksums(raw: Path, files) -> dict[str, str]:
+    return {str(f.relative_to(raw)): io.sha256_file(f) for f in files}
+
+
+def build_activities(
+    raw: Path, *, tossd_providers: tuple[str, ...] | None = DEFAULT_PROVIDERS
+) -> tuple[SourceTables, dict[str, str], dict]:
+    """Every register and activity source in raw/ -> canonical tables (money equivalents beside
+    every stated amount), the sha256 of the files read, and the FX/deflator provenance.
 
     ``tossd_providers``: DAC provider codes read from TOSSD files (None = every provider).
     """
-    raw, processed = data / "raw", data / "processed"
     inputs: dict[str, str] = {}
     parts = []
-    for source, path in find_registers(raw):
-        label = str(path.relative_to(raw))
-        inputs[label] = io.sha256_file(path)
-        parts.append(build_register_tables(path, source=source, file_label=label))
-    for source, path, files in find_source_inputs(raw):
-        for file in files:
-            inputs[str(file.relative_to(raw))] = io.sha256_file(file)
+    for found in find_inputs(raw):
+        inputs.update(_checksums(raw, found.files))
         parts.append(
-            build_file_tables(path, reader=source.reader, source=source.id, file_label=str(path.relative_to(raw)))
-        )
-    for path in find_tossd_inputs(raw):
-        label = str(path.relative_to(raw))
-        inputs[label] = io.sha256_file(path)
-        parts.append(
-            build_file_tables(path, reader="tossd", source="tossd", file_label=label, providers=tossd_providers)
+            place_file(
+                found.path,
+                reader=found.reader,
+                source=found.source,
+                file_label=str(found.path.relative_to(raw)),
+                providers=tossd_providers,
+            )
         )
     tables = SourceTables.concat(parts)
     enforce(tables)
+    tables = finalise(tables)
     money = add_money(tables, raw)
-    figures = None
-    if (raw / KSS_FIGURES).exists():
-        figures = read_figures(raw / KSS_FIGURES)
-        inputs[str(KSS_FIGURES)] = io.sha256_file(raw / KSS_FIGURES)
-    written, unchanged = write_outputs(tables, processed, dict(sorted(inputs.items())), figures, money)
-    crs_inputs = find_crs_inputs(raw)
-    if crs_inputs:
-        from kss_analysis.crs import build_crs, crs_ledger
+    return tables, inputs, money
 
-        for file in crs_inputs:
-            inputs[str(file.relative_to(raw))] = io.sha256_file(file)
-        build_crs(crs_inputs, processed / "crs")
-        ledger_path = processed / "crs_ledger.parquet"
-        crs_provenance = {
-            "inputs": {str(f.relative_to(raw)): inputs[str(f.relative_to(raw))] for f in crs_inputs},
-            "dataset": "crs_ledger",
-            "grain": "one row per year x quarantine reason",
-        }
-        (
-            written
-            if io.write_table(crs_ledger(processed / "crs").to_pandas(), ledger_path, provenance=crs_provenance)
-            else unchanged
-        ).append(ledger_path)
-        written.append(processed / "crs")
+
+def build_figures(raw: Path) -> tuple[pd.DataFrame | None, dict[str, str]]:
+    """The headline-figures register, checked, when present."""
+    files = source_files(raw, "figures")
+    if not files:
+        return None, {}
+    return pd.concat([read_figures(f) for f in files], ignore_index=True), _checksums(raw, files)
+
+
+def build_crs_outputs(raw: Path, processed: Path) -> tuple[list[Path], list[Path]]:
+    """CRS files -> year-partitioned processed/crs/ and processed/crs_ledger.parquet."""
+    crs_inputs = find_crs_inputs(raw)
+    if not crs_inputs:
+        return [], []
+    from kss_analysis.crs import build_crs, crs_ledger
+
+    build_crs(crs_inputs, processed / "crs")
+    ledger_path = processed / "crs_ledger.parquet"
+    provenance = {
+        "inputs": _checksums(raw, crs_inputs),
+        "dataset": "crs_ledger",
+        "grain": "one row per year x quarantine reason",
+    }
+    changed = io.write_table(crs_ledger(processed / "crs").to_pandas(), ledger_path, provenance=provenance)
+    return ([ledger_path] if changed else []) + [processed / "crs"], [] if changed else [ledger_path]
+
+
+def build_codelists(raw: Path, processed: Path) -> tuple[list[Path], list[Path]]:
+    """DAC/CRS and IATI code lists -> processed/codelists.parquet, when fetched."""
     codelists = read_codelists(raw)
-    if len(codelists):
-        files = sorted([*(raw / "dac-crs-codes").glob("*.csv"), *(raw / "iati-codelists").glob("*.xml")])
-        provenance = {
-            "inputs": {str(f.relative_to(raw)): io.sha256_file(f) for f in files},
-            "dataset": "codelists",
-            "grain": "one row per codelist x code",
-        }
-        path = processed / "codelists.parquet"
-        (written if io.write_table(codelists, path, provenance=provenance) else unchanged).append(path)
-    return BuildResult(tables, written, unchanged, inputs)
+    if not len(codelists):
+        return [], []
+    files = sorted([*(raw / "dac-crs-codes").glob("*.csv"), *(raw / "iati-codelists").glob("*.xml")])
+    provenance = {"inputs": _checksums(raw, files), "dataset": "codelists", "grain": "one row per codelist x code"}
+    path = processed / "codelists.parquet"
+    return ([path], []) if io.write_table(codelists, path, provenance=provenance) else ([], [path])
+
+
+def build_all(data: Path, *, tossd_providers: tuple[str, ...] | None = DEFAULT_PROVIDERS) -> BuildResult:
+    """Every register and fetched source in ``data``/raw -> ``data``/processed, one step per output,
+    with the user's alias tables in raw/reference/ on (recorded among the inputs)."""
+    overrides = reference.use_overrides(data / "raw" / USER_REFERENCE)
+    try:
+        inputs = {str(USER_REFERENCE / p.name): io.sha256_file(p) for p in overrides.values()}
+        return _build_all(data, inputs, tossd_providers)
+    finally:
+        reference.use_overrides(None)
+
+
+def _build_all(data: Path, inputs: dict[str, str], tossd_providers: tuple[str, ...] | None) -> BuildResult:
+    raw, processed = data / "raw", data / "processed"
+    tables, activity_inputs, money = build_activities(raw, tossd_providers=tossd_providers)
+    inputs.update(activity_inputs)
+    figures, figure_inputs = build_figures(raw)
+    inputs.update(figure_inputs)
+    written, unchanged = write_outputs(tables, processed, dict(sorted(inputs.items())), figures, money)
+    reports = write_reports(tables.activities, tables.quarantine, processed)
+    for step in (build_crs_outputs, build_codelists):
+        step_written, step_unchanged = step(raw, processed)
+        written += step_written
+        unchanged += step_unchanged
+    return BuildResult(tables, written, unchanged, inputs, reports)

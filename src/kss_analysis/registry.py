@@ -27,6 +27,7 @@ class Source:
     licence: str
     citation: str
     files: dict[str, str | None] = field(default_factory=dict)
+    file_readers: dict[str, str] = field(default_factory=dict)  # a file read by another reader than ``reader``
     base_url: str | None = None
     file_urls: dict[str, str] = field(default_factory=dict)
     url_pattern: str | None = None

@@ -1,7 +1,8 @@
 """Every column name and type of the processed tables, and the raw-header maps.
 
 Grains:
-- activities: one row per activity (programme) of a source file.
+- activities: one row per activity (programme) of a source file; ``counted`` marks the
+  rows counted once in programme totals (see docs/data_dictionary.md).
 - activity_recipients: one row per activity x recipient (country, or region when no
   country is named).
 - activity_transactions: one row per financial transaction (IATI), in its own currency, with its
@@ -67,6 +68,8 @@ ACTIVITIES = pa.schema(
         ("source_locator", pa.string()),
         ("activity_id", pa.string()),
         ("parent_activity_id", pa.string()),
+        ("duplicate_of", pa.string()),  # activity_id of the programme this row repeats (dedupe.py)
+        ("counted", pa.bool_()),  # counted once in programme totals (counting.py)
         ("title", pa.string()),
         ("title_id", pa.string()),
         ("year", pa.int16()),
@@ -121,6 +124,10 @@ ACTIVITY_RECIPIENTS = pa.schema(
         ("region", pa.string()),
         ("share", pa.float64()),
         ("allocation", pa.string()),  # equal_split | stated_region | unallocated
+        ("recipient_name_en", pa.string()),
+        ("recipient_name_id", pa.string()),
+        ("region_name_en", pa.string()),
+        ("region_name_id", pa.string()),
     ]
 )
 
@@ -147,6 +154,8 @@ QUARANTINE = pa.schema(
         ("reason_code", pa.string()),
         ("message", pa.string()),
         ("raw", pa.string()),  # the raw row as JSON
+        ("column", pa.string()),  # the column to fix, as its header is written in the file
+        ("value", pa.string()),  # that cell's raw text
     ]
 )
 

@@ -1,13 +1,18 @@
-"""The standard charts: which numbers each one plots and how it is labelled.
+"""The standard charts as data: one ``ChartSpec`` per chart and one function that draws any spec.
 
-Each chart function takes the processed tables and a language and returns a
-``ChartOutput``: the Figure, the exact numbers plotted (tidy) and what they came from.
+A spec names the processed table the numbers come from, the dimension (colour and label
+codes), how the numbers are shaped (totals, five-year periods, years), the measure, the
+counting basis printed in the footer and the row filters. Titles and subtitles come from
+reference/chart_text.csv under ``title_<name>`` and ``subtitle_<name>``, colours from the
+code tables. Adding a chart = one entry in STANDARD_CHARTS (or COMPARISON_CHARTS) plus its
+EN/ID text. ``chart_<name>(tables, lang)`` is kept for every chart (the notebooks call them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -20,6 +25,8 @@ from kss_analysis.coverage import NO_FIGURES, coverage_table
 from kss_analysis.coverage_chart import plot_coverage
 
 PERIOD_YEARS = 5
+TOP_PARTNERS = 15
+Tables = dict[str, pd.DataFrame]
 
 
 @dataclass
@@ -30,144 +37,105 @@ class ChartOutput:
     filters: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ChartSpec:
+    """What one chart plots; see the module docstring.
+
+    shape: "totals" (one bar per dimension value, largest first), "by_period" (stacked,
+    five-year periods), "by_year" (stacked, years) or "yearly" (one measure per year).
+    filters select rows of ``dataset`` before counting: "stated"/"named" keeps values that
+    are present, "none" keeps missing ones, a list keeps those values, another value keeps
+    rows equal to it; "top" keeps the first n rows of the result. ``notes`` describe rules
+    applied by the dataset itself; filters and notes together go into the JSON sidecar.
+    """
+
+    name: str
+    dataset: str
+    shape: str
+    dimension: str | None = None
+    measure: str = "programmes"
+    basis: tuple[str, ...] = ("basis_overlap",)
+    filters: dict = field(default_factory=dict)
+    notes: dict = field(default_factory=dict)
+    needs_sources: tuple[str, ...] = ()
+    source: str = "source_register"  # chart_text key of the footer's source
+    measure_text: str = "measure_programmes"  # chart_text key of the footer's measure
+    unit: str | None = None  # chart_text key of the value axis (default: the measure)
+    scale: float = 1.0  # values are divided by this for display
+    colour: str | None = None  # single-measure charts only; coded dimensions take theirs from reference/
+    data: Callable[[Tables], pd.DataFrame] | None = None  # for charts no shape describes
+    period: str = "period"  # column on the x axis of a stacked chart made by ``data``
+
+    @property
+    def sidecar_filters(self) -> dict:
+        return {**self.filters, **self.notes}
+
+
 def period_of(year: int) -> str:
     start = year - year % PERIOD_YEARS
     return f"{start}-{start + PERIOD_YEARS - 1}"
 
 
-def _undated_note(activities: pd.DataFrame, lang: str) -> str:
-    n = int(top_level(activities)["year"].isna().sum())
-    return text("undated_not_shown", lang, n=n) if n else ""
+def _select(frame: pd.DataFrame, filters: dict) -> pd.DataFrame:
+    for column, wanted in filters.items():
+        if column == "top":
+            continue
+        if wanted in ("stated", "named"):
+            frame = frame[frame[column].notna()]
+        elif wanted == "none":
+            frame = frame[frame[column].isna()]
+        elif isinstance(wanted, list):
+            frame = frame[frame[column].isin(wanted)]
+        else:
+            frame = frame[frame[column] == wanted]
+    return frame
 
 
-def _footer(lang: str, measure: str, *basis: str, note: str = "") -> Footer:
-    return Footer(text("source_register", lang), text(measure, lang), tuple(text(b, lang) for b in basis), note)
+def _programmes(t: Tables, spec: ChartSpec) -> pd.DataFrame:
+    """Rows of the spec's dataset, filtered; activity tables are cut to top-level programmes."""
+    if spec.dataset == "activities":
+        return _select(top_level(t["activities"]), spec.filters)
+    if spec.dataset == "activity_recipients":
+        recips = t["activity_recipients"]
+        return _select(recips[recips["activity_id"].isin(top_level(t["activities"])["activity_id"])], spec.filters)
+    return _select(t[spec.dataset], spec.filters)
 
 
-def chart_programmes_by_year(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
-    table = aggregate_by(t["activities"], "cooperation_type")
-    data = table[table["year"].notna()][["year", "cooperation_type", "programmes"]].reset_index(drop=True)
-    fig = charts.plot_stacked_by_period(
-        data,
-        period="year",
-        category="cooperation_type",
-        value="programmes",
-        kind="cooperation_type",
-        lang=lang,
-        title=text("title_programmes_by_year", lang),
-        subtitle=text("subtitle_programmes_by_year", lang),
-        footer=_footer(lang, "measure_programmes", "basis_overlap", note=_undated_note(t["activities"], lang)),
-        y_label=text("programmes", lang),
-    )
-    return ChartOutput(fig, data, "activities", {"year": "stated", "parent_activity_id": "none"})
-
-
-def _totals(table: pd.DataFrame, dimension: str) -> pd.DataFrame:
+def _totals(t: Tables, spec: ChartSpec) -> pd.DataFrame:
+    rows, dim = _programmes(t, spec), spec.dimension
+    if spec.dataset in ("activities", "activity_recipients"):
+        counts = (
+            rows.groupby(dim, as_index=False)["activity_id"].nunique().rename(columns={"activity_id": "programmes"})
+        )
+    else:
+        counts = rows.groupby(dim, as_index=False)["programmes"].sum()
+    data = counts.sort_values(["programmes", dim], ascending=[False, True])
     return (
-        table.groupby(dimension, as_index=False)["programmes"]
-        .sum()
-        .sort_values(["programmes", dimension], ascending=[False, True])
-        .reset_index(drop=True)
+        data.head(spec.filters["top"]).reset_index(drop=True) if "top" in spec.filters else data.reset_index(drop=True)
     )
 
 
-def chart_programmes_by_region(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
-    data = _totals(t["programmes_by_region_year"], "region")
-    fig = charts.plot_bars(
-        data,
-        category="region",
-        value="programmes",
-        kind="region",
-        lang=lang,
-        title=text("title_programmes_by_region", lang),
-        subtitle=text("subtitle_programmes_by_region", lang),
-        footer=_footer(lang, "measure_programmes", "basis_overlap", "basis_region"),
-        x_label=text("programmes", lang),
-    )
-    return ChartOutput(fig, data, "programmes_by_region_year")
-
-
-def _by_period(table: pd.DataFrame, dimension: str) -> pd.DataFrame:
-    dated = table[table["year"].notna()].copy()
+def _by_period(t: Tables, spec: ChartSpec) -> pd.DataFrame:
+    dated = _programmes(t, spec).copy()
     dated["period"] = dated["year"].astype(int).map(period_of)
     return (
-        dated.groupby(["period", dimension], as_index=False)["programmes"]
+        dated.groupby(["period", spec.dimension], as_index=False)["programmes"]
         .sum()
-        .sort_values(["period", dimension])
+        .sort_values(["period", spec.dimension])
         .reset_index(drop=True)
     )
 
 
-def chart_region_by_period(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
-    data = _by_period(t["programmes_by_region_year"], "region")
-    fig = charts.plot_stacked_by_period(
-        data,
-        period="period",
-        category="region",
-        value="programmes",
-        kind="region",
-        lang=lang,
-        title=text("title_region_by_period", lang),
-        subtitle=text("subtitle_region_by_period", lang),
-        footer=_footer(
-            lang, "measure_programmes", "basis_overlap", "basis_region", note=_undated_note(t["activities"], lang)
-        ),
-        y_label=text("programmes", lang),
-    )
-    return ChartOutput(fig, data, "programmes_by_region_year", {"year": "stated"})
+def _by_year(t: Tables, spec: ChartSpec) -> pd.DataFrame:
+    rows = _programmes(t, spec)
+    table = aggregate_by(rows, spec.dimension) if spec.dataset == "activities" else rows
+    return table[["year", spec.dimension, "programmes"]].reset_index(drop=True)
 
 
-def chart_programmes_by_sector(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
-    data = _totals(t["programmes_by_sector_year"], "sector_theme")
-    fig = charts.plot_bars(
-        data,
-        category="sector_theme",
-        value="programmes",
-        kind="sector_theme",
-        lang=lang,
-        title=text("title_programmes_by_sector", lang),
-        subtitle=text("subtitle_programmes_by_sector", lang),
-        footer=_footer(lang, "measure_programmes", "basis_overlap"),
-        x_label=text("programmes", lang),
-    )
-    return ChartOutput(fig, data, "programmes_by_sector_year")
-
-
-def chart_sector_by_period(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
-    data = _by_period(t["programmes_by_sector_year"], "sector_theme")
-    fig = charts.plot_stacked_by_period(
-        data,
-        period="period",
-        category="sector_theme",
-        value="programmes",
-        kind="sector_theme",
-        lang=lang,
-        title=text("title_sector_by_period", lang),
-        subtitle=text("subtitle_sector_by_period", lang),
-        footer=_footer(lang, "measure_programmes", "basis_overlap", note=_undated_note(t["activities"], lang)),
-        y_label=text("programmes", lang),
-    )
-    return ChartOutput(fig, data, "programmes_by_sector_year", {"year": "stated"})
-
-
-def chart_programmes_by_modality(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
-    data = _totals(t["programmes_by_modality_year"], "modality")
-    fig = charts.plot_bars(
-        data,
-        category="modality",
-        value="programmes",
-        kind="modality",
-        lang=lang,
-        title=text("title_programmes_by_modality", lang),
-        subtitle=text("subtitle_programmes_by_modality", lang),
-        footer=_footer(lang, "measure_programmes", "basis_overlap"),
-        x_label=text("programmes", lang),
-    )
-    return ChartOutput(fig, data, "programmes_by_modality_year")
-
-
-def _yearly_measure(t: dict[str, pd.DataFrame], value: str, stated: str) -> pd.DataFrame:
-    table = t["programmes_by_sector_year"]
+def _yearly(t: Tables, spec: ChartSpec) -> pd.DataFrame:
+    """One measure per year, with how many programmes stated it (dated rows only)."""
+    table, value = _programmes(t, spec), spec.measure
+    stated = f"programmes_with_{value}"
     dated = table[table["year"].notna() & table[value].notna()]
     return (
         dated.groupby("year", as_index=False)
@@ -177,57 +145,151 @@ def _yearly_measure(t: dict[str, pd.DataFrame], value: str, stated: str) -> pd.D
     )
 
 
-def chart_participants_by_year(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
-    data = _yearly_measure(t, "participants", "programmes_with_participants")
-    n_total = len(top_level(t["activities"]))
-    note = text("programmes_stating", lang, n=int(data["programmes_with_participants"].sum()), total=n_total)
-    fig = charts.plot_by_year(
-        data,
-        value="participants",
-        lang=lang,
-        title=text("title_participants_by_year", lang),
-        subtitle=text("subtitle_participants_by_year", lang),
-        footer=Footer(
-            text("source_register", lang), text("measure_participants", lang), (text("basis_overlap", lang),), note
-        ),
-        y_label=text("participants", lang),
-        colour="#009E73",
-    )
-    return ChartOutput(fig, data, "programmes_by_sector_year", {"participants": "stated, not cumulative"})
+SHAPES = {"totals": _totals, "by_period": _by_period, "by_year": _by_year, "yearly": _yearly}
 
 
-def _amount_chart(t: dict[str, pd.DataFrame], lang: str, currency: str) -> ChartOutput:
-    value = f"amount_{currency}"
-    data = _yearly_measure(t, value, f"programmes_with_{value}")
-    scale, unit = (1e9, "billion_idr") if currency == "idr" else (1e6, "million_usd")
-    note = text(
-        "programmes_stating", lang, n=int(data[f"programmes_with_{value}"].sum()), total=len(top_level(t["activities"]))
+def _note(t: Tables, spec: ChartSpec, data: pd.DataFrame, lang: str) -> str:
+    """How many programmes a chart leaves out (undated ones) or stated its measure."""
+    if spec.data is not None:
+        return ""
+    if spec.shape == "yearly":
+        stated = int(data[f"programmes_with_{spec.measure}"].sum())
+        return text("programmes_stating", lang, n=stated, total=len(top_level(t["activities"])))
+    if spec.filters.get("year") == "stated":
+        undated = int(top_level(t["activities"])["year"].isna().sum())
+        return text("undated_not_shown", lang, n=undated) if undated else ""
+    return ""
+
+
+def draw(spec: ChartSpec, t: Tables, lang: str) -> ChartOutput:
+    """The chart ``spec`` describes, drawn from the processed tables ``t`` in ``lang``."""
+    data = spec.data(t, lang) if spec.data is not None else SHAPES[spec.shape](t, spec)
+    footer = Footer(
+        text(spec.source, lang),
+        text(spec.measure_text, lang),
+        tuple(text(b, lang) for b in spec.basis),
+        _note(t, spec, data, lang),
     )
-    fig = charts.plot_by_year(
-        data,
-        value=value,
-        lang=lang,
-        scale=scale,
-        title=text(f"title_{value}_by_year", lang),
-        subtitle=text(f"subtitle_{value}_by_year", lang),
-        footer=_footer(lang, f"measure_{currency}", "basis_overlap", "basis_amounts", note=note),
-        y_label=text(unit, lang),
-        colour="#882255" if currency == "idr" else "#332288",
-    )
-    return ChartOutput(
-        fig,
-        data,
+    common = {
+        "lang": lang,
+        "title": text(f"title_{spec.name}", lang),
+        "subtitle": text(f"subtitle_{spec.name}", lang, n=spec.filters.get("top")),
+        "footer": footer,
+    }
+    axis_label = text(spec.unit or spec.measure, lang)
+    if spec.shape == "totals":
+        fig = charts.plot_bars(
+            data, category=spec.dimension, value=spec.measure, kind=spec.dimension, x_label=axis_label, **common
+        )
+    elif spec.shape == "yearly":
+        fig = charts.plot_by_year(
+            data, value=spec.measure, scale=spec.scale, colour=spec.colour, y_label=axis_label, **common
+        )
+    else:
+        period = "year" if spec.shape == "by_year" else spec.period
+        fig = charts.plot_stacked_by_period(
+            data,
+            period=period,
+            category=spec.dimension,
+            value=spec.measure,
+            kind=spec.dimension,
+            y_label=axis_label,
+            **common,
+        )
+        if spec.data is not None:
+            fig.axes[0].tick_params(axis="x", labelrotation=15)  # source names are long
+    return ChartOutput(fig, data, spec.dataset, spec.sidecar_filters)
+
+
+AMOUNT_BASIS = {"amount_basis": "not planned, not cumulative"}
+STANDARD_SPECS = (
+    ChartSpec(
+        "programmes_by_year",
+        "activities",
+        "by_year",
+        "cooperation_type",
+        filters={"year": "stated", "parent_activity_id": "none"},
+    ),
+    ChartSpec(
+        "programmes_by_region", "programmes_by_region_year", "totals", "region", basis=("basis_overlap", "basis_region")
+    ),
+    ChartSpec(
+        "region_by_period",
+        "programmes_by_region_year",
+        "by_period",
+        "region",
+        basis=("basis_overlap", "basis_region"),
+        filters={"year": "stated"},
+    ),
+    ChartSpec("programmes_by_sector", "programmes_by_sector_year", "totals", "sector_theme"),
+    ChartSpec("sector_by_period", "programmes_by_sector_year", "by_period", "sector_theme", filters={"year": "stated"}),
+    ChartSpec("programmes_by_modality", "programmes_by_modality_year", "totals", "modality"),
+    ChartSpec(
+        "participants_by_year",
         "programmes_by_sector_year",
-        {"currency": currency.upper(), "amount_basis": "not planned, not cumulative"},
-    )
+        "yearly",
+        measure="participants",
+        measure_text="measure_participants",
+        notes={"participants": "stated, not cumulative"},
+        colour="#009E73",
+    ),
+    ChartSpec(
+        "amount_idr_by_year",
+        "programmes_by_sector_year",
+        "yearly",
+        measure="amount_idr",
+        measure_text="measure_idr",
+        basis=("basis_overlap", "basis_amounts"),
+        notes={**AMOUNT_BASIS, "currency": "IDR"},
+        unit="billion_idr",
+        scale=1e9,
+        colour="#882255",
+    ),
+    ChartSpec(
+        "amount_usd_by_year",
+        "programmes_by_sector_year",
+        "yearly",
+        measure="amount_usd",
+        measure_text="measure_usd",
+        basis=("basis_overlap", "basis_amounts"),
+        notes={**AMOUNT_BASIS, "currency": "USD"},
+        unit="million_usd",
+        scale=1e6,
+        colour="#332288",
+    ),
+    ChartSpec(
+        "triangular_partners", "activities", "totals", "triangular_partner", filters={"cooperation_type": "triangular"}
+    ),
+    ChartSpec(
+        "top_partner_countries",
+        "activity_recipients",
+        "totals",
+        "recipient_iso3",
+        filters={"recipient_iso3": "named", "top": TOP_PARTNERS},
+    ),
+    ChartSpec("modality_by_period", "programmes_by_modality_year", "by_period", "modality", filters={"year": "stated"}),
+    ChartSpec(
+        "focus_regions_by_year",
+        "programmes_by_region_year",
+        "by_year",
+        "region",
+        basis=("basis_overlap", "basis_region"),
+        filters={"region": ["pacific", "africa"], "year": "stated"},
+    ),
+)
 
 
-def chart_amount_idr_by_year(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
-    return _amount_chart(t, lang, "idr")
+def _region_shares(t: Tables, lang: str) -> pd.DataFrame:
+    from kss_analysis.comparison import compare_region_shares
+
+    shares = compare_region_shares(t["activities"], t["activity_recipients"])
+    return shares.assign(source=shares["source_id"].map(lambda source: text(f"source_label_{source}", lang)))
 
 
-def chart_amount_usd_by_year(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
-    return _amount_chart(t, lang, "usd")
+def _gcof_usd(t: Tables, lang: str) -> pd.DataFrame:
+    from kss_analysis.comparison import usd_by_year
+
+    return usd_by_year(t["activities"], "aiddata-gcof-china-1.0")
 
 
 def _not_converted_note(unconverted: pd.DataFrame, lang: str) -> str:
@@ -294,97 +356,44 @@ def chart_funding_idr_constant_by_year(t: dict[str, pd.DataFrame], lang: str) ->
     return _constant_funding_chart(t, lang, "idr")
 
 
-def chart_triangular_partners(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
-    acts = top_level(t["activities"])
-    acts = acts[acts["triangular_partner"].notna()]
-    data = (
-        acts.groupby("triangular_partner", as_index=False)["activity_id"]
-        .nunique()
-        .rename(columns={"activity_id": "programmes"})
-    )
-    data = data.sort_values(["programmes", "triangular_partner"], ascending=[False, True]).reset_index(drop=True)
-    fig = charts.plot_bars(
-        data,
-        category="triangular_partner",
-        value="programmes",
-        kind="partner",
-        lang=lang,
-        title=text("title_triangular_partners", lang),
-        subtitle=text("subtitle_triangular_partners", lang),
-        footer=_footer(lang, "measure_programmes", "basis_overlap"),
-        x_label=text("programmes", lang),
-    )
-    return ChartOutput(fig, data, "activities", {"cooperation_type": "triangular"})
-
-
-TOP_PARTNERS = 15
-
-
-def chart_top_partner_countries(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
-    top = top_level(t["activities"])
-    recips = t["activity_recipients"]
-    named = recips[recips["activity_id"].isin(top["activity_id"]) & recips["recipient_iso3"].notna()]
-    counts = (
-        named.groupby("recipient_iso3", as_index=False)["activity_id"]
-        .nunique()
-        .rename(columns={"activity_id": "programmes"})
-    )
-    data = (
-        counts.sort_values(["programmes", "recipient_iso3"], ascending=[False, True])
-        .head(TOP_PARTNERS)
-        .reset_index(drop=True)
-    )
-    fig = charts.plot_bars(
-        data,
-        category="recipient_iso3",
-        value="programmes",
-        kind="country",
-        lang=lang,
-        title=text("title_top_partner_countries", lang),
-        subtitle=text("subtitle_top_partner_countries", lang, n=TOP_PARTNERS),
-        footer=_footer(lang, "measure_programmes", "basis_overlap"),
-        x_label=text("programmes", lang),
-    )
-    return ChartOutput(fig, data, "activity_recipients", {"recipient_iso3": "named", "top": TOP_PARTNERS})
-
-
-def chart_modality_by_period(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
-    data = _by_period(t["programmes_by_modality_year"], "modality")
-    fig = charts.plot_stacked_by_period(
-        data,
-        period="period",
-        category="modality",
-        value="programmes",
-        kind="modality",
-        lang=lang,
-        title=text("title_modality_by_period", lang),
-        subtitle=text("subtitle_modality_by_period", lang),
-        footer=_footer(lang, "measure_programmes", "basis_overlap", note=_undated_note(t["activities"], lang)),
-        y_label=text("programmes", lang),
-    )
-    return ChartOutput(fig, data, "programmes_by_modality_year", {"year": "stated"})
-
-
-def chart_focus_regions_by_year(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
-    table = t["programmes_by_region_year"]
-    data = table[table["region"].isin(["pacific", "africa"]) & table["year"].notna()][
-        ["year", "region", "programmes"]
-    ].reset_index(drop=True)
-    fig = charts.plot_stacked_by_period(
-        data,
-        period="year",
-        category="region",
-        value="programmes",
-        kind="region",
-        lang=lang,
-        title=text("title_focus_regions_by_year", lang),
-        subtitle=text("subtitle_focus_regions_by_year", lang),
-        footer=_footer(
-            lang, "measure_programmes", "basis_overlap", "basis_region", note=_undated_note(t["activities"], lang)
+# Charts across sources: drawn from every source's activities (load_chart_tables(registers_only=False)).
+COMPARISON_SPECS = (
+    ChartSpec(
+        "region_shares_by_source",
+        "activities",
+        "by_source",
+        "region",
+        measure="share_pct",
+        basis=(),
+        notes={"source": "five South-South sources"},
+        needs_sources=(
+            "kss",
+            "aiddata-gcof-china-1.0",
+            "aiddata-tuff-qatar-1.0",
+            "undp-ssc-projects",
+            "iati-ssc-activities",
         ),
-        y_label=text("programmes", lang),
-    )
-    return ChartOutput(fig, data, "programmes_by_region_year", {"region": ["pacific", "africa"], "year": "stated"})
+        source="source_comparison",
+        measure_text="measure_share",
+        data=_region_shares,
+        period="source",
+    ),
+    ChartSpec(
+        "gcof_usd_by_year",
+        "activities",
+        "yearly",
+        measure="amount_usd",
+        basis=("basis_gcof",),
+        notes={"source": "aiddata-gcof-china-1.0"},
+        needs_sources=("aiddata-gcof-china-1.0",),
+        source="source_gcof",
+        measure_text="measure_usd",
+        unit="billion_usd",
+        scale=1e9,
+        colour="#D55E00",
+        data=_gcof_usd,
+    ),
+)
 
 
 def chart_register_coverage(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
@@ -406,24 +415,19 @@ def chart_register_coverage(t: dict[str, pd.DataFrame], lang: str) -> ChartOutpu
     return ChartOutput(fig, data, "activities", {"parent_activity_id": "none", "official": "kss_figures"})
 
 
-STANDARD_CHARTS: dict[str, Callable[[dict[str, pd.DataFrame], str], ChartOutput]] = {
-    "programmes_by_year": chart_programmes_by_year,
-    "programmes_by_region": chart_programmes_by_region,
-    "region_by_period": chart_region_by_period,
-    "programmes_by_sector": chart_programmes_by_sector,
-    "sector_by_period": chart_sector_by_period,
-    "programmes_by_modality": chart_programmes_by_modality,
-    "participants_by_year": chart_participants_by_year,
-    "amount_idr_by_year": chart_amount_idr_by_year,
-    "amount_usd_by_year": chart_amount_usd_by_year,
+def _drawers(specs: tuple[ChartSpec, ...]) -> dict[str, Callable[[Tables, str], ChartOutput]]:
+    return {spec.name: partial(draw, spec) for spec in specs}
+
+
+SPECS = {spec.name: spec for spec in (*STANDARD_SPECS, *COMPARISON_SPECS)}
+# Charts no spec shape describes (their own footers: unconverted amounts, official counts).
+CUSTOM_CHARTS: dict[str, Callable[[Tables, str], ChartOutput]] = {
     "funding_usd_constant_by_year": chart_funding_usd_constant_by_year,
     "funding_idr_constant_by_year": chart_funding_idr_constant_by_year,
-    "triangular_partners": chart_triangular_partners,
-    "top_partner_countries": chart_top_partner_countries,
-    "modality_by_period": chart_modality_by_period,
-    "focus_regions_by_year": chart_focus_regions_by_year,
     "register_coverage": chart_register_coverage,
 }
+STANDARD_CHARTS = {**_drawers(STANDARD_SPECS), **CUSTOM_CHARTS}
+COMPARISON_CHARTS = _drawers(COMPARISON_SPECS)
 CHART_TABLES = (
     "activities",
     "activity_recipients",
@@ -433,47 +437,9 @@ CHART_TABLES = (
 )
 
 
-def chart_region_shares_by_source(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
-    """Needs the fetched sources: region profile of each South-South source, in percent."""
-    from kss_analysis.comparison import compare_region_shares
-
-    shares = compare_region_shares(t["activities"], t["activity_recipients"])
-    data = shares.assign(source=shares["source_id"].map(lambda source: text(f"source_label_{source}", lang)))
-    fig = charts.plot_stacked_by_period(
-        data,
-        period="source",
-        category="region",
-        value="share_pct",
-        kind="region",
-        lang=lang,
-        title=text("title_region_shares_by_source", lang),
-        subtitle=text("subtitle_region_shares_by_source", lang),
-        footer=Footer(text("source_comparison", lang), text("measure_share", lang)),
-        y_label=text("share_pct", lang),
-    )
-    fig.axes[0].tick_params(axis="x", labelrotation=15)
-    return ChartOutput(fig, data, "activities", {"source": "five South-South sources"})
-
-
-def chart_gcof_usd_by_year(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
-    from kss_analysis.comparison import usd_by_year
-
-    data = usd_by_year(t["activities"], "aiddata-gcof-china-1.0")
-    fig = charts.plot_by_year(
-        data,
-        value="amount_usd",
-        lang=lang,
-        scale=1e9,
-        title=text("title_gcof_usd_by_year", lang),
-        subtitle=text("subtitle_gcof_usd_by_year", lang),
-        footer=Footer(text("source_gcof", lang), text("measure_usd", lang), (text("basis_gcof", lang),)),
-        y_label=text("billion_usd", lang),
-        colour="#D55E00",
-    )
-    return ChartOutput(fig, data, "activities", {"source": "aiddata-gcof-china-1.0"})
-
-
-COMPARISON_CHARTS = {
-    "region_shares_by_source": chart_region_shares_by_source,
-    "gcof_usd_by_year": chart_gcof_usd_by_year,
-}
+def __getattr__(name: str) -> Callable[[Tables, str], ChartOutput]:
+    """``chart_<name>(tables, lang)`` for every chart, as the notebooks call them."""
+    chart = name.removeprefix("chart_")
+    if name.startswith("chart_") and chart in SPECS:
+        return partial(draw, SPECS[chart])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,8 +15,9 @@ import re
 from pathlib import Path
 
 from kss_analysis.classify import classify_dac_sector
-from kss_analysis.clean import CleanError, clean_text, parse_date, parse_number, parse_year
-from kss_analysis.placing.common import RowProblem, TableBuilder, equal_split
+from kss_analysis.clean import clean_text, parse_date, parse_number, parse_year
+from kss_analysis.errors import RowProblem
+from kss_analysis.placing.common import TableBuilder, equal_split
 from kss_analysis.reference import iso_codes, normalise_name, region_lookup
 from kss_analysis.sources.aiddata import read_aiddata
 from kss_analysis.tables import SourceTables
@@ -41,7 +42,7 @@ DONOR_ISO3 = {
 def _amount(record: dict, column: str) -> float | None:
     try:
         return parse_number(record.get(column), decimal=".").value
-    except CleanError as exc:
+    except RowProblem as exc:
         raise RowProblem("bad_amount", f"{column}: {exc}") from None
 
 
@@ -68,7 +69,7 @@ def place_row(record: dict, *, source: str, file_label: str, locator: str) -> di
         raise RowProblem("missing_id", "project_id is empty")
     try:
         year, _ = parse_year(record.get("year"))
-    except CleanError as exc:
+    except RowProblem as exc:
         raise RowProblem(exc.reason, f"year: {exc}") from None
     donor = clean_text(record.get("donor")) or ""
     provider = DONOR_ISO3.get(donor.casefold())
@@ -96,7 +97,7 @@ def place_row(record: dict, *, source: str, file_label: str, locator: str) -> di
     for column in ("start_actual", "end_actual"):
         try:
             dates[column], _ = parse_date(record.get(column))
-        except CleanError:
+        except RowProblem:
             # Dates are optional detail in AidData: an unreadable one is left empty and noted.
             dates[column] = None
             fixes.append(f"{column}_unreadable")

@@ -16,14 +16,6 @@ from kss_analysis.tables import SourceTables, frame_from_records
 ACTIVITY_COLUMNS = schema.ACTIVITIES.names
 
 
-class RowProblem(Exception):
-    """A raw row that cannot be placed; ``reason`` becomes its quarantine reason code."""
-
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
-
-
 RAW_CELL_CHARS = 1000  # longer raw cells are shortened in the quarantine copy
 
 
@@ -78,8 +70,17 @@ class TableBuilder:
         self.transactions.extend(transactions)
 
     def quarantine(
-        self, locator: str, reason: str, message: str, raw: dict, amounts: dict[str, float] | None = None
+        self,
+        locator: str,
+        reason: str,
+        message: str,
+        raw: dict,
+        amounts: dict[str, float] | None = None,
+        *,
+        column: str | None = None,
+        value: str | None = None,
     ) -> None:
+        """A row not placed; ``column`` (as written in the file) and ``value`` name the cell to fix."""
         self.count_amounts("quarantined", amounts)
         self._count("quarantined")
         self.quarantined.append(
@@ -89,6 +90,8 @@ class TableBuilder:
                 "reason_code": reason,
                 "message": message,
                 "raw": raw_json(raw),
+                "column": column,
+                "value": value,
             }
         )
 

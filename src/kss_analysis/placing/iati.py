@@ -20,8 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kss_analysis.classify import classify_dac_sector, classify_region
-from kss_analysis.clean import CleanError, parse_date, parse_number
-from kss_analysis.placing.common import RowProblem, TableBuilder
+from kss_analysis.clean import parse_date, parse_number
+from kss_analysis.errors import RowProblem
+from kss_analysis.placing.common import TableBuilder
 from kss_analysis.reference import (
     dac_members,
     dac_region_codes,
@@ -56,7 +57,7 @@ def _number(text: object, what: str) -> float | None:
         return None
     try:
         return parse_number(text, decimal=".").value
-    except CleanError as exc:
+    except RowProblem as exc:
         raise RowProblem("bad_number", f"{what}: {exc}") from None
 
 
@@ -202,7 +203,7 @@ def place_activity(record: dict, *, source: str, file_label: str, locator: str) 
             )
         try:
             iso_date, _ = parse_date((date or "")[:10] or None)
-        except CleanError:
+        except RowProblem:
             raise RowProblem("bad_date", f"transaction date '{date}' cannot be read") from None
         transactions.append(
             {
@@ -221,7 +222,7 @@ def place_activity(record: dict, *, source: str, file_label: str, locator: str) 
     try:
         start_iso = parse_date(start[:10])[0] if start else None
         end_iso = parse_date(end[:10])[0] if end else None
-    except CleanError:
+    except RowProblem:
         raise RowProblem("bad_date", f"activity dates cannot be read: {start}, {end}") from None
     year = int(start_iso[:4]) if start_iso else min((t["year"] for t in transactions if t["year"]), default=None)
 

@@ -7,10 +7,8 @@ rows_read = rows_kept + rows_fixed + rows_quarantined + rows_excluded.
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
-from kss_analysis import schema
 from kss_analysis.classify import (
     classify_cooperation_type,
     classify_country_list,
@@ -18,10 +16,14 @@ from kss_analysis.classify import (
     classify_region_names,
     classify_sector,
 )
-from kss_analysis.clean import CleanError, clean_text, parse_date, parse_number, parse_year
-from kss_analysis.placing.common import RowProblem, equal_split, raw_json
+from kss_analysis.clean import clean_text, parse_date, parse_number, parse_year_cell
+from kss_analysis.errors import RowProblem
+from kss_analysis.fix_hints import how_to_fix
+from kss_analysis.ids import content_id, safe_id
+from kss_analysis.placing.common import TableBuilder, equal_split
+from kss_analysis.reference import currency_aliases
 from kss_analysis.sources.register import EXTRA_CELLS, MAX_FIELD_CHARS, RegisterRows
-from kss_analysis.tables import SourceTables, frame_from_records
+from kss_analysis.tables import SourceTables
 
 PROVIDER_ISO3 = "IDN"
 PROVIDER_NAME = "Indonesia"
@@ -39,16 +41,14 @@ AMOUNT_BASES = {"stated", "sum_of_stated", "approximate", "unverified", "planned
 # The flow an amount describes follows from its basis; 'reported' leaves commitment vs
 # disbursement open because registers built from news rarely say which.
 FLOW_BY_BASIS = {"planned": "planned", "in_kind": "in_kind"}
-CURRENCY_ALIASES = {"IDR": "IDR", "RP": "IDR", "RUPIAH": "IDR", "USD": "USD", "US$": "USD", "$": "USD"}
 
 
-def _number(record: dict, column: str, fixes: list[str]):
+def _number(record: dict, column: str, fixes: list[str], currency: str | None = None):
     try:
-        parsed = parse_number(record.get(column))
-    except CleanError as exc:
-        raise RowProblem(
-            f"bad_{column}" if column in ("participants", "funding_value") else exc.reason, f"{column}: {exc}"
-        ) from None
+        parsed = parse_number(record.get(column), currency=currency)
+    except RowProblem as exc:
+        generic = exc.reason == "bad_number" and column in ("participants", "funding_value")
+        raise RowProblem(f"bad_{column}" if generic else exc.reason, str(exc), column) from None
     if parsed.fixed:
         fixes.append(column)
     return parsed
@@ -57,8 +57,8 @@ def _number(record: dict, column: str, fixes: list[str]):
 def _date(record: dict, column: str, fixes: list[str]) -> str | None:
     try:
         value, fixed = parse_date(record.get(column))
-    except CleanError as exc:
-        raise RowProblem(exc.reason, f"{column}: {exc}") from None
+    except RowProblem as exc:
+        raise RowProblem(exc.reason, str(exc), column) from None
     if fixed:
         fixes.append(column)
     return value
@@ -72,30 +72,32 @@ def place_row(
         raise RowProblem("too_many_cells", f"row has {len(record[EXTRA_CELLS])} more cells than the header")
     for column, value in record.items():
         if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
-            raise RowProblem("field_too_long", f"{column} has {len(value):,} characters (limit {MAX_FIELD_CHARS:,})")
+            raise RowProblem("field_too_long", f"{len(value):,} characters (limit {MAX_FIELD_CHARS:,})", column)
     fixes: list[str] = []
     title = clean_text(record.get("title"))
     if not title:
-        raise RowProblem("missing_title", "title is empty")
+        raise RowProblem("missing_title", "title is empty", "title")
 
     try:
-        year, year_fixed = parse_year(record.get("year"))
-    except CleanError as exc:
-        raise RowProblem(exc.reason, f"year: {exc}") from None
-    if year_fixed:
+        year_cell = parse_year_cell(record.get("year"))
+    except RowProblem as exc:
+        raise RowProblem(exc.reason, str(exc), "year") from None
+    year = year_cell.year
+    if year_cell.fixed:
         fixes.append("year")
-    start_date = _date(record, "start_date", fixes)
-    end_date = _date(record, "end_date", fixes)
+    # A date or range in the year cell fills the date columns the row leaves empty.
+    start_date = _date(record, "start_date", fixes) or year_cell.start_date
+    end_date = _date(record, "end_date", fixes) or year_cell.end_date
     if year is None and start_date:
         year = int(start_date[:4])
         fixes.append("year_from_start_date")
     if start_date and end_date and end_date[: len(start_date)] < start_date[: len(end_date)]:
-        raise RowProblem("end_before_start", f"end_date {end_date} is before start_date {start_date}")
+        raise RowProblem("end_before_start", f"the end {end_date} is before the start {start_date}", "end_date")
     date_basis_text = clean_text(record.get("date_basis"))
     date_basis = DATE_BASES.get(date_basis_text.casefold()) if date_basis_text else None
     if date_basis_text and date_basis is None:
         raise RowProblem(
-            "bad_date_basis", f"date_basis '{date_basis_text}' is not one of {sorted(set(DATE_BASES.values()))}"
+            "bad_date_basis", f"'{date_basis_text}' is not one of {sorted(set(DATE_BASES.values()))}", "date_basis"
         )
     if date_basis_text and date_basis_text != date_basis:
         fixes.append("date_basis")
@@ -103,7 +105,9 @@ def place_row(
     participants = _number(record, "participants", fixes)
     if participants.value is not None and (participants.value < 0 or not float(participants.value).is_integer()):
         raise RowProblem(
-            "bad_participants", f"participants must be a whole number >= 0, got '{record.get('participants')}'"
+            "bad_participants",
+            f"must be a whole number >= 0, got '{record.get('participants')}'",
+            "participants",
         )
     qualifier = clean_text(record.get("participants_qualifier")) or (
         participants.qualifier if participants.value is not None else None
@@ -111,56 +115,61 @@ def place_row(
     if qualifier and qualifier not in PARTICIPANT_QUALIFIERS:
         raise RowProblem(
             "bad_participants_qualifier",
-            f"participants_qualifier '{qualifier}' is not one of {sorted(PARTICIPANT_QUALIFIERS)}",
+            f"'{qualifier}' is not one of {sorted(PARTICIPANT_QUALIFIERS)}",
+            "participants_qualifier",
         )
 
-    amount = _number(record, "funding_value", fixes)
     currency_text = clean_text(record.get("funding_currency"))
-    currency = CURRENCY_ALIASES.get(currency_text.upper(), currency_text.upper()) if currency_text else None
+    currency = _currency(currency_text)
+    amount = _number(record, "funding_value", fixes, currency)
     if amount.currency and currency and amount.currency != currency:
         raise RowProblem(
-            "currency_conflict", f"funding_value says {amount.currency} but funding_currency says {currency}"
+            "currency_conflict",
+            f"the amount says {amount.currency} but the currency column says {currency}",
+            "funding_currency",
         )
     currency = currency or amount.currency
     if amount.value is not None and not currency:
-        raise RowProblem("missing_currency", f"funding_value '{record.get('funding_value')}' has no currency")
+        raise RowProblem("missing_currency", f"'{record.get('funding_value')}' has no currency", "funding_value")
     if currency and len(currency) != 3:
-        raise RowProblem("bad_currency", f"funding_currency '{currency_text}' is not a 3-letter currency code")
+        raise RowProblem("bad_currency", f"'{currency_text}' is not a 3-letter currency code", "funding_currency")
     basis = clean_text(record.get("funding_basis"))
     if amount.value is not None:
         basis = basis or ("approximate" if amount.qualifier == "approximate" else "stated")
         if basis not in AMOUNT_BASES:
-            raise RowProblem("bad_funding_basis", f"funding_basis '{basis}' is not one of {sorted(AMOUNT_BASES)}")
+            raise RowProblem("bad_funding_basis", f"'{basis}' is not one of {sorted(AMOUNT_BASES)}", "funding_basis")
 
     recipients, unknown = classify_country_list(record.get("partner_countries"))
     if unknown:
-        raise RowProblem("unknown_country", f"partner_countries not recognised: {', '.join(unknown)}")
+        raise RowProblem("unknown_country", f"not recognised: {', '.join(unknown)}", "partner_countries")
     regions, unknown_regions = classify_region_names(record.get("region"))
     if unknown_regions:
-        raise RowProblem("unknown_region", f"region not recognised: {', '.join(unknown_regions)}")
+        raise RowProblem("unknown_region", f"not recognised: {', '.join(unknown_regions)}", "region")
 
     sector_text = clean_text(record.get("sector"))
     theme, themes = classify_sector(sector_text) if sector_text else (None, [])
     if sector_text and theme is None:
-        raise RowProblem(
-            "unknown_sector", f"sector '{sector_text}' matches no sector keyword (reference/sector_keywords.csv)"
-        )
+        raise RowProblem("unknown_sector", f"'{sector_text}' matches no sector keyword", "sector")
     modality_text = clean_text(record.get("modality"))
     modality = classify_modality(modality_text) if modality_text else None
     if modality_text and modality is None:
-        raise RowProblem("unknown_modality", f"modality '{modality_text}' is not in reference/modalities.csv")
+        raise RowProblem("unknown_modality", f"'{modality_text}' is not a known modality", "modality")
 
     n_partners = _number(record, "n_partner_countries", fixes)
     triangular_partner = clean_text(record.get("triangular_partner"))
     programme_id = clean_text(record.get("programme_id"))
-    activity_id = f"{id_prefix}{programme_id}" if programme_id else f"{source}:{locator}"
+    # The row's own id when given; otherwise one derived from its content, so inserting
+    # or moving rows changes no other id.
+    own_id = safe_id(programme_id) if programme_id else content_id(title, year, recipients + regions)
+    prefix = safe_id(id_prefix) if id_prefix else ""
+    activity_id = f"{prefix}{own_id}"
     parent_id = clean_text(record.get("parent_programme_id"))
     activity = {
         "source": source,
         "source_file": file_label,
         "source_locator": locator,
         "activity_id": activity_id,
-        "parent_activity_id": f"{id_prefix}{parent_id}" if parent_id else None,
+        "parent_activity_id": f"{prefix}{safe_id(parent_id)}" if parent_id else None,
         "title": title,
         "title_id": clean_text(record.get("title_id")),
         "year": year,
@@ -190,40 +199,61 @@ def place_row(
         "flow_type": FLOW_BY_BASIS.get(basis, "reported") if amount.value is not None else None,
         "source_url": clean_text(record.get("source_url")),
         "fixes": ";".join(dict.fromkeys(fixes)) or None,
+        "_derived_id": not programme_id,
     }
     # Countries when named; the stated regions only when no country is.
     return activity, equal_split(activity_id, recipients, [] if recipients else regions)
 
 
+def _currency(text: str | None) -> str | None:
+    """A funding_currency cell as an ISO code: 'Rp' -> IDR, 'us$' -> USD, 'eur' -> EUR."""
+    return currency_aliases().get(text.casefold(), text.upper()) if text else None
+
+
+def raw_amounts(record: dict) -> dict[str, float]:
+    """The row's funding_value by currency, read from the raw cells for the ledger's amount check."""
+    stated = _currency(clean_text(record.get("funding_currency")))
+    try:
+        parsed = parse_number(record.get("funding_value"), currency=stated)
+    except RowProblem:
+        return {}
+    currency = stated or parsed.currency
+    return {f"amount {currency}": parsed.value} if parsed.value is not None and currency else {}
+
+
 def place_register(
     rows: RegisterRows, *, source: str, file_label: str | None = None, id_prefix: str = ""
 ) -> SourceTables:
-    """All rows of one register file -> the four canonical tables (ledger balanced).
+    """All rows of one register file -> the canonical tables (ledger and amounts balanced).
 
     ``id_prefix`` keeps programme ids of different files apart ('myfile:P-01').
     """
-    file_label = file_label or Path(rows.file).name
+    builder = TableBuilder(file_label or Path(rows.file).name)
     placed: list[tuple[str, dict, dict, list[dict]]] = []
-    quarantine: list[dict] = []
 
-    def reject(locator: str, record: dict, reason: str, message: str) -> None:
-        quarantine.append(
-            {
-                "file": file_label,
-                "locator": locator,
-                "reason_code": reason,
-                "message": message,
-                "raw": raw_json(record),
-            }
+    def reject(locator: str, record: dict, reason: str, message: str, column: str | None = None) -> None:
+        # Name the column as the user wrote it ('tahun', not 'year') and say how to fix the cell.
+        written = rows.headers.get(column, column) if column else None
+        value = record.get(column) if column else None
+        where = f"column '{written}': " if written else ""
+        builder.quarantine(
+            locator,
+            reason,
+            f"{where}{message}; to fix: {how_to_fix(reason)}",
+            record,
+            raw_amounts(record),
+            column=written,
+            value=None if value is None else str(value),
         )
 
     for locator, record in rows.rows:
+        builder.count_amounts("raw", raw_amounts(record))
         try:
             activity, recipient_rows = place_row(
-                record, locator=locator, source=source, file_label=file_label, id_prefix=id_prefix
+                record, locator=locator, source=source, file_label=builder.file_label, id_prefix=id_prefix
             )
         except RowProblem as problem:
-            reject(locator, record, problem.reason, str(problem))
+            reject(locator, record, problem.reason, str(problem), problem.column)
             continue
         placed.append((locator, record, activity, recipient_rows))
 
@@ -232,12 +262,25 @@ def place_register(
     unique = []
     for locator, record, activity, recipient_rows in placed:
         aid = activity["activity_id"]
+        if activity.pop("_derived_id") and aid in first_locator:
+            # Two rows with the same title, year and partners: number the later ones.
+            n = 2
+            while f"{aid}-{n}" in first_locator:
+                n += 1
+            aid = activity["activity_id"] = f"{aid}-{n}"
+            for recipient in recipient_rows:
+                recipient["activity_id"] = aid
         if aid in first_locator:
-            reject(locator, record, "duplicate_id", f"programme_id {aid} is already used at {first_locator[aid]}")
+            reject(
+                locator,
+                record,
+                "duplicate_id",
+                f"{aid} is already used at {first_locator[aid]}",
+                "programme_id",
+            )
         else:
             first_locator[aid] = locator
             unique.append((locator, record, activity, recipient_rows))
-    activities, recipients = [], []
     for locator, record, activity, recipient_rows in unique:
         parent = activity["parent_activity_id"]
         if parent and parent not in first_locator:
@@ -245,28 +288,12 @@ def place_register(
                 locator,
                 record,
                 "unknown_parent",
-                f"parent_programme_id {parent} is not a placed programme of this file",
+                f"{parent} is not a placed programme of this file",
+                "parent_programme_id",
             )
             continue
-        activities.append(activity)
-        recipients.extend(recipient_rows)
-
-    fixed = sum(1 for a in activities if a["fixes"])
-    excluded = Counter(rule for _, rule in rows.excluded)
-    ledger = [
-        {
-            "file": file_label,
-            "rows_read": len(rows.rows) + len(rows.excluded),
-            "rows_kept": len(activities) - fixed,
-            "rows_fixed": fixed,
-            "rows_quarantined": len(quarantine),
-            "rows_excluded": len(rows.excluded),
-            "excluded_by_rule": ";".join(f"{rule}={n}" for rule, n in sorted(excluded.items())) or None,
-        }
-    ]
-    return SourceTables(
-        frame_from_records(activities, schema.ACTIVITIES),
-        frame_from_records(recipients, schema.ACTIVITY_RECIPIENTS),
-        frame_from_records(quarantine, schema.QUARANTINE),
-        frame_from_records(ledger, schema.LEDGER),
-    )
+        amounts = {f"amount {activity['currency']}": activity["amount"]} if activity["amount"] is not None else {}
+        builder.add(activity, recipient_rows, amounts=amounts)
+    for _, rule in rows.excluded:
+        builder.exclude(rule)
+    return builder.tables()

@@ -31,7 +31,8 @@ from pathlib import Path
 
 from kss_analysis.classify import classify_country, classify_dac_sector
 from kss_analysis.clean import clean_text
-from kss_analysis.placing.common import RowProblem, TableBuilder, equal_split
+from kss_analysis.errors import RowProblem
+from kss_analysis.placing.common import TableBuilder, equal_split
 from kss_analysis.reference import countries, dac_region_codes, normalise_name, read_reference
 from kss_analysis.sources.tossd import (
     DEFAULT_PROVIDERS,

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kss_analysis.clean import CleanError, clean_text, parse_year
-from kss_analysis.placing.common import RowProblem, TableBuilder, equal_split
+from kss_analysis.clean import clean_text, parse_year
+from kss_analysis.errors import RowProblem
+from kss_analysis.placing.common import TableBuilder, equal_split
 from kss_analysis.reference import iso_codes, read_reference
 from kss_analysis.sources.undp import read_undp
 from kss_analysis.tables import SourceTables
@@ -50,7 +51,7 @@ def _themes(text: str) -> list[str]:
     return list(dict.fromkeys(table[a.casefold()] for a in areas))
 
 
-def place_row(record: dict, *, file_label: str, locator: str) -> tuple[dict, list[dict]]:
+def place_row(record: dict, *, source: str, file_label: str, locator: str) -> tuple[dict, list[dict]]:
     title = clean_text(record.get("title"))
     if not title:
         raise RowProblem("missing_title", "Project Name is empty")
@@ -59,16 +60,16 @@ def place_row(record: dict, *, file_label: str, locator: str) -> tuple[dict, lis
     hosts = _iso3_list(record.get("hosts"), "hosts", fixes)
     try:
         start, _ = parse_year(record.get("start_year"))
-    except CleanError as exc:
+    except RowProblem as exc:
         raise RowProblem("bad_year", f"Start year: {exc}") from None
     end_text = clean_text(record.get("end_year"))
     try:
         end = None if (end_text or "").casefold() in ("present", "ongoing") else parse_year(end_text)[0]
-    except CleanError as exc:
+    except RowProblem as exc:
         raise RowProblem("bad_year", f"End year: {exc}") from None
     themes = _themes(record.get("themes"))
     number = clean_text(record.get("number")) or str(record["row"])
-    activity_id = f"undp:{number}"
+    activity_id = f"{source}:{number}"  # the source name keeps two UNDP files' ids apart
     if hosts:
         recipients = equal_split(activity_id, hosts, [])
     else:
@@ -82,7 +83,7 @@ def place_row(record: dict, *, file_label: str, locator: str) -> tuple[dict, lis
             }
         ]
     activity = {
-        "source": "undp-ssc-projects",
+        "source": source,
         "source_file": file_label,
         "source_locator": locator,
         "activity_id": activity_id,
@@ -102,13 +103,13 @@ def place_row(record: dict, *, file_label: str, locator: str) -> tuple[dict, lis
     return activity, recipients
 
 
-def place_undp(path: Path, *, file_label: str) -> SourceTables:
+def place_undp(path: Path, *, source: str, file_label: str) -> SourceTables:
     frame = read_undp(path)
     builder = TableBuilder(file_label)
     for record in frame.to_dict("records"):
         locator = f"record {record['row']}"
         try:
-            activity, recipients = place_row(record, file_label=file_label, locator=locator)
+            activity, recipients = place_row(record, source=source, file_label=file_label, locator=locator)
         except RowProblem as problem:
             builder.quarantine(locator, problem.reason, str(problem), record)
             continue

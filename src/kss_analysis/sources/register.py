@@ -36,6 +36,7 @@ class RegisterRows:
     rows: list[tuple[str, dict[str, object]]] = field(default_factory=list)
     excluded: list[tuple[str, str]] = field(default_factory=list)
     ignored_headers: list[str] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)  # canonical name -> header as written
 
 
 def _decode(data: bytes, file: str) -> str:
@@ -135,6 +136,7 @@ def read_register(path: str | Path) -> RegisterRows:
         header_index, columns = found
         header_cells = grid[header_index]
         result = RegisterRows(file=file, sheet=sheet, header_row=header_index + 1, columns=columns)
+        result.headers = {name: str(header_cells[col]).strip() for col, name in columns.items()}
         result.ignored_headers = [
             str(c) for i, c in enumerate(header_cells) if i not in columns and c not in (None, "")
         ]

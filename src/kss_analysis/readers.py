@@ -1,0 +1,172 @@
+"""Which code reads and places each kind of raw file: one entry per ``reader`` of sources.yml.
+
+``kss build`` and ``kss ingest --as`` both look readers up here. A reader that fills the
+canonical activity tables has ``place(path, *, source, file_label) -> SourceTables``; the
+others (headline figures, CRS, code lists) name the processed table they feed and are built
+by their own step in pipeline.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from kss_analysis.errors import InputError
+from kss_analysis.registry import Source, load_sources
+from kss_analysis.sources.tossd import DEFAULT_PROVIDERS
+from kss_analysis.tables import SourceTables
+from kss_analysis.validate import enforce
+
+ACTIVITY_TABLES = ("activities", "activity_recipients", "quarantine", "ledger")
+USER_REGISTERS = "registers"  # raw/registers/: the user's own register files, one source each
+REGISTER_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+
+
+def place_register_file(path: Path, *, source: str, file_label: str) -> SourceTables:
+    from kss_analysis.placing.register import place_register
+    from kss_analysis.sources.register import read_register
+
+    id_prefix = "" if source == "kss" else f"{source.split(':', 1)[-1]}:"  # keeps two files' ids apart
+    return place_register(read_register(path), source=source, file_label=file_label, id_prefix=id_prefix)
+
+
+def _place_aiddata(path: Path, *, source: str, file_label: str) -> SourceTables:
+    from kss_analysis.placing.aiddata import place_aiddata
+
+    return place_aiddata(path, source=source, file_label=file_label)
+
+
+def _place_undp(path: Path, *, source: str, file_label: str) -> SourceTables:
+    from kss_analysis.placing.undp import place_undp
+
+    return place_undp(path, source=source, file_label=file_label)
+
+
+def _place_iati(path: Path, *, kind: str, source: str, file_label: str) -> SourceTables:
+    from kss_analysis.placing.iati import place_iati_path
+
+    return place_iati_path(path, kind=kind, source=source, file_label=file_label)
+
+
+def _place_tossd(path: Path, *, source: str, file_label: str, providers: tuple[str, ...] | None) -> SourceTables:
+    from kss_analysis.placing.tossd import place_tossd
+
+    return place_tossd(path, file_label=file_label, providers=providers)
+
+
+@dataclass(frozen=True)
+class Reader:
+    name: str
+    tables: tuple[str, ...]  # processed tables its rows go to
+    place: Callable[..., SourceTables] | None = None  # None: built by its own step in pipeline.py
+    reads_folder: bool = False  # one folder of files is read as one input (IATI JSON)
+    pattern_suffixes: tuple[str, ...] = ()  # files of a pattern source (no pinned list) that it reads
+    takes_providers: bool = False  # TOSSD: which providers to read
+
+
+READERS = {
+    reader.name: reader
+    for reader in (
+        Reader("register", ACTIVITY_TABLES, place_register_file),
+        Reader("aiddata", ACTIVITY_TABLES, _place_aiddata),
+        Reader("undp", ACTIVITY_TABLES, _place_undp),
+        Reader("iati-json", (*ACTIVITY_TABLES, "activity_transactions"), partial(_place_iati, kind="iati-json"), True),
+        Reader("iati-xml", (*ACTIVITY_TABLES, "activity_transactions"), partial(_place_iati, kind="iati-xml")),
+        Reader(
+            "tossd",
+            (*ACTIVITY_TABLES, "activity_transactions"),
+            _place_tossd,
+            pattern_suffixes=(".parquet",),
+            takes_providers=True,
+        ),
+        Reader("figures", ("kss_figures",)),
+        Reader("money-fx", ()),  # rates and deflators: read by the money step (money.py), no table of their own
+        Reader("money-deflator", ()),
+        Reader("crs", ("crs", "crs_ledger")),
+        Reader("dac-codelists", ("codelists",)),
+        Reader("iati-codelists", ("codelists",)),
+    )
+}
+INGEST_FORMATS = (*(name for name, r in READERS.items() if r.place), "crs")
+
+
+def place_file(
+    path: Path, *, reader: str, source: str, file_label: str, providers: tuple[str, ...] | None = DEFAULT_PROVIDERS
+) -> SourceTables:
+    """One raw file (or a folder, for a folder reader) -> canonical tables, invariants checked.
+
+    ``providers`` applies to readers that filter by provider (TOSSD: DAC codes; None = every provider).
+    """
+    entry = READERS.get(reader)
+    if entry is None or entry.place is None:
+        raise ValueError(f"no reader of activity files named {reader}")
+    if path.is_dir() and not entry.reads_folder:
+        folder_readers = " or ".join(f"--as {r.name}" for r in READERS.values() if r.reads_folder)
+        raise InputError(str(path), f"is a folder; only {folder_readers} reads a folder of files")
+    extra = {"providers": providers} if entry.takes_providers else {}
+    tables = entry.place(path, source=source, file_label=file_label, **extra)
+    enforce(tables)
+    return tables
+
+
+def ingest_source(reader: str, path: Path) -> str:
+    """Source name of a file read on its own: 'register:<stem>', 'undp:<stem>' ..."""
+    return f"{reader}:{path.stem}"
+
+
+@dataclass(frozen=True)
+class Input:
+    """One thing to read: the source, its reader, the path to read and the raw files behind it."""
+
+    source: str
+    reader: str
+    path: Path
+    files: tuple[Path, ...]
+
+
+def file_reader(source: Source, file: str) -> str:
+    return source.file_readers.get(file, source.reader)
+
+
+def find_inputs(raw: Path) -> list[Input]:
+    """Every activity input present in raw/: registers (embedded, then the user's), then the other sources."""
+    found: list[Input] = []
+    for source in load_sources().values():
+        folder = raw / source.id
+        present = [p for p in sorted(source.files) if (folder / p).is_file()]
+        suffixes = READERS[source.reader].pattern_suffixes
+        if source.kind == "pattern" and suffixes and folder.is_dir():  # files named by a URL pattern, or by hand
+            present = sorted(
+                p.name for p in folder.iterdir() if p.suffix.casefold() in suffixes and not p.name.startswith(".")
+            )
+        by_reader: dict[str, list[str]] = {}
+        for name in present:
+            by_reader.setdefault(file_reader(source, name), []).append(name)
+        for reader_name, names in by_reader.items():
+            reader = READERS[reader_name]
+            if reader.place is None:
+                continue
+            files = tuple(folder / n for n in names)
+            if reader.reads_folder:
+                found.append(Input(source.id, reader_name, folder, files))
+            else:
+                found.extend(Input(source.id, reader_name, f, (f,)) for f in files)
+    registers = [i for i in found if i.reader == "register"]
+    user_dir = raw / USER_REGISTERS
+    if user_dir.is_dir():
+        for path in sorted(user_dir.iterdir()):
+            if path.suffix.casefold() in REGISTER_SUFFIXES and not path.name.startswith((".", "~$")):
+                registers.append(Input(ingest_source("register", path), "register", path, (path,)))
+    return registers + [i for i in found if i.reader != "register"]  # registers first: the charts' main source
+
+
+def source_files(raw: Path, reader: str) -> list[Path]:
+    """Files present in raw/ of every source whose files go to ``reader`` (e.g. the headline figures)."""
+    return [
+        raw / source.id / name
+        for source in load_sources().values()
+        for name in sorted(source.files)
+        if file_reader(source, name) == reader and (raw / source.id / name).is_file()
+    ]

@@ -1,0 +1,68 @@
+"""Charts as data: every spec draws, colours come from the code tables, comparison charts export."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib.colors
+import pandas as pd
+import pytest
+
+from kss_analysis import charts, reference, standard_charts
+from kss_analysis.export import export_charts, load_chart_tables
+from kss_analysis.standard_charts import COMPARISON_SPECS, STANDARD_SPECS, ChartSpec, draw
+
+
+@pytest.fixture(scope="module")
+def processed() -> Path:
+    return Path(os.environ["KSS_DATA_DIR"]) / "processed"  # the session build (root conftest.py)
+
+
+@pytest.mark.parametrize("table", ["regions", "sector_themes", "modalities", "cooperation_types"])
+def test_every_code_has_its_own_valid_colour(table):
+    rows = reference.read_reference(table)
+    colours = [row["colour"] for row in rows]
+    assert all(matplotlib.colors.is_color_like(c) for c in colours)
+    assert len(set(colours)) == len(colours), f"{table}: two codes share a colour"
+
+
+def test_a_code_without_a_colour_is_an_error_not_a_borrowed_colour():
+    with pytest.raises(KeyError, match=r"sector_themes\.csv has no colour for sector_theme 'space_programme'"):
+        charts.colour_of("sector_theme", "space_programme")
+    assert charts.colour_of("sector_theme", "not_stated") == "#BBBBBB"
+    assert charts.colour_of("recipient_iso3", "FJI") == charts.UNCODED_COLOUR  # no code table: one documented colour
+
+
+def test_every_spec_has_its_text_in_both_languages():
+    keys = {row["key"] for row in reference.read_reference("chart_text")}
+    for spec in (*STANDARD_SPECS, *COMPARISON_SPECS):
+        assert {f"title_{spec.name}", f"subtitle_{spec.name}", spec.source, spec.measure_text, *spec.basis} <= keys
+    assert len({s.name for s in (*STANDARD_SPECS, *COMPARISON_SPECS)}) == len(STANDARD_SPECS) + len(COMPARISON_SPECS)
+
+
+def test_notebook_names_still_draw(processed):
+    tables, _ = load_chart_tables(processed)
+    chart = standard_charts.chart_programmes_by_sector(tables, "en")
+    assert chart.dataset == "programmes_by_sector_year"
+    assert chart.data["programmes"].is_monotonic_decreasing
+    with pytest.raises(AttributeError):
+        standard_charts.chart_no_such_chart  # noqa: B018
+
+
+def test_a_new_chart_is_one_spec(processed):
+    tables, _ = load_chart_tables(processed)
+    spec = ChartSpec("programmes_by_modality", "activities", "totals", "modality", filters={"modality": ["training"]})
+    chart = draw(spec, tables, "id")
+    top = tables["activities"][tables["activities"]["parent_activity_id"].isna()]
+    assert chart.data.to_dict("records") == [
+        {"modality": "training", "programmes": int((top["modality"] == "training").sum())}
+    ]
+    assert chart.filters == {"modality": ["training"]}
+
+
+def test_comparison_charts_are_exported_exactly_when_their_sources_are_built(processed, tmp_path):
+    export_charts(processed, tmp_path, ["en"], ["svg"])
+    built = set(pd.read_parquet(processed / "activities.parquet", columns=["source"])["source"])
+    for spec in COMPARISON_SPECS:
+        assert (tmp_path / "en" / f"{spec.name}.csv").exists() == (set(spec.needs_sources) <= built), spec.name

@@ -13,8 +13,8 @@ import pytest
 
 from kss_analysis import io
 from kss_analysis.aggregate import top_level
+from kss_analysis.chart_export import export_charts
 from kss_analysis.charts import format_amount, format_number
-from kss_analysis.export import export_charts
 from kss_analysis.pipeline import build_all
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,7 +122,7 @@ def test_cli_export_refuses_unknown_language(tmp_path):
     ],
 )
 def test_formula_injection_is_escaped_and_numbers_untouched(value, expected):
-    from kss_analysis.tables_export import escape_formula
+    from kss_analysis.spreadsheet_export import escape_formula
 
     assert escape_formula(value) == expected
 
@@ -130,7 +130,7 @@ def test_formula_injection_is_escaped_and_numbers_untouched(value, expected):
 def test_tables_export_writes_labelled_safe_tables(processed, tmp_path):
     from openpyxl import load_workbook
 
-    from kss_analysis.tables_export import export_tables
+    from kss_analysis.spreadsheet_export import export_tables
 
     paths = export_tables(processed, tmp_path, ["csv", "xlsx"], lang="id")
     assert sorted(p.name for p in paths) == sorted(
@@ -148,7 +148,7 @@ def test_tables_export_writes_labelled_safe_tables(processed, tmp_path):
 def test_xlsx_export_gives_the_same_bytes_at_another_time(processed, tmp_path, monkeypatch):
     import time
 
-    from kss_analysis.tables_export import export_tables
+    from kss_analysis.spreadsheet_export import export_tables
 
     export_tables(processed, tmp_path / "a", ["xlsx"])
     later = time.time() + 3 * 3600  # zip entries and workbook properties would carry this clock

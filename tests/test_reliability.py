@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from kss_analysis import io
-from kss_analysis.export import export_charts
+from kss_analysis.chart_export import export_charts
 from kss_analysis.pipeline import build_all
 from kss_analysis.validate import check_amounts
 

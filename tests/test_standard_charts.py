@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from kss_analysis import charts, reference, standard_charts
-from kss_analysis.export import export_charts, load_chart_tables
+from kss_analysis.chart_export import export_charts, load_chart_tables
 from kss_analysis.standard_charts import COMPARISON_SPECS, STANDARD_SPECS, ChartSpec, draw
 
 

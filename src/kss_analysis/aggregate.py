@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from kss_analysis.schema import EXCLUDED_AMOUNT_BASES
+
 NOT_STATED = "not_stated"
-EXCLUDED_AMOUNT_BASES = ("planned", "cumulative")
 CURRENCIES = ("IDR", "USD")
 BASIS = {
     "counting": "overlapping activities counted once",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
-from functools import cache
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -19,19 +18,13 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from kss_analysis import reference
 from kss_analysis.config import PACKAGE_DIR
+from kss_analysis.labels import CODE_TABLES, label, text
 
 STYLE = PACKAGE_DIR / "styles" / "kss.mplstyle"
 LANGS = ("en", "id")
 NOT_STATED_COLOUR = "#BBBBBB"  # "not stated" is not a code of any table, so it has no row to carry a colour
 # Categories that have no code table (named partners, countries) are all drawn in this one colour.
 UNCODED_COLOUR = "#0072B2"
-# Chart dimension -> reference table holding its codes, labels and colours.
-CODE_TABLES = {
-    "region": "regions",
-    "sector_theme": "sector_themes",
-    "modality": "modalities",
-    "cooperation_type": "cooperation_types",
-}
 
 
 def colours(kind: str) -> dict[str, str]:
@@ -50,38 +43,6 @@ def colour_of(kind: str, code: str) -> str:
     if code not in table:
         raise KeyError(f"reference/{CODE_TABLES[kind]}.csv has no colour for {kind} '{code}'")
     return table[code]
-
-
-@cache
-def chart_text(lang: str) -> dict[str, str]:
-    return {row["key"]: row[lang] for row in reference.read_reference("chart_text")}
-
-
-def text(key: str, lang: str, **values: object) -> str:
-    return chart_text(lang)[key].format(**values)
-
-
-@cache
-def country_names(lang: str) -> dict[str, str]:
-    """ISO3 -> country name; Indonesian names from the alias table where it has one."""
-    names = {iso3: row["name_en"] for iso3, row in reference.countries().items()}
-    if lang == "id":
-        indonesian: dict[str, str] = {}
-        for row in reference.read_reference("country_aliases"):
-            if row["lang"] == "id":
-                indonesian.setdefault(row["iso3"], row["alias"])  # the first Indonesian name listed
-        names.update(indonesian)
-    return names
-
-
-def label(kind: str, code: str, lang: str) -> str:
-    """Display label of a code: kind is a dimension of CODE_TABLES or country; other codes show as they are."""
-    if code == "not_stated" or code is None:
-        return text("not_stated", lang)
-    if kind in ("country", "recipient_iso3"):
-        return country_names(lang).get(code, code)
-    table = CODE_TABLES.get(kind)
-    return reference.labels(table, lang).get(code, code) if table else str(code)
 
 
 def format_number(value: float, lang: str, decimals: int = 0) -> str:

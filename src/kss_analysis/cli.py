@@ -87,8 +87,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_charts_export(args: argparse.Namespace) -> int:
+    from kss_analysis.chart_export import FORMATS, export_charts
     from kss_analysis.config import processed_dir
-    from kss_analysis.export import FORMATS, export_charts
 
     langs = [x.strip() for x in args.lang.split(",") if x.strip()]
     formats = [x.strip() for x in args.format.split(",") if x.strip()]
@@ -195,7 +195,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 def cmd_tables_export(args: argparse.Namespace) -> int:
     from kss_analysis.config import processed_dir
-    from kss_analysis.tables_export import FORMATS, export_tables
+    from kss_analysis.spreadsheet_export import FORMATS, export_tables
 
     formats = [x.strip() for x in args.format.split(",") if x.strip()]
     if bad := [x for x in formats if x not in FORMATS]:

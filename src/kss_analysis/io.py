@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kss_analysis import __version__
-from kss_analysis.tables import to_frame
+from kss_analysis.model import to_frame
 
 METADATA_KEY = b"kss_analysis"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from kss_analysis.aggregate import top_level
+from kss_analysis.chart_export import load_chart_tables as _load
 from kss_analysis.config import processed_dir
-from kss_analysis.export import load_chart_tables as _load
 
 
 def load_chart_tables(processed=None, *, registers_only: bool = True) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:

@@ -17,10 +17,10 @@ import pandas as pd
 from kss_analysis import io, schema
 from kss_analysis.aggregate import aggregate_standard
 from kss_analysis.figures import read_figures
+from kss_analysis.model import SourceTables
 from kss_analysis.readers import find_inputs, place_file, source_files
 from kss_analysis.registry import load_sources
 from kss_analysis.sources.codelists import read_codelists
-from kss_analysis.tables import SourceTables
 from kss_analysis.validate import enforce
 
 CRS_SUFFIXES = (".txt", ".zip", ".csv")

@@ -19,7 +19,8 @@ from matplotlib.figure import Figure
 
 from kss_analysis import charts
 from kss_analysis.aggregate import aggregate_by, top_level
-from kss_analysis.charts import Footer, text
+from kss_analysis.charts import Footer
+from kss_analysis.labels import text
 
 PERIOD_YEARS = 5
 TOP_PARTNERS = 15

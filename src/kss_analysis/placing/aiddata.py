@@ -16,26 +16,13 @@ from pathlib import Path
 from kss_analysis.classify import classify_dac_sector
 from kss_analysis.clean import clean_text, parse_date, parse_number, parse_year
 from kss_analysis.errors import RowProblem
+from kss_analysis.model import SourceTables
 from kss_analysis.placing.common import TableBuilder, equal_split
-from kss_analysis.reference import iso_codes, normalise_name, region_lookup
+from kss_analysis.reference import aiddata_donors, iso_codes, normalise_name, region_lookup
 from kss_analysis.sources.aiddata import read_aiddata
-from kss_analysis.tables import SourceTables
 
 REQUIRED = ("project_id", "donor", "year", "recipient_iso3", "crs_sector_code", "flow_class")
 FLOW_CLASSES = {"oda-like": "oda_like", "oof-like": "oof_like", "vague (official finance)": "vague_official_finance"}
-DONOR_ISO3 = {
-    "china": "CHN",
-    "qatar": "QAT",
-    "india": "IND",
-    "saudi arabia": "SAU",
-    "united arab emirates": "ARE",
-    "kuwait": "KWT",
-    "turkey": "TUR",
-    "brazil": "BRA",
-    "south africa": "ZAF",
-    "venezuela": "VEN",
-    "russia": "RUS",
-}
 
 
 def _amount(record: dict, column: str) -> float | None:
@@ -71,7 +58,7 @@ def place_row(record: dict, *, source: str, file_label: str, locator: str) -> di
     except RowProblem as exc:
         raise RowProblem(exc.reason, f"year: {exc}") from None
     donor = clean_text(record.get("donor")) or ""
-    provider = DONOR_ISO3.get(donor.casefold())
+    provider = aiddata_donors().get(donor.casefold())
     if provider is None:
         raise RowProblem("unknown_provider", f"donor '{donor}' is not in the AidData donor table")
     codes, regions = _recipients(clean_text(record.get("recipient_iso3")) or "")

@@ -11,7 +11,7 @@ import json
 from collections import Counter
 
 from kss_analysis import schema
-from kss_analysis.tables import SourceTables, frame_from_records
+from kss_analysis.model import SourceTables, frame_from_records
 
 ACTIVITY_COLUMNS = schema.ACTIVITIES.names
 

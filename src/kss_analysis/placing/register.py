@@ -18,15 +18,14 @@ from kss_analysis.classify import (
 )
 from kss_analysis.clean import clean_text, parse_date, parse_number, parse_year
 from kss_analysis.errors import RowProblem
+from kss_analysis.model import SourceTables
 from kss_analysis.placing.common import TableBuilder, equal_split
 from kss_analysis.reference import currency_aliases
+from kss_analysis.schema import PARTICIPANT_QUALIFIERS, REGISTER_AMOUNT_BASES
 from kss_analysis.sources.register import EXTRA_CELLS, MAX_FIELD_CHARS, RegisterRows
-from kss_analysis.tables import SourceTables
 
 PROVIDER_ISO3 = "IDN"
 PROVIDER_NAME = "Indonesia"
-PARTICIPANT_QUALIFIERS = {"exact", "lower_bound", "upper_bound", "approximate", "cumulative"}
-AMOUNT_BASES = {"stated", "sum_of_stated", "approximate", "unverified", "planned", "in_kind", "cumulative"}
 # The flow an amount describes follows from its basis; 'reported' leaves commitment vs
 # disbursement open because registers built from news rarely say which.
 FLOW_BY_BASIS = {"planned": "planned", "in_kind": "in_kind"}
@@ -111,8 +110,10 @@ def place_row(
     basis = clean_text(record.get("funding_basis"))
     if amount.value is not None:
         basis = basis or ("approximate" if amount.qualifier == "approximate" else "stated")
-        if basis not in AMOUNT_BASES:
-            raise RowProblem("bad_funding_basis", f"funding_basis '{basis}' is not one of {sorted(AMOUNT_BASES)}")
+        if basis not in REGISTER_AMOUNT_BASES:
+            raise RowProblem(
+                "bad_funding_basis", f"funding_basis '{basis}' is not one of {sorted(REGISTER_AMOUNT_BASES)}"
+            )
 
     recipients, unknown = classify_country_list(record.get("partner_countries"))
     if unknown:

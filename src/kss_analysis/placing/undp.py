@@ -12,10 +12,10 @@ from pathlib import Path
 
 from kss_analysis.clean import clean_text, parse_year
 from kss_analysis.errors import RowProblem
+from kss_analysis.model import SourceTables
 from kss_analysis.placing.common import TableBuilder, equal_split
 from kss_analysis.reference import iso_codes, read_reference
 from kss_analysis.sources.undp import read_undp
-from kss_analysis.tables import SourceTables
 
 
 def _iso3_list(text: str, column: str, fixes: list[str]) -> list[str]:

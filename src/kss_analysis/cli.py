@@ -68,12 +68,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if not path.exists():
         raise InputError(str(path), "file not found")
     if args.as_ == "crs":
-        from kss_analysis.crs import build_crs, crs_ledger
+        from kss_analysis.pipeline import build_crs
 
-        out = build_crs([path], Path(args.out) / "crs")
-        ledger = crs_ledger(out)
-        print(ledger)
-        print(f"{ledger['rows'].sum():,} CRS rows in {out} (year-partitioned Parquet)")
+        built = build_crs([path], Path(args.out) / "crs", [path.name])
+        print(_ledger_table(built.ledger))
+        print(f"{built.ledger['rows_read'].sum():,} CRS records in {built.out} (year-partitioned Parquet)")
         return 0
     tables = place_file(path, reader=args.as_, source=ingest_source(args.as_, path), file_label=path.name)
     files = sorted(p for p in path.rglob("*.json")) if path.is_dir() else [path]

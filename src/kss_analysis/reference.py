@@ -142,6 +142,12 @@ def dac_region_codes() -> dict[str, str]:
 
 
 @cache
+def dac_donor_codes() -> frozenset[str]:
+    """CRS donor codes of OECD DAC members (those the pinned code list gives)."""
+    return frozenset(row["crs_donor_code"] for row in read_reference("dac_members") if row["crs_donor_code"])
+
+
+@cache
 def dac_members() -> frozenset[str]:
     """ISO3 of OECD DAC members (for classifying North-South flows)."""
     return frozenset(row["iso3"] for row in read_reference("dac_members"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import matplotlib.colors
@@ -15,8 +14,8 @@ from kss_analysis.standard_charts import COMPARISON_SPECS, STANDARD_SPECS, Chart
 
 
 @pytest.fixture(scope="module")
-def processed() -> Path:
-    return Path(os.environ["KSS_DATA_DIR"]) / "processed"  # the session build (root conftest.py)
+def processed(session_data) -> Path:
+    return session_data / "processed"
 
 
 @pytest.mark.parametrize("table", ["regions", "sector_themes", "modalities", "cooperation_types"])

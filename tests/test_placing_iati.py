@@ -168,6 +168,7 @@ def test_truncated_xml_fails_naming_the_file(tmp_path):
         build_file_tables(path, reader="iati-xml", source="x", file_label="cut.xml")
 
 
+@pytest.mark.slow
 def test_large_xml_streams_in_bounded_memory(tmp_path):
     """20,000 activities (about 9 MB): peak Python memory stays far below the file size."""
     activity = IATI_203.split('<iati-activities version="2.03">')[1].split("</iati-activities>")[0]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 
 from kss_analysis import io
 from kss_analysis.chart_export import export_charts
@@ -51,6 +52,7 @@ def make_data(root: Path, variant: int, rows: int = 20000) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_a_build_killed_mid_write_leaves_only_complete_files(tmp_path):
     old = make_data(tmp_path / "work", variant=1)
     build_all(old)
@@ -82,6 +84,7 @@ def test_a_build_killed_mid_write_leaves_only_complete_files(tmp_path):
     assert killed_mid_build >= 1 and "old" in outcomes, (killed_mid_build, outcomes)
 
 
+@pytest.mark.slow
 def test_two_builds_and_chart_exports_are_byte_identical(tmp_path):
     for folder in ("a", "b"):
         data = tmp_path / folder
@@ -117,6 +120,7 @@ def test_amount_check_reports_money_lost_between_raw_and_outputs():
     assert check_amounts(ledger) == []
 
 
+@pytest.mark.slow
 def test_expected_row_counts_per_source_and_year(tmp_path):
     """A change in these counts fails until tests/expected/row_counts.csv is updated, with
     the reason in the commit message."""

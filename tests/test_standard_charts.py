@@ -61,7 +61,7 @@ def test_a_new_chart_is_one_spec(processed):
 
 
 def test_comparison_charts_are_exported_exactly_when_their_sources_are_built(processed, tmp_path):
-    export_charts(processed, tmp_path, ["en"], ["svg"])
+    export_charts(processed, tmp_path, ["en"], ["svg"], names=[spec.name for spec in COMPARISON_SPECS])
     built = set(pd.read_parquet(processed / "activities.parquet", columns=["source"])["source"])
     for spec in COMPARISON_SPECS:
         assert (tmp_path / "en" / f"{spec.name}.csv").exists() == (set(spec.needs_sources) <= built), spec.name

@@ -21,7 +21,6 @@ from kss_analysis.config import PACKAGE_DIR
 from kss_analysis.labels import CODE_TABLES, label, text
 
 STYLE = PACKAGE_DIR / "styles" / "kss.mplstyle"
-LANGS = ("en", "id")
 NOT_STATED_COLOUR = "#BBBBBB"  # "not stated" is not a code of any table, so it has no row to carry a colour
 # Categories that have no code table (named partners, countries) are all drawn in this one colour.
 UNCODED_COLOUR = "#0072B2"
@@ -106,8 +105,18 @@ def _period_ticks(ax: plt.Axes, periods) -> None:
 FOOTER_HEIGHT = 0.14  # share of the figure height kept for the footer
 
 
-def _new_figure(title: str, subtitle: str, footer: str, lang: str) -> tuple[Figure, plt.Axes]:
+@dataclass(frozen=True)
+class Titles:
+    """The words around a chart: title, subtitle and the footer (source, measure, basis)."""
+
+    title: str
+    subtitle: str
+    footer: Footer
+
+
+def _new_figure(titles: Titles, lang: str) -> tuple[Figure, plt.Axes]:
     """A figure with title, subtitle and footer; the axes fill the space between."""
+    title, subtitle, footer = titles.title, titles.subtitle, titles.footer.render(lang)
     fig = Figure(layout="constrained")
     fig.get_layout_engine().set(rect=(0, FOOTER_HEIGHT, 1, 1 - FOOTER_HEIGHT))
     ax = fig.add_subplot()
@@ -138,16 +147,14 @@ def plot_stacked_by_period(
     value: str,
     kind: str,
     lang: str,
-    title: str,
-    subtitle: str,
-    footer: Footer,
+    titles: Titles,
     y_label: str,
 ) -> Figure:
     """Stacked bars: one bar per period (year or five-year span), one colour per category.
 
     ``frame`` is tidy: one row per period x category with the plotted ``value``.
     """
-    fig, ax = _new_figure(title, subtitle, footer.render(lang), lang)
+    fig, ax = _new_figure(titles, lang)
     table = frame.pivot_table(index=period, columns=category, values=value, aggfunc="sum", fill_value=0, observed=True)
     table = table.sort_index()
     known = colours(kind)
@@ -182,14 +189,11 @@ def plot_bars(
     value: str,
     kind: str,
     lang: str,
-    title: str,
-    subtitle: str,
-    footer: Footer,
+    titles: Titles,
     x_label: str,
-    value_format: str = "count",
 ) -> Figure:
     """Horizontal bars, largest first: one row of ``frame`` per bar."""
-    fig, ax = _new_figure(title, subtitle, footer.render(lang), lang)
+    fig, ax = _new_figure(titles, lang)
     data = frame.sort_values([value, category], ascending=[True, False])
     positions = range(len(data))
     ax.barh(positions, data[value].astype(float), color=[colour_of(kind, c) for c in data[category]])
@@ -210,15 +214,13 @@ def plot_by_year(
     *,
     value: str,
     lang: str,
-    title: str,
-    subtitle: str,
-    footer: Footer,
+    titles: Titles,
     y_label: str,
     colour: str,
     scale: float = 1.0,
 ) -> Figure:
     """Bars of one measure by year; ``scale`` divides values for display (e.g. 1e9 for billions)."""
-    fig, ax = _new_figure(title, subtitle, footer.render(lang), lang)
+    fig, ax = _new_figure(titles, lang)
     data = frame.sort_values("year")
     ax.bar(_positions(data["year"]), data[value].astype(float) / scale, color=colour, width=0.7)
     _period_ticks(ax, data["year"])

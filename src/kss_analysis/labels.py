@@ -10,6 +10,7 @@ from functools import cache
 
 from kss_analysis import reference
 
+LANGS = ("en", "id")
 # Dimension -> reference table holding its codes, labels and chart colours.
 CODE_TABLES = {
     "region": "regions",

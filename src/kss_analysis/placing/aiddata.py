@@ -14,10 +14,10 @@ import re
 from pathlib import Path
 
 from kss_analysis.classify import classify_dac_sector
-from kss_analysis.clean import clean_text, parse_date, parse_number, parse_year
+from kss_analysis.clean import clean_text, parse_date, parse_number
 from kss_analysis.errors import RowProblem
 from kss_analysis.model import SourceTables
-from kss_analysis.placing.common import TableBuilder, equal_split
+from kss_analysis.placing.common import TableBuilder, activity_row, equal_split, year_cell
 from kss_analysis.reference import aiddata_donors, iso_codes, normalise_name, region_lookup
 from kss_analysis.sources.aiddata import read_aiddata
 
@@ -53,10 +53,7 @@ def place_row(record: dict, *, source: str, file_label: str, locator: str) -> di
     project_id = clean_text(record.get("project_id"))
     if not project_id:
         raise RowProblem("missing_id", "project_id is empty")
-    try:
-        year, _ = parse_year(record.get("year"))
-    except RowProblem as exc:
-        raise RowProblem(exc.reason, f"year: {exc}") from None
+    year, _ = year_cell(record, "year")
     donor = clean_text(record.get("donor")) or ""
     provider = aiddata_donors().get(donor.casefold())
     if provider is None:
@@ -88,34 +85,34 @@ def place_row(record: dict, *, source: str, file_label: str, locator: str) -> di
             dates[column] = None
             fixes.append(f"{column}_unreadable")
     activity_id = f"{source}:{project_id}"
-    activity = {
-        "source": source,
-        "source_file": file_label,
-        "source_locator": locator,
-        "activity_id": activity_id,
-        "title": clean_text(record.get("title")),
-        "year": year,
-        "start_date": dates["start_actual"],
-        "end_date": dates["end_actual"],
-        "provider_iso3": provider,
-        "provider_name": donor,
-        "implementer": clean_text(record.get("implementing_agency")),
-        "sector_text": clean_text(record.get("crs_sector_name")),
-        "sector_code": sector_code,
-        "sector_theme": theme,
-        "sector_themes": theme,
-        "modality": None,
-        "cooperation_type": "south_south",
-        "amount": amount,
-        "currency": currency if amount is not None else None,
-        "amount_usd": _amount(record, "usd_current") if "usd_current" in record else None,
-        "amount_basis": "reported",
-        "amount_usd_constant": _amount(record, constant_column),
-        "price_base_year": 2014 if constant_column == "usd_defl_2014" else None,
-        "flow_type": FLOW_CLASSES[flow_class],
-        "status": clean_text(record.get("status")),
-        "fixes": ";".join(fixes) or None,
-    }
+    activity = activity_row(
+        source,
+        file_label,
+        locator,
+        activity_id,
+        title=clean_text(record.get("title")),
+        year=year,
+        start_date=dates["start_actual"],
+        end_date=dates["end_actual"],
+        provider_iso3=provider,
+        provider_name=donor,
+        implementer=clean_text(record.get("implementing_agency")),
+        sector_text=clean_text(record.get("crs_sector_name")),
+        sector_code=sector_code,
+        sector_theme=theme,
+        sector_themes=theme,
+        modality=None,
+        cooperation_type="south_south",
+        amount=amount,
+        currency=currency if amount is not None else None,
+        amount_usd=_amount(record, "usd_current") if "usd_current" in record else None,
+        amount_basis="reported",
+        amount_usd_constant=_amount(record, constant_column),
+        price_base_year=2014 if constant_column == "usd_defl_2014" else None,
+        flow_type=FLOW_CLASSES[flow_class],
+        status=clean_text(record.get("status")),
+        fixes=";".join(fixes) or None,
+    )
     return activity, equal_split(activity_id, codes, regions)
 
 

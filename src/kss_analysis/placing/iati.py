@@ -23,7 +23,7 @@ from kss_analysis.classify import classify_dac_sector, classify_region
 from kss_analysis.clean import parse_date, parse_number
 from kss_analysis.errors import RowProblem
 from kss_analysis.model import SourceTables
-from kss_analysis.placing.common import TableBuilder
+from kss_analysis.placing.common import TableBuilder, activity_row
 from kss_analysis.reference import (
     collaboration_types,
     dac_members,
@@ -229,27 +229,27 @@ def place_activity(record: dict, *, source: str, file_label: str, locator: str) 
 
     reporting = record["reporting_org"]
     provider = _provider(reporting.get("ref"))
-    activity = {
-        "source": source,
-        "source_file": file_label,
-        "source_locator": locator,
-        "activity_id": activity_id,
-        "title": record["title"],
-        "year": year,
-        "start_date": start_iso,
-        "end_date": end_iso,
-        "provider_iso3": provider,
-        "provider_name": reporting.get("name"),
-        "sector_code": sector_code,
-        "sector_theme": theme,
-        "sector_themes": ";".join(dict.fromkeys(themes)) or None,
-        "cooperation_type": classify_iati_cooperation(record, provider),
-        "reporting_org": reporting.get("name") or reporting.get("ref"),
-        "participating_orgs": json.dumps(record["participating_orgs"], ensure_ascii=False, sort_keys=True)
+    activity = activity_row(
+        source,
+        file_label,
+        locator,
+        activity_id,
+        title=record["title"],
+        year=year,
+        start_date=start_iso,
+        end_date=end_iso,
+        provider_iso3=provider,
+        provider_name=reporting.get("name"),
+        sector_code=sector_code,
+        sector_theme=theme,
+        sector_themes=";".join(dict.fromkeys(themes)) or None,
+        cooperation_type=classify_iati_cooperation(record, provider),
+        reporting_org=reporting.get("name") or reporting.get("ref"),
+        participating_orgs=json.dumps(record["participating_orgs"], ensure_ascii=False, sort_keys=True)
         if record["participating_orgs"]
         else None,
-        "fixes": ";".join(dict.fromkeys(fixes)) or None,
-    }
+        fixes=";".join(dict.fromkeys(fixes)) or None,
+    )
     return activity, recipients, transactions
 
 

@@ -16,10 +16,10 @@ from kss_analysis.classify import (
     classify_region_names,
     classify_sector,
 )
-from kss_analysis.clean import clean_text, parse_date, parse_number, parse_year
+from kss_analysis.clean import clean_text, parse_date, parse_number
 from kss_analysis.errors import RowProblem
 from kss_analysis.model import SourceTables
-from kss_analysis.placing.common import TableBuilder, equal_split
+from kss_analysis.placing.common import TableBuilder, activity_row, equal_split, year_cell
 from kss_analysis.reference import currency_aliases
 from kss_analysis.schema import PARTICIPANT_QUALIFIERS, REGISTER_AMOUNT_BASES
 from kss_analysis.sources.register import EXTRA_CELLS, MAX_FIELD_CHARS, RegisterRows
@@ -67,10 +67,7 @@ def place_row(
     if not title:
         raise RowProblem("missing_title", "title is empty")
 
-    try:
-        year, year_fixed = parse_year(record.get("year"))
-    except RowProblem as exc:
-        raise RowProblem(exc.reason, f"year: {exc}") from None
+    year, year_fixed = year_cell(record, "year")
     if year_fixed:
         fixes.append("year")
     start_date = _date(record, "start_date", fixes)
@@ -138,38 +135,38 @@ def place_row(
     programme_id = clean_text(record.get("programme_id"))
     activity_id = f"{id_prefix}{programme_id}" if programme_id else f"{source}:{locator}"
     parent_id = clean_text(record.get("parent_programme_id"))
-    activity = {
-        "source": source,
-        "source_file": file_label,
-        "source_locator": locator,
-        "activity_id": activity_id,
-        "parent_activity_id": f"{id_prefix}{parent_id}" if parent_id else None,
-        "title": title,
-        "title_id": clean_text(record.get("title_id")),
-        "year": year,
-        "start_date": start_date,
-        "end_date": end_date,
-        "provider_iso3": PROVIDER_ISO3,
-        "provider_name": PROVIDER_NAME,
-        "implementer": clean_text(record.get("implementer")),
-        "sector_text": sector_text,
-        "sector_code": None,
-        "sector_theme": theme,
-        "sector_themes": ";".join(themes) or None,
-        "modality": modality,
-        "cooperation_type": classify_cooperation_type(triangular_partner),
-        "triangular_partner": triangular_partner,
-        "n_partner_countries": int(n_partners.value) if n_partners.value is not None else None,
-        "participants": int(participants.value) if participants.value is not None else None,
-        "participants_qualifier": qualifier if participants.value is not None else None,
-        "amount": amount.value,
-        "currency": currency if amount.value is not None else None,
-        "amount_usd": amount.value if currency == "USD" else None,
-        "amount_basis": basis if amount.value is not None else None,
-        "flow_type": FLOW_BY_BASIS.get(basis, "reported") if amount.value is not None else None,
-        "source_url": clean_text(record.get("source_url")),
-        "fixes": ";".join(dict.fromkeys(fixes)) or None,
-    }
+    activity = activity_row(
+        source,
+        file_label,
+        locator,
+        activity_id,
+        parent_activity_id=f"{id_prefix}{parent_id}" if parent_id else None,
+        title=title,
+        title_id=clean_text(record.get("title_id")),
+        year=year,
+        start_date=start_date,
+        end_date=end_date,
+        provider_iso3=PROVIDER_ISO3,
+        provider_name=PROVIDER_NAME,
+        implementer=clean_text(record.get("implementer")),
+        sector_text=sector_text,
+        sector_code=None,
+        sector_theme=theme,
+        sector_themes=";".join(themes) or None,
+        modality=modality,
+        cooperation_type=classify_cooperation_type(triangular_partner),
+        triangular_partner=triangular_partner,
+        n_partner_countries=int(n_partners.value) if n_partners.value is not None else None,
+        participants=int(participants.value) if participants.value is not None else None,
+        participants_qualifier=qualifier if participants.value is not None else None,
+        amount=amount.value,
+        currency=currency if amount.value is not None else None,
+        amount_usd=amount.value if currency == "USD" else None,
+        amount_basis=basis if amount.value is not None else None,
+        flow_type=FLOW_BY_BASIS.get(basis, "reported") if amount.value is not None else None,
+        source_url=clean_text(record.get("source_url")),
+        fixes=";".join(dict.fromkeys(fixes)) or None,
+    )
     # Countries when named; the stated regions only when no country is.
     return activity, equal_split(activity_id, recipients, [] if recipients else regions)
 

@@ -4,7 +4,7 @@
 
 Generates N rows with ../shared/tools/gen_crs.py (SYNTHETIC data, cached in
 benchmarks/.cache/), then runs, each in a fresh process and several times:
-- project:  kss_analysis.crs.build_crs (typed, mapped, year-partitioned zstd Parquet);
+- project:  kss_analysis.pipeline.build_crs (typed, mapped, year-partitioned zstd Parquet);
 - baseline: polars.scan_csv(path, separator="|").sink_parquet(...).
 Prints wall time, peak RSS, CPU use (user+sys over wall: 2.0 = both cores busy) and rows/s
 for both, then the aggregation time (year x sector theme x region over the project's
@@ -32,14 +32,14 @@ kind, src, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 shutil.rmtree(out, ignore_errors=True)
 t0 = time.perf_counter(); r0 = resource.getrusage(resource.RUSAGE_SELF)
 if kind == "project":
-    from kss_analysis.crs import build_crs
+    from kss_analysis.pipeline import build_crs
     build_crs([src], out)
 elif kind == "baseline":
     import polars as pl
     out.mkdir(parents=True)
     pl.scan_csv(src, separator="|").sink_parquet(out / "baseline.parquet")
 elif kind == "aggregate":
-    from kss_analysis.crs import aggregate_crs
+    from kss_analysis.aggregate import aggregate_crs
     table = aggregate_crs(src, ("year", "sector_theme", "region"))
 wall = time.perf_counter() - t0
 r1 = resource.getrusage(resource.RUSAGE_SELF)

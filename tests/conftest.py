@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,21 @@ def indonesian_rows() -> list[list[object]]:
             "https://example.org/c",
         ],
     ]
+
+
+def mirror_dir() -> Path | None:
+    """The offline mirror of the fetched sources (KSS_MIRROR), or None when it is not there."""
+    mirror = os.environ.get("KSS_MIRROR", "").strip()
+    return Path(mirror) if mirror and Path(mirror).is_dir() else None
+
+
+needs_mirror = pytest.mark.skipif(
+    mirror_dir() is None, reason="needs the offline mirror: set KSS_MIRROR=../shared/mirror (CI does)"
+)
+
+
+@pytest.fixture(scope="session")
+def session_data() -> Path:
+    """The data folder built once per test session by the root conftest.py (KSS_DATA_DIR): the
+    embedded registers, plus every mirrored source when KSS_MIRROR is set. Read it, never write it."""
+    return Path(os.environ["KSS_DATA_DIR"])

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from kss_analysis.chart_export import export_charts
 from kss_analysis.coverage import NO_FIGURES, coverage_table
-from kss_analysis.export import export_charts
 from kss_analysis.figures import read_figures
 from kss_analysis.pipeline import build_all
 from kss_analysis.placing.register import place_register

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from kss_analysis import io
+from kss_analysis.chart_export import export_charts
 from kss_analysis.cli import main
-from kss_analysis.export import export_charts
 from kss_analysis.pipeline import build_all
 from tests.conftest import write_csv
 

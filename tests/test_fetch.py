@@ -19,14 +19,13 @@ import pytest
 from kss_analysis import cli, fetch, registry
 from kss_analysis.fetch import ChecksumError, UnreachableError, fetch_source, read_manifest, source_status
 from kss_analysis.registry import Source
-
-MIRROR = Path(__file__).resolve().parents[2] / "shared" / "mirror"
-SAMPLE = MIRROR / "undp-ssc-projects" / "data.csv"
+from tests.conftest import mirror_dir, needs_mirror
 
 
 def sample_bytes() -> bytes:
-    if SAMPLE.is_file():
-        return SAMPLE.read_bytes()
+    sample = (mirror_dir() or Path("no mirror")) / "undp-ssc-projects" / "data.csv"
+    if sample.is_file():
+        return sample.read_bytes()
     return b"synthetic test data,not real\n" + b"row,1\n" * 5000
 
 
@@ -267,16 +266,16 @@ def test_registry_lists_every_mirrored_source_with_checksums():
     }
 
 
-@pytest.mark.skipif(not MIRROR.is_dir(), reason="needs the offline mirror at ../shared/mirror (CI has it)")
+@needs_mirror
 def test_fetch_all_from_the_real_mirror_places_656_verified_files(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("KSS_DATA_DIR", str(tmp_path))
-    assert cli.main(["fetch", "--all", "--mirror", str(MIRROR)]) == 0
+    assert cli.main(["fetch", "--all", "--mirror", str(mirror_dir())]) == 0
     files = [p for p in (tmp_path / "raw").rglob("*") if p.is_file() and p.name != "MANIFEST.json"]
     assert len(files) == 656
     manifest = json.loads((tmp_path / "raw" / "MANIFEST.json").read_text())["files"]
     assert len(manifest) == 656
     capsys.readouterr()
-    assert cli.main(["fetch", "--all", "--mirror", str(MIRROR)]) == 0
+    assert cli.main(["fetch", "--all", "--mirror", str(mirror_dir())]) == 0
     assert " 0 fetched" in capsys.readouterr().out
     assert cli.main(["sources"]) == 0
     table = capsys.readouterr().out

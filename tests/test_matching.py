@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 
 from kss_analysis import matching
-from kss_analysis.export import is_register
-from kss_analysis.readers import place_file
+from kss_analysis.chart_export import is_register
+from kss_analysis.model import SourceTables
 from kss_analysis.placing.tossd import place_tossd
-from kss_analysis.tables import SourceTables
+from kss_analysis.readers import place_file
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -346,7 +346,7 @@ def test_aggregates_carry_constant_usd_summed_from_the_rows(offline_build):
 
 
 def test_table_export_has_the_converted_columns(offline_build, tmp_path):
-    from kss_analysis.tables_export import export_tables
+    from kss_analysis.spreadsheet_export import export_tables
 
     export_tables(offline_build, tmp_path, ["csv"])
     header = (tmp_path / "programmes_by_sector_year.csv").read_text(encoding="utf-8").splitlines()[0].split(",")

@@ -10,6 +10,7 @@ import pytest
 
 from kss_analysis import io
 from kss_analysis.pipeline import build_all
+from tests.conftest import mirror_dir, needs_mirror
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,11 +21,15 @@ def data(tmp_path) -> Path:
     return tmp_path
 
 
-def test_every_programme_is_in_activities_or_quarantine(data):
-    result = build_all(data)
-    register = pd.read_csv(data / "raw" / "kss" / "kss_programmes.csv", dtype=str)
-    placed = set(result.tables.activities["activity_id"])
-    quarantined = set(result.tables.quarantine["locator"])
+def _processed(session_data: Path, name: str) -> pd.DataFrame:
+    return io.read_table(session_data / "processed" / f"{name}.parquet")
+
+
+def test_every_programme_is_in_activities_or_quarantine(session_data):
+    register = pd.read_csv(ROOT / "data" / "raw" / "kss" / "kss_programmes.csv", dtype=str)
+    acts, quarantine = _processed(session_data, "activities"), _processed(session_data, "quarantine")
+    placed = set(acts.loc[acts["source"] == "kss", "activity_id"])
+    quarantined = set(quarantine.loc[quarantine["file"] == "kss/kss_programmes.csv", "locator"])
     assert len(placed) + len(quarantined) == len(register)
     assert placed <= set(register["programme_id"])
 
@@ -51,25 +56,25 @@ def test_second_build_rewrites_nothing_and_a_fresh_build_is_byte_identical(data,
     assert {p.name: io.sha256_file(p) for p in (other / "processed").glob("*.parquet")} == hashes
 
 
-def test_outputs_carry_input_checksums_and_version(data):
-    build_all(data)
-    meta = io.read_metadata(data / "processed" / "activities.parquet")
-    assert meta["inputs"]["kss/kss_programmes.csv"] == io.sha256_file(data / "raw" / "kss" / "kss_programmes.csv")
+def test_outputs_carry_input_checksums_and_version(session_data):
+    meta = io.read_metadata(session_data / "processed" / "activities.parquet")
+    assert meta["inputs"]["kss/kss_programmes.csv"] == io.sha256_file(
+        ROOT / "data" / "raw" / "kss" / "kss_programmes.csv"
+    )
     assert meta["package_version"]
     assert meta["grain"] == "one row per activity"
 
 
-def test_aggregates_keep_currencies_and_overlaps_apart(data):
-    result = build_all(data)
-    acts = result.tables.activities
-    top = acts[acts["parent_activity_id"].isna()]
-    by_sector = io.read_table(data / "processed" / "programmes_by_sector_year.parquet")
+def test_aggregates_keep_currencies_and_overlaps_apart(session_data):
+    acts = _processed(session_data, "activities")
+    top = acts[acts["parent_activity_id"].isna() & (acts["source"] == "kss")]  # the aggregates cover the registers
+    by_sector = _processed(session_data, "programmes_by_sector_year")
     assert by_sector["programmes"].sum() == len(top)
     countable = top[~top["amount_basis"].isin(["planned", "cumulative"])]
     assert by_sector["amount_idr"].sum() == pytest.approx(countable.loc[countable["currency"] == "IDR", "amount"].sum())
     assert by_sector["amount_usd"].sum() == pytest.approx(countable.loc[countable["currency"] == "USD", "amount"].sum())
     # a programme touching two regions is counted in both, amounts are split by share
-    by_region = io.read_table(data / "processed" / "programmes_by_region_year.parquet")
+    by_region = _processed(session_data, "programmes_by_region_year")
     assert by_region["programmes"].sum() >= len(top)
     assert by_region["amount_idr"].sum() == pytest.approx(by_sector["amount_idr"].sum())
 
@@ -83,3 +88,35 @@ def test_user_registers_are_built_beside_the_embedded_one(data):
     ids = set(result.tables.activities["activity_id"])
     assert "mine:KSS-0001" in ids and "KSS-0001" in ids  # ids of different files never collide
     assert set(result.tables.ledger["file"]) == {"kss/kss_programmes.csv", "registers/mine.csv"}
+
+
+@pytest.mark.slow
+@needs_mirror
+def test_all_mirrored_sources_build_and_every_ledger_balances(tmp_path):
+    raw = tmp_path / "raw"
+    for source in (
+        "aiddata-gcof-china-1.0",
+        "aiddata-tuff-qatar-1.0",
+        "undp-ssc-projects",
+        "iati-ssc-activities",
+        "iati-xml-timor-leste",
+    ):
+        shutil.copytree(mirror_dir() / source, raw / source)
+    result = build_all(tmp_path)
+    ledger = result.tables.ledger
+    assert (
+        ledger["rows_read"] == ledger[["rows_kept", "rows_fixed", "rows_quarantined", "rows_excluded"]].sum(axis=1)
+    ).all()
+    by_source = result.tables.activities.groupby("source").size().to_dict()
+    assert set(by_source) == {
+        "aiddata-gcof-china-1.0",
+        "aiddata-tuff-qatar-1.0",
+        "undp-ssc-projects",
+        "iati-ssc-activities",
+        "iati-xml-timor-leste",
+    }
+    assert ledger[ledger["file"].str.startswith("iati-ssc-activities/")]["rows_read"].sum() == 632
+    assert (
+        ledger.set_index("file").loc["aiddata-gcof-china-1.0/GlobalChineseOfficialFinanceDataset_v1.0.zip", "rows_read"]
+        == 5466
+    )

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import kss_analysis as kss
-from kss_analysis.export import export_charts
+from kss_analysis.chart_export import export_charts
 from kss_analysis.pipeline import build_all
 
 ROOT = Path(__file__).resolve().parents[1]

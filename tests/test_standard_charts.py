@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import matplotlib.colors
@@ -10,13 +9,13 @@ import pandas as pd
 import pytest
 
 from kss_analysis import charts, reference, standard_charts
-from kss_analysis.export import export_charts, load_chart_tables
+from kss_analysis.chart_export import export_charts, load_chart_tables
 from kss_analysis.standard_charts import COMPARISON_SPECS, STANDARD_SPECS, ChartSpec, draw
 
 
 @pytest.fixture(scope="module")
-def processed() -> Path:
-    return Path(os.environ["KSS_DATA_DIR"]) / "processed"  # the session build (root conftest.py)
+def processed(session_data) -> Path:
+    return session_data / "processed"
 
 
 @pytest.mark.parametrize("table", ["regions", "sector_themes", "modalities", "cooperation_types"])
@@ -62,7 +61,7 @@ def test_a_new_chart_is_one_spec(processed):
 
 
 def test_comparison_charts_are_exported_exactly_when_their_sources_are_built(processed, tmp_path):
-    export_charts(processed, tmp_path, ["en"], ["svg"])
+    export_charts(processed, tmp_path, ["en"], ["svg"], names=[spec.name for spec in COMPARISON_SPECS])
     built = set(pd.read_parquet(processed / "activities.parquet", columns=["source"])["source"])
     for spec in COMPARISON_SPECS:
         assert (tmp_path / "en" / f"{spec.name}.csv").exists() == (set(spec.needs_sources) <= built), spec.name

@@ -17,7 +17,10 @@ itself lives in counting.py, shared with the query API):
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
+import polars as pl
 
 from kss_analysis.counting import EXCLUDED_AMOUNT_BASES, amount_countable, counted, participants_countable
 
@@ -128,3 +131,38 @@ def aggregate_standard(activities: pd.DataFrame, recipients: pd.DataFrame) -> di
         )
         out[name] = (table, basis)
     return out
+
+
+def aggregate_crs(
+    crs_dir: Path, dims: tuple[str, ...] = ("year", "sector_theme", "region", "donor_name")
+) -> pl.DataFrame:
+    """CRS commitments and disbursements (USD millions, current prices) by ``dims``; reads only the columns it needs.
+
+    One row per combination of ``dims``; rows quarantined in place left out.
+    """
+    frame = scan_crs_output(crs_dir).filter(pl.col("quarantine_reason").is_null())
+    return (
+        frame.group_by(list(dims))
+        .agg(
+            pl.col("commitment_usd_mn").sum().alias("commitment_usd_mn"),
+            pl.col("disbursement_usd_mn").sum().alias("disbursement_usd_mn"),
+            pl.len().alias("records"),
+        )
+        .sort(list(dims), nulls_last=True)
+        .collect(engine="streaming")
+    )
+
+
+def crs_rows_by_file(crs_dir: Path) -> pl.DataFrame:
+    """Input records behind the written CRS rows, per input file and quarantine reason (null = clean)."""
+    return (
+        scan_crs_output(crs_dir)
+        .group_by("source_file", "quarantine_reason")
+        .agg(pl.col("source_rows").sum().alias("rows"))
+        .sort("source_file", "quarantine_reason", nulls_last=True)
+        .collect()
+    )
+
+
+def scan_crs_output(crs_dir: Path) -> pl.LazyFrame:
+    return pl.scan_parquet(crs_dir / "**" / "*.parquet", hive_partitioning=True)

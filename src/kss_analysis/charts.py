@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
-from functools import cache
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -19,20 +18,12 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from kss_analysis import reference
 from kss_analysis.config import PACKAGE_DIR
+from kss_analysis.labels import CODE_TABLES, label, text
 
 STYLE = PACKAGE_DIR / "styles" / "kss.mplstyle"
-LANGS = ("en", "id")
 NOT_STATED_COLOUR = "#BBBBBB"  # "not stated" is not a code of any table, so it has no row to carry a colour
 # Categories that have no code table (named partners, countries) are all drawn in this one colour.
 UNCODED_COLOUR = "#0072B2"
-# Chart dimension -> reference table holding its codes, labels and colours.
-CODE_TABLES = {
-    "region": "regions",
-    "sector_theme": "sector_themes",
-    "modality": "modalities",
-    "cooperation_type": "cooperation_types",
-    "amount_basis": "amount_bases",
-}
 
 
 def colours(kind: str) -> dict[str, str]:
@@ -51,38 +42,6 @@ def colour_of(kind: str, code: str) -> str:
     if code not in table:
         raise KeyError(f"reference/{CODE_TABLES[kind]}.csv has no colour for {kind} '{code}'")
     return table[code]
-
-
-@cache
-def chart_text(lang: str) -> dict[str, str]:
-    return {row["key"]: row[lang] for row in reference.read_reference("chart_text")}
-
-
-def text(key: str, lang: str, **values: object) -> str:
-    return chart_text(lang)[key].format(**values)
-
-
-@cache
-def country_names(lang: str) -> dict[str, str]:
-    """ISO3 -> country name; Indonesian names from the alias table where it has one."""
-    names = {iso3: row["name_en"] for iso3, row in reference.countries().items()}
-    if lang == "id":
-        indonesian: dict[str, str] = {}
-        for row in reference.read_reference("country_aliases"):
-            if row["lang"] == "id":
-                indonesian.setdefault(row["iso3"], row["alias"])  # the first Indonesian name listed
-        names.update(indonesian)
-    return names
-
-
-def label(kind: str, code: str, lang: str) -> str:
-    """Display label of a code: kind is a dimension of CODE_TABLES or country; other codes show as they are."""
-    if code == "not_stated" or code is None:
-        return text("not_stated", lang)
-    if kind in ("country", "recipient_iso3"):
-        return country_names(lang).get(code, code)
-    table = CODE_TABLES.get(kind)
-    return reference.labels(table, lang).get(code, code) if table else str(code)
 
 
 def format_number(value: float, lang: str, decimals: int = 0) -> str:
@@ -146,8 +105,18 @@ def _period_ticks(ax: plt.Axes, periods) -> None:
 FOOTER_HEIGHT = 0.14  # share of the figure height kept for the footer
 
 
-def _new_figure(title: str, subtitle: str, footer: str, lang: str) -> tuple[Figure, plt.Axes]:
+@dataclass(frozen=True)
+class Titles:
+    """The words around a chart: title, subtitle and the footer (source, measure, basis)."""
+
+    title: str
+    subtitle: str
+    footer: Footer
+
+
+def _new_figure(titles: Titles, lang: str) -> tuple[Figure, plt.Axes]:
     """A figure with title, subtitle and footer; the axes fill the space between."""
+    title, subtitle, footer = titles.title, titles.subtitle, titles.footer.render(lang)
     fig = Figure(layout="constrained")
     fig.get_layout_engine().set(rect=(0, FOOTER_HEIGHT, 1, 1 - FOOTER_HEIGHT))
     ax = fig.add_subplot()
@@ -178,16 +147,14 @@ def plot_stacked_by_period(
     value: str,
     kind: str,
     lang: str,
-    title: str,
-    subtitle: str,
-    footer: Footer,
+    titles: Titles,
     y_label: str,
 ) -> Figure:
     """Stacked bars: one bar per period (year or five-year span), one colour per category.
 
     ``frame`` is tidy: one row per period x category with the plotted ``value``.
     """
-    fig, ax = _new_figure(title, subtitle, footer.render(lang), lang)
+    fig, ax = _new_figure(titles, lang)
     table = frame.pivot_table(index=period, columns=category, values=value, aggfunc="sum", fill_value=0, observed=True)
     table = table.sort_index()
     known = colours(kind)
@@ -222,14 +189,11 @@ def plot_bars(
     value: str,
     kind: str,
     lang: str,
-    title: str,
-    subtitle: str,
-    footer: Footer,
+    titles: Titles,
     x_label: str,
-    value_format: str = "count",
 ) -> Figure:
     """Horizontal bars, largest first: one row of ``frame`` per bar."""
-    fig, ax = _new_figure(title, subtitle, footer.render(lang), lang)
+    fig, ax = _new_figure(titles, lang)
     data = frame.sort_values([value, category], ascending=[True, False])
     positions = range(len(data))
     ax.barh(positions, data[value].astype(float), color=[colour_of(kind, c) for c in data[category]])
@@ -250,15 +214,13 @@ def plot_by_year(
     *,
     value: str,
     lang: str,
-    title: str,
-    subtitle: str,
-    footer: Footer,
+    titles: Titles,
     y_label: str,
     colour: str,
     scale: float = 1.0,
 ) -> Figure:
     """Bars of one measure by year; ``scale`` divides values for display (e.g. 1e9 for billions)."""
-    fig, ax = _new_figure(title, subtitle, footer.render(lang), lang)
+    fig, ax = _new_figure(titles, lang)
     data = frame.sort_values("year")
     ax.bar(_positions(data["year"]), data[value].astype(float) / scale, color=colour, width=0.7)
     _period_ticks(ax, data["year"])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from kss_analysis import __version__
 from kss_analysis.errors import InputError
+from kss_analysis.labels import LANGS
 from kss_analysis.validate import InvariantError
 
 EXIT_USER_ERROR = 2
@@ -93,8 +94,8 @@ def _print_duplicates(activities) -> None:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from kss_analysis.config import raw_dir
-    from kss_analysis.io import sha256_file
     from kss_analysis.finalise import finalise
+    from kss_analysis.io import sha256_file
     from kss_analysis.pipeline import add_money, write_outputs
     from kss_analysis.readers import INGEST_FORMATS, ingest_source, place_file
 
@@ -104,12 +105,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if not path.exists():
         raise InputError(str(path), "file not found")
     if args.as_ == "crs":
-        from kss_analysis.crs import build_crs, crs_ledger
+        from kss_analysis.pipeline import build_crs
 
-        out = build_crs([path], Path(args.out) / "crs")
-        ledger = crs_ledger(out)
-        print(ledger)
-        print(f"{ledger['rows'].sum():,} CRS rows in {out} (year-partitioned Parquet)")
+        built = build_crs([path], Path(args.out) / "crs", [path.name])
+        print(_ledger_table(built.ledger))
+        print(f"{built.ledger['rows_read'].sum():,} CRS records in {built.out} (year-partitioned Parquet)")
         return 0
     tables = place_file(
         path,
@@ -131,12 +131,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_charts_export(args: argparse.Namespace) -> int:
+    from kss_analysis.chart_export import FORMATS, export_charts
     from kss_analysis.config import processed_dir
-    from kss_analysis.export import FORMATS, export_charts
 
     langs = [x.strip() for x in args.lang.split(",") if x.strip()]
     formats = [x.strip() for x in args.format.split(",") if x.strip()]
-    if bad := [x for x in langs if x not in ("en", "id")]:
+    if bad := [x for x in langs if x not in LANGS]:
         raise UsageError(f"--lang {','.join(bad)}: use en, id or en,id")
     if bad := [x for x in formats if x not in FORMATS]:
         raise UsageError(f"--format {','.join(bad)}: use any of {','.join(FORMATS)}")
@@ -272,12 +272,12 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 def cmd_tables_export(args: argparse.Namespace) -> int:
     from kss_analysis.config import processed_dir
-    from kss_analysis.tables_export import FORMATS, export_tables
+    from kss_analysis.spreadsheet_export import FORMATS, export_tables
 
     formats = [x.strip() for x in args.format.split(",") if x.strip()]
     if bad := [x for x in formats if x not in FORMATS]:
         raise UsageError(f"--format {','.join(bad)}: use csv, xlsx or csv,xlsx")
-    if args.lang not in ("en", "id"):
+    if args.lang not in LANGS:
         raise UsageError(f"--lang {args.lang}: use en or id")
     processed = processed_dir()
     if not (processed / "activities.parquet").exists():
@@ -349,14 +349,11 @@ def make_parser() -> argparse.ArgumentParser:
     sources = sub.add_parser("sources", help="status of every registered source")
     sources.set_defaults(func=cmd_sources)
 
-    charts = sub.add_parser("charts", help="chart commands")
-    charts_sub = charts.add_subparsers(dest="charts_command", required=True)
-    export = charts_sub.add_parser("export", help="write every standard chart with its CSV and JSON")
+    export = _export_parser(sub, "charts", "write every standard chart with its CSV and JSON", cmd_charts_export)
     export.add_argument("--lang", default="en", help="en, id or en,id")
     export.add_argument("--format", default="png,svg", help="any of png,svg,pdf")
     export.add_argument("--out", default="reports/figures")
     export.add_argument("--processed", help="folder of processed tables (default: data/processed)")
-    export.set_defaults(func=cmd_charts_export)
 
     notebooks = sub.add_parser("notebooks", help="execute the notebooks on this data, render them to HTML")
     notebooks_sub = notebooks.add_subparsers(dest="notebooks_command", required=True)
@@ -369,14 +366,19 @@ def make_parser() -> argparse.ArgumentParser:
     nb_report.add_argument("--out", default="reports", help="folder for the HTML files")
     nb_report.set_defaults(func=cmd_notebooks_report)
 
-    tables = sub.add_parser("tables", help="table commands")
-    tables_sub = tables.add_subparsers(dest="tables_command", required=True)
-    tables_export = tables_sub.add_parser("export", help="write the standard aggregates as CSV or XLSX")
+    tables_export = _export_parser(sub, "tables", "write the standard aggregates as CSV or XLSX", cmd_tables_export)
     tables_export.add_argument("--format", default="xlsx", help="csv, xlsx or csv,xlsx")
     tables_export.add_argument("--lang", default="en", help="language of the label columns: en or id")
     tables_export.add_argument("--out", default="reports/tables")
-    tables_export.set_defaults(func=cmd_tables_export)
     return parser
+
+
+def _export_parser(sub, noun: str, help_text: str, func) -> argparse.ArgumentParser:
+    """`kss <noun> export`: its own parser, options added by the caller."""
+    group = sub.add_parser(noun, help=f"{noun[:-1]} commands")
+    export = group.add_subparsers(dest=f"{noun}_command", required=True).add_parser("export", help=help_text)
+    export.set_defaults(func=func)
+    return export
 
 
 def main(argv: list[str] | None = None) -> int:

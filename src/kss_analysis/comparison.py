@@ -9,29 +9,19 @@ from __future__ import annotations
 
 import pandas as pd
 
+from kss_analysis import reference
 from kss_analysis.counting import counted
+from kss_analysis.labels import text
 
-SOURCE_LABELS = {
-    "kss": "Indonesia: KSS register",
-    "aiddata-gcof-china-1.0": "China: AidData GCOF 1.0",
-    "aiddata-tuff-qatar-1.0": "Qatar: AidData TUFF",
-    "undp-ssc-projects": "UNDP South-South list",
-    "iati-ssc-activities": "IATI South-South activities",
-}
-UNITS = {
-    "kss": "programme (training, grant, mission ...) as reported in public pages",
-    "aiddata-gcof-china-1.0": "official finance project (umbrella projects excluded)",
-    "aiddata-tuff-qatar-1.0": "official finance project (non-official rows excluded)",
-    "undp-ssc-projects": "South-South project documented by UNDP (any provider)",
-    "iati-ssc-activities": "IATI activity tagged South-South / triangular (any reporter)",
-}
-MONEY = {
-    "kss": "IDR or USD as stated, for a minority of programmes",
-    "aiddata-gcof-china-1.0": "USD current and USD constant 2014, per project",
-    "aiddata-tuff-qatar-1.0": "USD constant (deflated) only",
-    "undp-ssc-projects": "none",
-    "iati-ssc-activities": "transactions in the publisher's currencies (not converted here)",
-}
+
+def _compared() -> tuple[dict[str, str], ...]:
+    return reference.read_reference("compared_sources")
+
+
+# Source id -> English label, in comparison order (reference/compared_sources.csv; labels in chart_text.csv).
+SOURCE_LABELS = {row["source"]: text(f"source_label_{row['source']}", "en") for row in _compared()}
+UNITS = {row["source"]: row["unit_counted"] for row in _compared()}
+MONEY = {row["source"]: row["money"] for row in _compared()}
 
 
 def _top_level(activities: pd.DataFrame) -> pd.DataFrame:

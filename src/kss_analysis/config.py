@@ -29,7 +29,3 @@ def raw_dir() -> Path:
 
 def processed_dir() -> Path:
     return data_dir() / "processed"
-
-
-def reports_dir() -> Path:
-    return project_root() / "reports"

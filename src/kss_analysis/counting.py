@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-EXCLUDED_AMOUNT_BASES = ("planned", "cumulative")
+from kss_analysis.schema import EXCLUDED_AMOUNT_BASES
+
+__all__ = ["EXCLUDED_AMOUNT_BASES", "amount_countable", "counted", "is_counted", "participants_countable"]
 EXCLUDED_PARTICIPANT_QUALIFIERS = ("cumulative",)
 
 

@@ -6,7 +6,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from kss_analysis.charts import UNCODED_COLOUR, Footer, _new_figure, _styled, format_number, text
+from kss_analysis.charts import UNCODED_COLOUR, Footer, Titles, _new_figure, _styled, format_number
+from kss_analysis.labels import text
 
 
 def period_label(start: str, end: str) -> str:
@@ -19,7 +20,7 @@ def plot_coverage(data: pd.DataFrame, *, lang: str, title: str, subtitle: str, f
 
     ``data`` has period_start, period_end, register_programmes, official_programmes and ratio.
     """
-    fig, ax = _new_figure(title, subtitle, footer.render(lang), lang)
+    fig, ax = _new_figure(Titles(title, subtitle, footer), lang)
     rows = data.iloc[::-1].reset_index(drop=True)  # first period on top
     percent = rows["ratio"].astype(float) * 100
     positions = list(range(len(rows)))

@@ -11,10 +11,9 @@ from pathlib import Path
 import pandas as pd
 
 from kss_analysis.errors import InputError
+from kss_analysis.schema import FIGURE_PERIOD_TYPES, VALUE_QUALIFIERS
 
 REQUIRED = ("figure_id", "indicator", "value", "unit", "source_url")
-QUALIFIERS = {"exact", "lower_bound", "upper_bound", "approximate"}
-PERIOD_TYPES = {"period", "cumulative"}
 
 
 def read_figures(path: Path) -> pd.DataFrame:
@@ -30,13 +29,13 @@ def read_figures(path: Path) -> pd.DataFrame:
     for column in REQUIRED:
         for index in frame.index[frame[column].str.strip() == ""]:
             problems.append(f"row {index + 2}: {column} is empty")
-    for index in frame.index[~frame["value_qualifier"].isin(QUALIFIERS)]:
+    for index in frame.index[~frame["value_qualifier"].isin(VALUE_QUALIFIERS)]:
         problems.append(
-            f"row {index + 2}: value_qualifier '{frame.at[index, 'value_qualifier']}' not in {sorted(QUALIFIERS)}"
+            f"row {index + 2}: value_qualifier '{frame.at[index, 'value_qualifier']}' not in {sorted(VALUE_QUALIFIERS)}"
         )
-    for index in frame.index[~frame["period_type"].isin(PERIOD_TYPES)]:
+    for index in frame.index[~frame["period_type"].isin(FIGURE_PERIOD_TYPES)]:
         problems.append(
-            f"row {index + 2}: period_type '{frame.at[index, 'period_type']}' not in {sorted(PERIOD_TYPES)}"
+            f"row {index + 2}: period_type '{frame.at[index, 'period_type']}' not in {sorted(FIGURE_PERIOD_TYPES)}"
         )
     if frame["figure_id"].duplicated().any():
         problems.append(f"duplicate figure_id: {', '.join(frame['figure_id'][frame['figure_id'].duplicated()])}")

@@ -12,7 +12,7 @@ import pandas as pd
 from kss_analysis import reference
 from kss_analysis.counting import is_counted
 from kss_analysis.dedupe import find_duplicates
-from kss_analysis.tables import SourceTables
+from kss_analysis.model import SourceTables
 
 
 def name_recipients(recipients: pd.DataFrame) -> pd.DataFrame:

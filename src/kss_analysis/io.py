@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +21,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kss_analysis import __version__
-from kss_analysis.tables import to_frame
+from kss_analysis.errors import InputError
+from kss_analysis.model import to_frame
 
 METADATA_KEY = b"kss_analysis"
 
@@ -105,3 +108,49 @@ def read_processed(name: str, processed: Path | None = None) -> pd.DataFrame:
     from kss_analysis.config import processed_dir
 
     return read_table((processed or processed_dir()) / f"{name}.parquet")
+
+
+def _part_path(key: str, args) -> str:
+    """Hive layout: year=YYYY/part-NNNNN.parquet (DuckDB, Spark and pandas read it as is)."""
+    return f"{key}={args.partition_keys[key][0]}/part-{args.index_in_partition:05d}.parquet"
+
+
+def write_partitioned(frames: list[tuple[str, object]], out: Path, *, key: str, row_group_size: int) -> Path:
+    """Stream (file label, polars LazyFrame) inputs into ``out`` partitioned by ``key`` (zstd Parquet).
+
+    Input N's parts are named part-NNNK so inputs never clash. Written into a staging folder
+    and swapped in at the end: a crash leaves the previous dataset, never a partial one.
+    A frame polars cannot read raises InputError naming its file.
+    """
+    import polars as pl
+
+    staging = out.with_name(f".{out.name}.staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        for index, (file, frame) in enumerate(frames):
+            target = staging / f"input-{index:03d}"
+            try:
+                frame.sink_parquet(
+                    pl.PartitionBy(target, key=key, include_key=False, file_path_provider=partial(_part_path, key)),
+                    compression="zstd",
+                    mkdir=True,
+                    engine="streaming",
+                    row_group_size=row_group_size,
+                )
+            except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+                raise InputError(file, f"cannot read: {str(exc).splitlines()[0]}") from None
+            for part in sorted(target.rglob("*.parquet")):
+                part_dir = staging / part.parent.name
+                part_dir.mkdir(exist_ok=True)
+                part.rename(part_dir / f"part-{index:03d}{part.stem.removeprefix('part-')}.parquet")
+            shutil.rmtree(target, ignore_errors=True)
+        old = out.with_name(f".{out.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        if out.exists():
+            out.rename(old)
+        staging.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out

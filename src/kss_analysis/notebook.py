@@ -7,8 +7,8 @@ import hashlib
 import pandas as pd
 
 from kss_analysis.aggregate import top_level
+from kss_analysis.chart_export import load_chart_tables as _load
 from kss_analysis.config import processed_dir
-from kss_analysis.export import load_chart_tables as _load
 
 
 def load_chart_tables(processed=None, *, registers_only: bool = True) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
@@ -104,10 +104,10 @@ def load_tossd_beside_register(processed=None) -> tuple[pd.DataFrame, pd.DataFra
     When no TOSSD file has been built (these machines cannot reach tossd.online), the
     invented test fixtures are placed in memory instead, and the note says so.
     """
+    from kss_analysis.chart_export import is_register
     from kss_analysis.config import project_root
-    from kss_analysis.export import is_register
+    from kss_analysis.model import SourceTables
     from kss_analysis.placing.tossd import place_tossd
-    from kss_analysis.tables import SourceTables
 
     tables, _ = load_chart_tables(processed, registers_only=False)
     acts, recips = tables["activities"], tables["activity_recipients"]

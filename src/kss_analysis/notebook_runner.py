@@ -18,7 +18,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from kss_analysis import __version__
@@ -136,7 +136,7 @@ def run_notebooks(
 
 def vintage_banner(processed: Path) -> str:
     """HTML line naming when the data were built and by which package version."""
-    built = datetime.fromtimestamp((processed / "activities.parquet").stat().st_mtime, tz=timezone.utc)
+    built = datetime.fromtimestamp((processed / "activities.parquet").stat().st_mtime, tz=UTC)
     return (
         '<p style="font:0.9em sans-serif;color:#444;margin:1em 2em">'
         f"Executed on data built {built:%Y-%m-%d %H:%M} UTC by kss-analysis {__version__}; "

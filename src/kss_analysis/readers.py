@@ -14,9 +14,9 @@ from functools import partial
 from pathlib import Path
 
 from kss_analysis.errors import InputError
+from kss_analysis.model import SourceTables
 from kss_analysis.registry import Source, load_sources
 from kss_analysis.sources.tossd import DEFAULT_PROVIDERS
-from kss_analysis.tables import SourceTables
 from kss_analysis.validate import enforce
 
 ACTIVITY_TABLES = ("activities", "activity_recipients", "quarantine", "ledger")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kss_analysis.aggregate import top_level
-from kss_analysis.charts import label
+from kss_analysis.labels import label
 
 THIN_BEFORE = 2008  # the register's years before this hold one programme or none each
 

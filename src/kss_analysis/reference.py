@@ -184,6 +184,24 @@ def colours(table: str) -> dict[str, str]:
 
 
 @cache
+def aiddata_donors() -> dict[str, str]:
+    """Lower-case AidData donor name -> ISO3."""
+    return {row["donor"]: row["iso3"] for row in read_reference("aiddata_donors")}
+
+
+@cache
+def collaboration_types() -> dict[str, str | None]:
+    """DAC/IATI collaboration-type (Bi_Multi) code -> cooperation type; None where the provider decides."""
+    return {row["code"]: row["cooperation_type"] or None for row in read_reference("collaboration_types")}
+
+
+@cache
+def codes(table: str) -> frozenset[str]:
+    """The codes of a code table (regions, sector_themes, modalities, cooperation_types)."""
+    return frozenset(row["code"] for row in read_reference(table))
+
+
+@cache
 def currency_aliases() -> dict[str, str]:
     """Lower-case currency word or symbol ('rp', 'us$', 'rupiah') -> ISO 4217 code."""
     return {row["alias"]: row["currency"] for row in read_reference("currency_aliases")}
@@ -218,6 +236,12 @@ def dac_sector_themes() -> dict[str, str]:
 def dac_region_codes() -> dict[str, str]:
     """DAC/IATI recipient-region code (e.g. 298 Africa, regional) -> KSS region."""
     return {row["code"]: row["region"] for row in read_reference("dac_region_codes")}
+
+
+@cache
+def dac_donor_codes() -> frozenset[str]:
+    """CRS donor codes of OECD DAC members (those the pinned code list gives)."""
+    return frozenset(row["crs_donor_code"] for row in read_reference("dac_members") if row["crs_donor_code"])
 
 
 @cache

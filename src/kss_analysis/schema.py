@@ -175,3 +175,27 @@ LEDGER = pa.schema(
 
 # Values that a source writes for "no value".
 MISSING_SENTINELS = frozenset({"", "-", "--", "..", "…", "n/a", "na", "n.a.", "none", "null", "nan", "tidak ada"})
+
+# Closed vocabularies of the processed tables. Coded columns take their codes from a reference
+# table (CODED_COLUMNS); the others are listed here once.
+VALUE_QUALIFIERS = frozenset({"exact", "lower_bound", "upper_bound", "approximate"})
+PARTICIPANT_QUALIFIERS = VALUE_QUALIFIERS | {"cumulative"}
+# What a register may state as funding_basis; 'reported' is set by readers of other sources.
+REGISTER_AMOUNT_BASES = frozenset(
+    {"stated", "sum_of_stated", "approximate", "unverified", "planned", "in_kind", "cumulative"}
+)
+AMOUNT_BASES = REGISTER_AMOUNT_BASES | {"reported"}
+EXCLUDED_AMOUNT_BASES = ("planned", "cumulative")  # left out of every total
+ALLOCATIONS = frozenset({"equal_split", "stated_percentage", "stated_region", "unallocated"})
+FIGURE_PERIOD_TYPES = frozenset({"period", "cumulative"})
+VOCABULARIES = {
+    ("activities", "participants_qualifier"): PARTICIPANT_QUALIFIERS,
+    ("activities", "amount_basis"): AMOUNT_BASES,
+    ("activity_recipients", "allocation"): ALLOCATIONS,
+}
+CODED_COLUMNS = {
+    ("activities", "cooperation_type"): "cooperation_types",
+    ("activities", "modality"): "modalities",
+    ("activities", "sector_theme"): "sector_themes",
+    ("activity_recipients", "region"): "regions",
+}

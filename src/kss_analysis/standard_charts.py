@@ -20,9 +20,10 @@ from matplotlib.ticker import MaxNLocator
 
 from kss_analysis import charts
 from kss_analysis.aggregate import aggregate_by, top_level
-from kss_analysis.charts import Footer, text
+from kss_analysis.charts import Footer
 from kss_analysis.coverage import NO_FIGURES, coverage_table
 from kss_analysis.coverage_chart import plot_coverage
+from kss_analysis.labels import text
 
 PERIOD_YEARS = 5
 TOP_PARTNERS = 15
@@ -172,9 +173,9 @@ def draw(spec: ChartSpec, t: Tables, lang: str) -> ChartOutput:
     )
     common = {
         "lang": lang,
-        "title": text(f"title_{spec.name}", lang),
-        "subtitle": text(f"subtitle_{spec.name}", lang, n=spec.filters.get("top")),
-        "footer": footer,
+        "titles": charts.Titles(
+            text(f"title_{spec.name}", lang), text(f"subtitle_{spec.name}", lang, n=spec.filters.get("top")), footer
+        ),
     }
     axis_label = text(spec.unit or spec.measure, lang)
     if spec.shape == "totals":
@@ -201,7 +202,23 @@ def draw(spec: ChartSpec, t: Tables, lang: str) -> ChartOutput:
     return ChartOutput(fig, data, spec.dataset, spec.sidecar_filters)
 
 
-AMOUNT_BASIS = {"amount_basis": "not planned, not cumulative"}
+def _amount_spec(currency: str, *, unit: str, scale: float, colour: str) -> ChartSpec:
+    """Amounts in one currency by year: currencies are never added, so one chart each."""
+    code = currency.lower()
+    return ChartSpec(
+        f"amount_{code}_by_year",
+        "programmes_by_sector_year",
+        "yearly",
+        measure=f"amount_{code}",
+        measure_text=f"measure_{code}",
+        basis=("basis_overlap", "basis_amounts"),
+        notes={"amount_basis": "not planned, not cumulative", "currency": currency},
+        unit=unit,
+        scale=scale,
+        colour=colour,
+    )
+
+
 STANDARD_SPECS = (
     ChartSpec(
         "programmes_by_year",
@@ -233,30 +250,8 @@ STANDARD_SPECS = (
         notes={"participants": "stated, not cumulative"},
         colour="#009E73",
     ),
-    ChartSpec(
-        "amount_idr_by_year",
-        "programmes_by_sector_year",
-        "yearly",
-        measure="amount_idr",
-        measure_text="measure_idr",
-        basis=("basis_overlap", "basis_amounts"),
-        notes={**AMOUNT_BASIS, "currency": "IDR"},
-        unit="billion_idr",
-        scale=1e9,
-        colour="#882255",
-    ),
-    ChartSpec(
-        "amount_usd_by_year",
-        "programmes_by_sector_year",
-        "yearly",
-        measure="amount_usd",
-        measure_text="measure_usd",
-        basis=("basis_overlap", "basis_amounts"),
-        notes={**AMOUNT_BASIS, "currency": "USD"},
-        unit="million_usd",
-        scale=1e6,
-        colour="#332288",
-    ),
+    _amount_spec("IDR", unit="billion_idr", scale=1e9, colour="#882255"),
+    _amount_spec("USD", unit="million_usd", scale=1e6, colour="#332288"),
     ChartSpec(
         "triangular_partners", "activities", "totals", "triangular_partner", filters={"cooperation_type": "triangular"}
     ),
@@ -327,13 +322,15 @@ def _constant_funding_chart(t: dict[str, pd.DataFrame], lang: str, currency: str
         value=plotted,
         kind="amount_basis",
         lang=lang,
-        title=text(f"title_funding_{currency}_constant_by_year", lang, base=base),
-        subtitle=text(f"subtitle_funding_{currency}_constant_by_year", lang, base=base),
-        footer=Footer(
-            text("source_money", lang),
-            text(f"measure_{currency}_constant", lang, base=base),
-            (text("basis_overlap", lang), text("basis_amounts", lang)),
-            _not_converted_note(unconverted, lang),
+        titles=charts.Titles(
+            text(f"title_funding_{currency}_constant_by_year", lang, base=base),
+            text(f"subtitle_funding_{currency}_constant_by_year", lang, base=base),
+            Footer(
+                text("source_money", lang),
+                text(f"measure_{currency}_constant", lang, base=base),
+                (text("basis_overlap", lang), text("basis_amounts", lang)),
+                _not_converted_note(unconverted, lang),
+            ),
         ),
         y_label=text(unit, lang, base=base),
     )

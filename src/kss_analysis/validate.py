@@ -9,7 +9,8 @@ import json
 
 import pandas as pd
 
-from kss_analysis.tables import SourceTables
+from kss_analysis import reference, schema
+from kss_analysis.model import SourceTables
 
 
 class InvariantError(AssertionError):
@@ -81,7 +82,19 @@ def check_tables(tables: SourceTables) -> list[str]:
     return problems
 
 
+def check_vocabularies(tables: SourceTables) -> list[str]:
+    """Closed columns hold only their vocabulary (schema.VOCABULARIES) or reference codes (schema.CODED_COLUMNS)."""
+    allowed = {key: set(values) for key, values in schema.VOCABULARIES.items()}
+    allowed.update({key: set(reference.codes(table)) for key, table in schema.CODED_COLUMNS.items()})
+    problems = []
+    for (table, column), values in allowed.items():
+        found = set(getattr(tables, table)[column].dropna())
+        if unknown := sorted(found - values):
+            problems.append(f"{table}.{column}: values outside the vocabulary: {', '.join(unknown)}")
+    return problems
+
+
 def enforce(tables: SourceTables) -> None:
-    problems = check_tables(tables)
+    problems = check_tables(tables) + check_vocabularies(tables)
     if problems:
         raise InvariantError("build broke its invariants:\n  - " + "\n  - ".join(problems))

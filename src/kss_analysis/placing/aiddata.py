@@ -15,28 +15,15 @@ import re
 from pathlib import Path
 
 from kss_analysis.classify import classify_dac_sector
-from kss_analysis.clean import clean_text, parse_date, parse_number, parse_year
+from kss_analysis.clean import clean_text, parse_date, parse_number
 from kss_analysis.errors import RowProblem
-from kss_analysis.placing.common import TableBuilder, equal_split
-from kss_analysis.reference import iso_codes, normalise_name, region_lookup
+from kss_analysis.model import SourceTables
+from kss_analysis.placing.common import TableBuilder, activity_row, equal_split, year_cell
+from kss_analysis.reference import aiddata_donors, iso_codes, normalise_name, region_lookup
 from kss_analysis.sources.aiddata import read_aiddata
-from kss_analysis.tables import SourceTables
 
 REQUIRED = ("project_id", "donor", "year", "recipient_iso3", "crs_sector_code", "flow_class")
 FLOW_CLASSES = {"oda-like": "oda_like", "oof-like": "oof_like", "vague (official finance)": "vague_official_finance"}
-DONOR_ISO3 = {
-    "china": "CHN",
-    "qatar": "QAT",
-    "india": "IND",
-    "saudi arabia": "SAU",
-    "united arab emirates": "ARE",
-    "kuwait": "KWT",
-    "turkey": "TUR",
-    "brazil": "BRA",
-    "south africa": "ZAF",
-    "venezuela": "VEN",
-    "russia": "RUS",
-}
 
 
 def _amount(record: dict, column: str) -> float | None:
@@ -67,12 +54,9 @@ def place_row(record: dict, *, source: str, file_label: str, locator: str) -> di
     project_id = clean_text(record.get("project_id"))
     if not project_id:
         raise RowProblem("missing_id", "project_id is empty")
-    try:
-        year, _ = parse_year(record.get("year"))
-    except RowProblem as exc:
-        raise RowProblem(exc.reason, f"year: {exc}") from None
+    year, _ = year_cell(record, "year")
     donor = clean_text(record.get("donor")) or ""
-    provider = DONOR_ISO3.get(donor.casefold())
+    provider = aiddata_donors().get(donor.casefold())
     if provider is None:
         raise RowProblem("unknown_provider", f"donor '{donor}' is not in the AidData donor table")
     codes, regions = _recipients(clean_text(record.get("recipient_iso3")) or "")
@@ -102,34 +86,34 @@ def place_row(record: dict, *, source: str, file_label: str, locator: str) -> di
             dates[column] = None
             fixes.append(f"{column}_unreadable")
     activity_id = f"{source}:{project_id}"
-    activity = {
-        "source": source,
-        "source_file": file_label,
-        "source_locator": locator,
-        "activity_id": activity_id,
-        "title": clean_text(record.get("title")),
-        "year": year,
-        "start_date": dates["start_actual"],
-        "end_date": dates["end_actual"],
-        "provider_iso3": provider,
-        "provider_name": donor,
-        "implementer": clean_text(record.get("implementing_agency")),
-        "sector_text": clean_text(record.get("crs_sector_name")),
-        "sector_code": sector_code,
-        "sector_theme": theme,
-        "sector_themes": theme,
-        "modality": None,
-        "cooperation_type": "south_south",
-        "amount": amount,
-        "currency": currency if amount is not None else None,
-        "amount_usd": _amount(record, "usd_current") if "usd_current" in record else None,
-        "amount_basis": "reported",
-        "amount_usd_constant_stated": _amount(record, constant_column),
-        "price_base_year_stated": 2014 if constant_column == "usd_defl_2014" else None,
-        "flow_type": FLOW_CLASSES[flow_class],
-        "status": clean_text(record.get("status")),
-        "fixes": ";".join(fixes) or None,
-    }
+    activity = activity_row(
+        source,
+        file_label,
+        locator,
+        activity_id,
+        title=clean_text(record.get("title")),
+        year=year,
+        start_date=dates["start_actual"],
+        end_date=dates["end_actual"],
+        provider_iso3=provider,
+        provider_name=donor,
+        implementer=clean_text(record.get("implementing_agency")),
+        sector_text=clean_text(record.get("crs_sector_name")),
+        sector_code=sector_code,
+        sector_theme=theme,
+        sector_themes=theme,
+        modality=None,
+        cooperation_type="south_south",
+        amount=amount,
+        currency=currency if amount is not None else None,
+        amount_usd=_amount(record, "usd_current") if "usd_current" in record else None,
+        amount_basis="reported",
+        amount_usd_constant_stated=_amount(record, constant_column),
+        price_base_year_stated=2014 if constant_column == "usd_defl_2014" else None,
+        flow_type=FLOW_CLASSES[flow_class],
+        status=clean_text(record.get("status")),
+        fixes=";".join(fixes) or None,
+    )
     return activity, equal_split(activity_id, codes, regions)
 
 

@@ -11,7 +11,9 @@ import json
 from collections import Counter
 
 from kss_analysis import schema
-from kss_analysis.tables import SourceTables, frame_from_records
+from kss_analysis.clean import parse_year
+from kss_analysis.errors import RowProblem
+from kss_analysis.model import SourceTables, frame_from_records
 
 ACTIVITY_COLUMNS = schema.ACTIVITIES.names
 
@@ -151,6 +153,25 @@ class TableBuilder:
             frame_from_records(self.ledger(), schema.LEDGER),
             frame_from_records(self.transactions, schema.ACTIVITY_TRANSACTIONS),
         )
+
+
+def year_cell(record: dict, column: str) -> tuple[int | None, bool]:
+    """(year, needed normalising) of a cell; a RowProblem names the column."""
+    try:
+        return parse_year(record.get(column))
+    except RowProblem as exc:
+        raise RowProblem(exc.reason, f"{column}: {exc}") from None
+
+
+def activity_row(source: str, file_label: str, locator: str, activity_id: str, **fields: object) -> dict:
+    """An activity record: where it comes from (source, file, row) and its id, then its fields."""
+    return {
+        "source": source,
+        "source_file": file_label,
+        "source_locator": locator,
+        "activity_id": activity_id,
+        **fields,
+    }
 
 
 def equal_split(activity_id: str, iso3_codes: list[str], regions: list[str]) -> list[dict]:

@@ -22,8 +22,10 @@ from pathlib import Path
 from kss_analysis.classify import classify_dac_sector, classify_region
 from kss_analysis.clean import parse_date, parse_number
 from kss_analysis.errors import RowProblem
-from kss_analysis.placing.common import TableBuilder
+from kss_analysis.model import SourceTables
+from kss_analysis.placing.common import TableBuilder, activity_row
 from kss_analysis.reference import (
+    collaboration_types,
     dac_members,
     dac_region_codes,
     iso_codes,
@@ -31,7 +33,6 @@ from kss_analysis.reference import (
     read_reference,
     region_lookup,
 )
-from kss_analysis.tables import SourceTables
 
 TRANSACTION_TYPES = {
     "1": "incoming_funds",
@@ -49,7 +50,6 @@ TRANSACTION_TYPES = {
     "13": "incoming_pledge",
 }
 DAC_SECTOR_VOCABULARIES = ("1", "2")
-MULTILATERAL_COLLABORATION = ("2", "4")
 
 
 def _number(text: object, what: str) -> float | None:
@@ -101,7 +101,8 @@ def _provider(reporting_ref: str | None) -> str | None:
 
 def classify_iati_cooperation(record: dict, provider: str | None) -> str | None:
     """The rules of the module docstring, in order."""
-    if record["collaboration_type"] == "8":
+    by_code = collaboration_types().get(record["collaboration_type"] or "")
+    if by_code == "triangular":
         return "triangular"
     text = " ".join(
         filter(None, [record["title"], record["description"], *(t[2] for t in record["tags"] if t[2])])
@@ -112,7 +113,7 @@ def classify_iati_cooperation(record: dict, provider: str | None) -> str | None:
         return "south_south"
     reporting = record["reporting_org"]
     if (
-        record["collaboration_type"] in MULTILATERAL_COLLABORATION
+        by_code == "multilateral"
         or reporting.get("type") == "40"
         or (reporting.get("ref") or "").upper().startswith("XM-")
     ):
@@ -228,27 +229,27 @@ def place_activity(record: dict, *, source: str, file_label: str, locator: str) 
 
     reporting = record["reporting_org"]
     provider = _provider(reporting.get("ref"))
-    activity = {
-        "source": source,
-        "source_file": file_label,
-        "source_locator": locator,
-        "activity_id": activity_id,
-        "title": record["title"],
-        "year": year,
-        "start_date": start_iso,
-        "end_date": end_iso,
-        "provider_iso3": provider,
-        "provider_name": reporting.get("name"),
-        "sector_code": sector_code,
-        "sector_theme": theme,
-        "sector_themes": ";".join(dict.fromkeys(themes)) or None,
-        "cooperation_type": classify_iati_cooperation(record, provider),
-        "reporting_org": reporting.get("name") or reporting.get("ref"),
-        "participating_orgs": json.dumps(record["participating_orgs"], ensure_ascii=False, sort_keys=True)
+    activity = activity_row(
+        source,
+        file_label,
+        locator,
+        activity_id,
+        title=record["title"],
+        year=year,
+        start_date=start_iso,
+        end_date=end_iso,
+        provider_iso3=provider,
+        provider_name=reporting.get("name"),
+        sector_code=sector_code,
+        sector_theme=theme,
+        sector_themes=";".join(dict.fromkeys(themes)) or None,
+        cooperation_type=classify_iati_cooperation(record, provider),
+        reporting_org=reporting.get("name") or reporting.get("ref"),
+        participating_orgs=json.dumps(record["participating_orgs"], ensure_ascii=False, sort_keys=True)
         if record["participating_orgs"]
         else None,
-        "fixes": ";".join(dict.fromkeys(fixes)) or None,
-    }
+        fixes=";".join(dict.fromkeys(fixes)) or None,
+    )
     return activity, recipients, transactions
 
 

@@ -20,14 +20,14 @@ from kss_analysis.clean import clean_text, parse_date, parse_number, parse_year_
 from kss_analysis.errors import RowProblem
 from kss_analysis.fix_hints import how_to_fix
 from kss_analysis.ids import content_id, safe_id
-from kss_analysis.placing.common import TableBuilder, equal_split
+from kss_analysis.model import SourceTables
+from kss_analysis.placing.common import TableBuilder, activity_row, equal_split
 from kss_analysis.reference import currency_aliases
+from kss_analysis.schema import PARTICIPANT_QUALIFIERS, REGISTER_AMOUNT_BASES
 from kss_analysis.sources.register import EXTRA_CELLS, MAX_FIELD_CHARS, RegisterRows
-from kss_analysis.tables import SourceTables
 
 PROVIDER_ISO3 = "IDN"
 PROVIDER_NAME = "Indonesia"
-PARTICIPANT_QUALIFIERS = {"exact", "lower_bound", "upper_bound", "approximate", "cumulative"}
 # date_basis spellings -> canonical; Indonesian registers write 'kegiatan' or 'publikasi'.
 DATE_BASES = {
     "event": "event",
@@ -37,7 +37,6 @@ DATE_BASES = {
     "publikasi": "publication",
     "terbit": "publication",
 }
-AMOUNT_BASES = {"stated", "sum_of_stated", "approximate", "unverified", "planned", "in_kind", "cumulative"}
 # The flow an amount describes follows from its basis; 'reported' leaves commitment vs
 # disbursement open because registers built from news rarely say which.
 FLOW_BY_BASIS = {"planned": "planned", "in_kind": "in_kind"}
@@ -136,8 +135,10 @@ def place_row(
     basis = clean_text(record.get("funding_basis"))
     if amount.value is not None:
         basis = basis or ("approximate" if amount.qualifier == "approximate" else "stated")
-        if basis not in AMOUNT_BASES:
-            raise RowProblem("bad_funding_basis", f"'{basis}' is not one of {sorted(AMOUNT_BASES)}", "funding_basis")
+        if basis not in REGISTER_AMOUNT_BASES:
+            raise RowProblem(
+                "bad_funding_basis", f"'{basis}' is not one of {sorted(REGISTER_AMOUNT_BASES)}", "funding_basis"
+            )
 
     recipients, unknown = classify_country_list(record.get("partner_countries"))
     if unknown:
@@ -164,43 +165,43 @@ def place_row(
     prefix = safe_id(id_prefix) if id_prefix else ""
     activity_id = f"{prefix}{own_id}"
     parent_id = clean_text(record.get("parent_programme_id"))
-    activity = {
-        "source": source,
-        "source_file": file_label,
-        "source_locator": locator,
-        "activity_id": activity_id,
-        "parent_activity_id": f"{prefix}{safe_id(parent_id)}" if parent_id else None,
-        "title": title,
-        "title_id": clean_text(record.get("title_id")),
-        "year": year,
-        "start_date": start_date,
-        "end_date": end_date,
-        "date_basis": date_basis,
-        "provider_iso3": PROVIDER_ISO3,
-        "provider_name": PROVIDER_NAME,
-        "implementer": clean_text(record.get("implementer")),
-        "sector_text": sector_text,
-        "sector_code": None,
-        "sector_theme": theme,
-        "sector_themes": ";".join(themes) or None,
-        "modality": modality,
+    activity = activity_row(
+        source,
+        file_label,
+        locator,
+        activity_id,
+        parent_activity_id=f"{prefix}{safe_id(parent_id)}" if parent_id else None,
+        title=title,
+        title_id=clean_text(record.get("title_id")),
+        year=year,
+        start_date=start_date,
+        end_date=end_date,
+        date_basis=date_basis,
+        provider_iso3=PROVIDER_ISO3,
+        provider_name=PROVIDER_NAME,
+        implementer=clean_text(record.get("implementer")),
+        sector_text=sector_text,
+        sector_code=None,
+        sector_theme=theme,
+        sector_themes=";".join(themes) or None,
+        modality=modality,
         # Only a co-financing or co-organising third party makes a programme triangular; a
         # channel that delivers the aid (WFP, UNRWA ...) does not.
-        "cooperation_type": classify_cooperation_type(triangular_partner),
-        "triangular_partner": triangular_partner,
-        "channel": clean_text(record.get("channel")),
-        "n_partner_countries": int(n_partners.value) if n_partners.value is not None else None,
-        "participants": int(participants.value) if participants.value is not None else None,
-        "participants_qualifier": qualifier if participants.value is not None else None,
-        "amount": amount.value,
-        "currency": currency if amount.value is not None else None,
-        "amount_usd": amount.value if currency == "USD" else None,
-        "amount_basis": basis if amount.value is not None else None,
-        "flow_type": FLOW_BY_BASIS.get(basis, "reported") if amount.value is not None else None,
-        "source_url": clean_text(record.get("source_url")),
-        "fixes": ";".join(dict.fromkeys(fixes)) or None,
-        "_derived_id": not programme_id,
-    }
+        cooperation_type=classify_cooperation_type(triangular_partner),
+        triangular_partner=triangular_partner,
+        channel=clean_text(record.get("channel")),
+        n_partner_countries=int(n_partners.value) if n_partners.value is not None else None,
+        participants=int(participants.value) if participants.value is not None else None,
+        participants_qualifier=qualifier if participants.value is not None else None,
+        amount=amount.value,
+        currency=currency if amount.value is not None else None,
+        amount_usd=amount.value if currency == "USD" else None,
+        amount_basis=basis if amount.value is not None else None,
+        flow_type=FLOW_BY_BASIS.get(basis, "reported") if amount.value is not None else None,
+        source_url=clean_text(record.get("source_url")),
+        fixes=";".join(dict.fromkeys(fixes)) or None,
+        _derived_id=not programme_id,
+    )
     # Countries when named; the stated regions only when no country is.
     return activity, equal_split(activity_id, recipients, [] if recipients else regions)
 

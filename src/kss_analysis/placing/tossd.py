@@ -32,6 +32,7 @@ from pathlib import Path
 from kss_analysis.classify import classify_country, classify_dac_sector
 from kss_analysis.clean import clean_text
 from kss_analysis.errors import RowProblem
+from kss_analysis.model import SourceTables
 from kss_analysis.placing.common import TableBuilder, equal_split
 from kss_analysis.reference import countries, dac_region_codes, normalise_name, read_reference
 from kss_analysis.sources.tossd import (
@@ -42,7 +43,6 @@ from kss_analysis.sources.tossd import (
     count_outside,
     read_tossd_batches,
 )
-from kss_analysis.tables import SourceTables
 
 SOURCE = "tossd"
 PRICE_BASE_YEAR = 2024

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from kss_analysis.clean import clean_text, parse_year
 from kss_analysis.errors import RowProblem
-from kss_analysis.placing.common import TableBuilder, equal_split
+from kss_analysis.model import SourceTables
+from kss_analysis.placing.common import TableBuilder, activity_row, equal_split
 from kss_analysis.reference import iso_codes, read_reference
 from kss_analysis.sources.undp import read_undp
-from kss_analysis.tables import SourceTables
 
 
 def _iso3_list(text: str, column: str, fixes: list[str]) -> list[str]:
@@ -82,24 +82,24 @@ def place_row(record: dict, *, source: str, file_label: str, locator: str) -> tu
                 "allocation": "unallocated",
             }
         ]
-    activity = {
-        "source": source,
-        "source_file": file_label,
-        "source_locator": locator,
-        "activity_id": activity_id,
-        "title": title,
-        "year": start,
-        "start_date": str(start) if start else None,
-        "end_date": str(end) if end else None,
-        "provider_iso3": ";".join(providers) or None,
-        "implementer": clean_text(record.get("implementers")),
-        "sector_text": clean_text(record.get("themes")),
-        "sector_theme": themes[0] if themes else None,
-        "sector_themes": ";".join(themes) or None,
-        "cooperation_type": "south_south",
-        "source_url": (clean_text(record.get("links")) or "").split(",")[0] or None,
-        "fixes": ";".join(dict.fromkeys(fixes)) or None,
-    }
+    activity = activity_row(
+        source,
+        file_label,
+        locator,
+        activity_id,
+        title=title,
+        year=start,
+        start_date=str(start) if start else None,
+        end_date=str(end) if end else None,
+        provider_iso3=";".join(providers) or None,
+        implementer=clean_text(record.get("implementers")),
+        sector_text=clean_text(record.get("themes")),
+        sector_theme=themes[0] if themes else None,
+        sector_themes=";".join(themes) or None,
+        cooperation_type="south_south",
+        source_url=(clean_text(record.get("links")) or "").split(",")[0] or None,
+        fixes=";".join(dict.fromkeys(fixes)) or None,
+    )
     return activity, recipients
 
 

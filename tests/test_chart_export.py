@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -13,19 +12,15 @@ import pytest
 
 from kss_analysis import io
 from kss_analysis.aggregate import top_level
+from kss_analysis.chart_export import export_charts
 from kss_analysis.charts import format_amount, format_number
-from kss_analysis.export import export_charts
-from kss_analysis.pipeline import build_all
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def processed(tmp_path_factory) -> Path:
-    data = tmp_path_factory.mktemp("data")
-    shutil.copytree(ROOT / "data" / "raw" / "kss", data / "raw" / "kss")
-    build_all(data)
-    return data / "processed"
+def processed(session_data) -> Path:
+    return session_data / "processed"  # charts read the registers' rows only, with or without the mirror
 
 
 def _hashes(folder: Path) -> dict[str, str]:
@@ -54,7 +49,7 @@ def test_svg_text_is_editable_and_indonesian(processed, tmp_path):
 def test_each_chart_csv_adds_up_to_the_dataset_it_claims(processed, tmp_path):
     export_charts(processed, tmp_path, ["en"], ["svg"])
     acts = io.read_table(processed / "activities.parquet")
-    top = top_level(acts)
+    top = top_level(acts[acts["source"] == "kss"])  # the standard charts show the registers only
     dated = top[top["year"].notna()]
     folder = tmp_path / "en"
     assert pd.read_csv(folder / "programmes_by_year.csv")["programmes"].sum() == len(dated)
@@ -77,7 +72,8 @@ def test_sidecar_names_dataset_and_input_checksums(processed, tmp_path):
     export_charts(processed, tmp_path, ["en"], ["png"], names=["programmes_by_sector"])
     sidecar = json.loads((tmp_path / "en" / "programmes_by_sector.json").read_text())
     assert sidecar["dataset"] == "programmes_by_sector_year"
-    assert sidecar["inputs"] == io.read_metadata(processed / "activities.parquet")["inputs"]
+    raw = ROOT / "data" / "raw" / "kss"
+    assert sidecar["inputs"] == {f"kss/{f}": io.sha256_file(raw / f) for f in ("kss_figures.csv", "kss_programmes.csv")}
 
 
 @pytest.mark.parametrize(
@@ -122,7 +118,7 @@ def test_cli_export_refuses_unknown_language(tmp_path):
     ],
 )
 def test_formula_injection_is_escaped_and_numbers_untouched(value, expected):
-    from kss_analysis.tables_export import escape_formula
+    from kss_analysis.spreadsheet_export import escape_formula
 
     assert escape_formula(value) == expected
 
@@ -130,7 +126,7 @@ def test_formula_injection_is_escaped_and_numbers_untouched(value, expected):
 def test_tables_export_writes_labelled_safe_tables(processed, tmp_path):
     from openpyxl import load_workbook
 
-    from kss_analysis.tables_export import export_tables
+    from kss_analysis.spreadsheet_export import export_tables
 
     paths = export_tables(processed, tmp_path, ["csv", "xlsx"], lang="id")
     assert sorted(p.name for p in paths) == sorted(
@@ -148,7 +144,7 @@ def test_tables_export_writes_labelled_safe_tables(processed, tmp_path):
 def test_xlsx_export_gives_the_same_bytes_at_another_time(processed, tmp_path, monkeypatch):
     import time
 
-    from kss_analysis.tables_export import export_tables
+    from kss_analysis.spreadsheet_export import export_tables
 
     export_tables(processed, tmp_path / "a", ["xlsx"])
     later = time.time() + 3 * 3600  # zip entries and workbook properties would carry this clock

@@ -17,7 +17,7 @@ import pandas as pd
 
 from kss_analysis import io
 from kss_analysis.aggregate import STANDARD_AGGREGATES
-from kss_analysis.charts import label
+from kss_analysis.labels import label
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("csv", "xlsx")

@@ -263,16 +263,16 @@ def test_registry_lists_every_mirrored_source_with_checksums():
 
 
 @pytest.mark.skipif(not MIRROR.is_dir(), reason="needs the offline mirror at ../shared/mirror (CI has it)")
-def test_fetch_all_from_the_real_mirror_places_656_verified_files(tmp_path, monkeypatch, capsys):
+def test_fetch_all_from_the_real_mirror_places_660_verified_files(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("KSS_DATA_DIR", str(tmp_path))
     assert cli.main(["fetch", "--all", "--mirror", str(MIRROR)]) == 0
     files = [p for p in (tmp_path / "raw").rglob("*") if p.is_file() and p.name != "MANIFEST.json"]
-    assert len(files) == 656
+    assert len(files) == 660  # 656 + world-atlas (4 files)
     manifest = json.loads((tmp_path / "raw" / "MANIFEST.json").read_text())["files"]
-    assert len(manifest) == 656
+    assert len(manifest) == 660
     capsys.readouterr()
     assert cli.main(["fetch", "--all", "--mirror", str(MIRROR)]) == 0
     assert " 0 fetched" in capsys.readouterr().out
     assert cli.main(["sources"]) == 0
     table = capsys.readouterr().out
-    assert table.count("verified") == 7
+    assert table.count("verified") == 8

@@ -66,15 +66,32 @@ def test_shipped_file_is_compact_and_names_source_and_licence():
     assert "Michael Bostock" in meta["licence"]
 
 
-def test_shapes_are_in_the_right_place_and_size():
-    # Independent facts: Indonesia spans about 95E-141E and 11S-6N; its land area is about 1.9 million km2.
+@pytest.mark.parametrize(
+    "iso3, low_km2, high_km2",
+    [("IDN", 1.8e6, 2.0e6), ("RUS", 16.3e6, 17.3e6), ("FJI", 17_000, 19_500), ("PLW", 300, 550)],
+)
+def test_shapes_have_the_known_land_area(iso3, low_km2, high_km2):
+    # Independent facts (land areas: Indonesia ~1.9 M km2, Russia ~17.1 M, Fiji ~18,300, Palau ~460). Russia and
+    # Fiji cross 180 degrees: a ring left uncut would wrap the globe and its area would be far off.
     from pyproj import Geod
 
-    indonesia = map_shapes.load_shapes()["IDN"][1]
-    west, south, east, north = indonesia.bounds
+    shape = map_shapes.load_shapes()[iso3][1]
+    assert low_km2 < abs(Geod(ellps="WGS84").geometry_area_perimeter(shape)[0]) / 1e6 < high_km2
+
+
+def test_no_ring_wraps_round_the_world_except_antarctica():
+    wide = [
+        k
+        for k, (_, g) in map_shapes.load_shapes().items()
+        for p in shapely.get_parts(g)
+        if p.bounds[2] - p.bounds[0] > 180
+    ]
+    assert set(wide) <= {"ATA"}
+
+
+def test_indonesia_is_where_it_should_be():
+    west, south, east, north = map_shapes.load_shapes()["IDN"][1].bounds
     assert 94 < west < 96 and 140 < east < 142 and -12 < south < -10 and 5 < north < 7
-    area_km2 = abs(Geod(ellps="WGS84").geometry_area_perimeter(indonesia)[0]) / 1e6
-    assert 1.8e6 < area_km2 < 2.0e6
 
 
 @pytest.mark.mirror

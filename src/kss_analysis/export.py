@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from kss_analysis import __version__, io
 from kss_analysis.charts import STYLE
+from kss_analysis.map_charts import MAP_CHARTS
 from kss_analysis.standard_charts import CHART_TABLES, STANDARD_CHARTS
 
 FORMATS = ("png", "svg", "pdf")
@@ -64,7 +65,7 @@ def export_charts(
     tables, inputs = load_chart_tables(processed)
     paths = []
     for lang in langs:
-        for name, make in STANDARD_CHARTS.items():
+        for name, make in {**STANDARD_CHARTS, **MAP_CHARTS}.items():
             if names and name not in names:
                 continue
             chart = make(tables, lang)

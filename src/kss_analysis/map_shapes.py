@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
+import shapely.affinity
 
 from kss_analysis import reference
 from kss_analysis.config import PACKAGE_DIR
@@ -70,6 +71,22 @@ def decode_topojson(topology: dict, object_name: str = "countries") -> list[tupl
     return decoded
 
 
+def cut_at_antimeridian(polygon: shapely.Polygon) -> list[shapely.Polygon]:
+    """world-atlas leaves islands that cross 180 degrees whole (d3 cuts them when drawing): a ring jumps from 180
+    to -180 and would draw as a band round the world. Such a ring (Fiji's Vanua Levu, Russia's Chukotka, Wrangel)
+    is unrolled to 0..360 and cut there. Antarctica's ring runs along the pole and is left as it is."""
+    west, south, east, north = polygon.bounds
+    if east - west <= 180 or south <= -89.9 or north >= 89.9:
+        return [polygon]
+    unrolled = shapely.transform(
+        polygon, lambda xy: np.column_stack([np.where(xy[:, 0] < 0, xy[:, 0] + 360, xy[:, 0]), xy[:, 1]])
+    )
+    unrolled = shapely.make_valid(unrolled)
+    east_half = shapely.intersection(unrolled, shapely.box(0, -90, 180, 90))
+    west_half = shapely.affinity.translate(shapely.intersection(unrolled, shapely.box(180, -90, 360, 90)), -360)
+    return [p for p in shapely.get_parts([east_half, west_half]) if p.geom_type == "Polygon" and not p.is_empty]
+
+
 def shapes_by_iso3(topology: dict) -> dict[str, shapely.MultiPolygon]:
     """Decoded shapes keyed by ISO3 (parts with the same code joined); '' keys unkeyed land by its name."""
     by_m49 = {int(row["un_m49_code"]): iso3 for iso3, row in reference.countries().items() if row["un_m49_code"]}
@@ -81,7 +98,8 @@ def shapes_by_iso3(topology: dict) -> dict[str, shapely.MultiPolygon]:
             key = by_m49[int(code)]
         else:
             key = UNKEYED_NAMES.get(name, f"~{name}")
-        parts.setdefault(key, []).extend(shape.geoms)
+        for polygon in shape.geoms:
+            parts.setdefault(key, []).extend(cut_at_antimeridian(polygon))
     return {key: shapely.MultiPolygon(polys) for key, polys in sorted(parts.items())}
 
 
@@ -144,7 +162,9 @@ def load_shapes() -> dict[str, tuple[str, shapely.Geometry]]:
     geoms = shapely.from_wkb(table.column("wkb").to_pylist())
     return {
         key: (kind, geom)
-        for key, kind, geom in zip(table.column("iso3").to_pylist(), table.column("kind").to_pylist(), geoms)
+        for key, kind, geom in zip(
+            table.column("iso3").to_pylist(), table.column("kind").to_pylist(), geoms, strict=True
+        )
     }
 
 

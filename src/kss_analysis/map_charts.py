@@ -10,7 +10,7 @@ import pandas as pd
 
 from kss_analysis import maps
 from kss_analysis.aggregate import top_level
-from kss_analysis.charts import Footer, label, text
+from kss_analysis.charts import Footer, format_number, label, text
 from kss_analysis.standard_charts import PERIOD_YEARS, ChartOutput, period_of
 
 
@@ -40,7 +40,8 @@ def _table(values: pd.Series, classes: maps.Classes, lang: str) -> pd.DataFrame:
 
 
 def _footer(lang: str, *notes: str) -> Footer:
-    sentences = (*notes, text("map_coverage", lang), text("map_shapes_source", lang))
+    small = text("map_small_rule", lang, km2=format_number(maps.SMALL_AREA_KM2, lang))
+    sentences = (*notes, small, text("map_coverage", lang), text("map_shapes_source", lang))
     note = " ".join(f"{n}." for n in sentences if n)
     return Footer(
         text("source_register", lang),

@@ -192,6 +192,7 @@ def draw_map(
         edgecolors="#333333",
         linewidths=0.4,
         zorder=3,
+        clip_on=False,  # a circle at the map's edge (Tuvalu, Samoa near 180 degrees) stays whole
         gid="markers",
     )
     circles.iso3 = tuple(keys)

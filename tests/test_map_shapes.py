@@ -108,3 +108,12 @@ def test_shipped_shapes_match_the_mirror_file_within_the_simplification_toleranc
     for key, geom in original.items():
         assert shapely.hausdorff_distance(geom, shipped[key]) <= allowed, key
     assert len(original) == 240  # 236 Natural Earth ids (Australia's two joined) + Kosovo + 4 unkeyed areas
+
+
+@pytest.mark.mirror
+@pytest.mark.skipif(MIRROR is None, reason="needs KSS_MIRROR (the offline mirror with world-atlas/countries-50m.json)")
+def test_the_script_rebuilds_exactly_the_shipped_table_from_the_mirror_file():
+    import pyarrow.parquet as pq
+
+    rebuilt = map_shapes.build_table(MIRROR / "world-atlas" / map_shapes.SOURCE_FILE)
+    assert rebuilt.equals(pq.read_table(map_shapes.SHAPES_FILE), check_metadata=True)

@@ -133,7 +133,7 @@ def build_table(source_path: Path) -> pa.Table:
         "source_sha256": hashlib.sha256(raw).hexdigest(),
         "simplification": f"shapely.simplify tolerance {TOLERANCE_DEG} degrees, preserve_topology; "
         f"coordinates rounded to {10**-DECIMALS} degrees",
-        "points": f"{POINTS_FILE.name}: countries with no shape (capital or main island, GeoNames)",
+        "points": f"{POINTS_FILE.name}: countries with no shape (capital or main island; GeoNames, CC BY 4.0)",
         "licence": ISC_NOTICE,
         "keys": "iso3 = ISO 3166-1 alpha-3 via reference/countries.csv; '~Name' = Natural Earth land with no ISO code",
     }

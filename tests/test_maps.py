@@ -139,3 +139,18 @@ def test_two_map_exports_are_byte_identical_with_csv_and_sidecar(processed, tmp_
     svg = (tmp_path / "a" / "id" / "partner_map.svg").read_text()
     assert "Negara mitra, semua tahun" in svg and "Natural Earth" in svg
     assert (tmp_path / "a" / "id" / "partner_map_by_period.json").is_file()
+
+
+def test_map_counts_agree_with_the_top_partners_chart_and_periods_add_up(tables):
+    from kss_analysis.standard_charts import chart_top_partner_countries
+
+    whole = chart_partner_map(tables, "en").data.set_index("iso3")["value"]
+    top = chart_top_partner_countries(tables, "en").data.set_index("recipient_iso3")["programmes"]
+    assert (whole[top.index] == top).all()  # same counting rule, same numbers
+    by_period = chart_partner_map_by_period(tables, "en").data.groupby("iso3")["value"].sum()
+    assert (by_period <= whole[by_period.index]).all()  # undated programmes are only in the all-years map
+    acts = tables["activities"]
+    undated = acts[acts["parent_activity_id"].isna() & acts["year"].isna()]["activity_id"]
+    recips = tables["activity_recipients"]
+    undated_pairs = recips[recips["activity_id"].isin(undated) & recips["recipient_iso3"].notna()]
+    assert whole.sum() - by_period.sum() == len(undated_pairs[["activity_id", "recipient_iso3"]].drop_duplicates())

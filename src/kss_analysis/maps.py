@@ -92,9 +92,9 @@ def _transformer(proj: str) -> Transformer:
 
 
 def _path(geom: shapely.Geometry) -> Path:
-    """A compound matplotlib path of every ring (holes drawn by the even-odd rule of PathPatch)."""
+    """A compound matplotlib path of every ring; holes wind against their shell, so they stay empty when filled."""
     vertices, codes = [], []
-    for polygon in shapely.get_parts(geom):
+    for polygon in shapely.get_parts(shapely.orient_polygons(geom)):
         for ring in (polygon.exterior, *polygon.interiors):
             xy = np.asarray(ring.coords)
             vertices.append(xy)

@@ -84,6 +84,7 @@ READERS = {
         Reader("figures", ("kss_figures",)),
         Reader("money-fx", ()),  # rates and deflators: read by the money step (money.py), no table of their own
         Reader("money-deflator", ()),
+        Reader("map-shapes", ()),  # country shapes: package reference data rebuilt by scripts/make_map_shapes.py
         Reader("crs", ("crs", "crs_ledger")),
         Reader("dac-codelists", ("codelists",)),
         Reader("iati-codelists", ("codelists",)),

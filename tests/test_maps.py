@@ -9,7 +9,7 @@ from pathlib import Path
 import matplotlib.colors as mcolors
 import pandas as pd
 import pytest
-from kss_analysis.export import export_charts, load_chart_tables
+from kss_analysis.chart_export import export_charts, load_chart_tables
 from matplotlib.figure import Figure
 
 from kss_analysis import maps, reference

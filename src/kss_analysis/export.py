@@ -3,14 +3,22 @@
 Per chart and language: the image in each format asked for, a CSV of exactly the plotted
 numbers and a JSON sidecar (dataset, filters, input sha256s). Same data, same bytes:
 no dates in SVG/PDF metadata, a fixed SVG hash salt, sorted data.
+
+An export whose inputs did not change is skipped: out/.export-key.json stores a key (the
+chart tables' sha256s, the package version and its own source files, matplotlib's version,
+languages, formats, chart names) and the sha256 of every file written. When the key matches
+and every file is still there with those bytes, nothing is redrawn (same bytes anyway).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io as _io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
+import matplotlib
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
@@ -57,10 +65,65 @@ def load_chart_tables(processed: Path, *, registers_only: bool = True) -> tuple[
     return tables, inputs
 
 
+KEY_FILE = ".export-key.json"
+PACKAGE = Path(__file__).resolve().parent
+
+
+def export_key(processed: Path, langs: list[str], formats: list[str], names: list[str] | None) -> str:
+    """Changes when a chart table, the package (version or code), matplotlib or the options change."""
+    digest = hashlib.sha256(json.dumps([__version__, matplotlib.__version__, langs, formats, names]).encode())
+    for name in CHART_TABLES:
+        digest.update(f"{name} {io.sha256_file(processed / f'{name}.parquet')}\n".encode())
+    # The version stays 0.1.0 while the code changes in development: hash the code too.
+    for path in sorted([*PACKAGE.rglob("*.py"), *PACKAGE.glob("styles/*.mplstyle")]):
+        digest.update(f"{path.relative_to(PACKAGE)} {io.sha256_file(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def _unchanged(out: Path, key: str) -> list[Path] | None:
+    """The files of the last export when its key is ``key`` and they are all there, unaltered."""
+    try:
+        stored = json.loads((out / KEY_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if stored.get("key") != key:
+        return None
+    files = stored.get("files", {})
+    for relative, sha in files.items():
+        path = out / relative
+        if not path.is_file() or io.sha256_file(path) != sha:
+            return None
+    return [out / relative for relative in files]
+
+
 def export_charts(
-    processed: Path, out: Path, langs: list[str], formats: list[str], names: list[str] | None = None
+    processed: Path,
+    out: Path,
+    langs: list[str],
+    formats: list[str],
+    names: list[str] | None = None,
+    *,
+    echo: Callable[[str], None] = print,
 ) -> list[Path]:
-    """Write every standard chart (or ``names``) into out/<lang>/; returns the files written or checked."""
+    """Write every standard chart (or ``names``) into out/<lang>/; returns the files written or checked.
+
+    Skipped, with one line saying so, when the last export into ``out`` had the same key and
+    its files are intact.
+    """
+    key = export_key(processed, langs, formats, names)
+    if (previous := _unchanged(out, key)) is not None:
+        echo(f"unchanged {len(previous)} chart files in {out}: data, package and options as in the last export")
+        return previous
+    (out / KEY_FILE).unlink(missing_ok=True)  # an interrupted export leaves no stale key behind
+    paths = _draw_charts(processed, out, langs, formats, names)
+    files = {str(path.relative_to(out)): io.sha256_file(path) for path in paths}
+    io.write_bytes_atomic(out / KEY_FILE, (json.dumps({"key": key, "files": files}, indent=1) + "\n").encode())
+    return paths
+
+
+def _draw_charts(
+    processed: Path, out: Path, langs: list[str], formats: list[str], names: list[str] | None
+) -> list[Path]:
     tables, inputs = load_chart_tables(processed)
     paths = []
     for lang in langs:

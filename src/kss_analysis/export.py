@@ -5,9 +5,11 @@ numbers and a JSON sidecar (dataset, filters, input sha256s). Same data, same by
 no dates in SVG/PDF metadata, a fixed SVG hash salt, sorted data.
 
 An export whose inputs did not change is skipped: out/.export-key.json stores a key (the
-chart tables' sha256s, the package version and its own source files, matplotlib's version,
-languages, formats, chart names) and the sha256 of every file written. When the key matches
-and every file is still there with those bytes, nothing is redrawn (same bytes anyway).
+processed tables' sha256s, the package version and its own source files, matplotlib's
+version, languages, formats, chart names) and the sha256 of every file written. When the
+key matches and every file is still there with those bytes, nothing is redrawn (same bytes
+anyway). matplotlib and the chart code are imported only when something is drawn, so the
+skip itself takes about a second.
 """
 
 from __future__ import annotations
@@ -16,16 +18,15 @@ import hashlib
 import io as _io
 import json
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
-
-import matplotlib
-import matplotlib.pyplot as plt
-import pandas as pd
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from kss_analysis import __version__, io
-from kss_analysis.charts import STYLE
-from kss_analysis.standard_charts import CHART_TABLES, STANDARD_CHARTS
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
 
 FORMATS = ("png", "svg", "pdf")
 SAVE_METADATA = {
@@ -36,6 +37,10 @@ SAVE_METADATA = {
 
 
 def figure_bytes(fig: Figure, fmt: str) -> bytes:
+    import matplotlib.pyplot as plt
+
+    from kss_analysis.charts import STYLE
+
     buffer = _io.BytesIO()
     with plt.style.context(STYLE):
         fig.savefig(buffer, format=fmt, metadata=SAVE_METADATA[fmt])
@@ -52,6 +57,8 @@ def load_chart_tables(processed: Path, *, registers_only: bool = True) -> tuple[
 
     Returns (tables by name, sha256 of the raw inputs they were built from).
     """
+    from kss_analysis.standard_charts import CHART_TABLES
+
     tables = {name: io.read_table(processed / f"{name}.parquet") for name in CHART_TABLES}  # InputError when unreadable
     if registers_only:
         acts = tables["activities"]
@@ -70,10 +77,11 @@ PACKAGE = Path(__file__).resolve().parent
 
 
 def export_key(processed: Path, langs: list[str], formats: list[str], names: list[str] | None) -> str:
-    """Changes when a chart table, the package (version or code), matplotlib or the options change."""
-    digest = hashlib.sha256(json.dumps([__version__, matplotlib.__version__, langs, formats, names]).encode())
-    for name in CHART_TABLES:
-        digest.update(f"{name} {io.sha256_file(processed / f'{name}.parquet')}\n".encode())
+    """Changes when a processed table, the package (version or code), matplotlib or the options change."""
+    digest = hashlib.sha256(json.dumps([__version__, version("matplotlib"), langs, formats, names]).encode())
+    # Every processed table, not only those the charts read: knowing which needs the chart code.
+    for table in sorted(processed.glob("*.parquet")):
+        digest.update(f"{table.name} {io.sha256_file(table)}\n".encode())
     # The version stays 0.1.0 while the code changes in development: hash the code too.
     for path in sorted([*PACKAGE.rglob("*.py"), *PACKAGE.glob("styles/*.mplstyle")]):
         digest.update(f"{path.relative_to(PACKAGE)} {io.sha256_file(path)}\n".encode())
@@ -124,6 +132,10 @@ def export_charts(
 def _draw_charts(
     processed: Path, out: Path, langs: list[str], formats: list[str], names: list[str] | None
 ) -> list[Path]:
+    import matplotlib.pyplot as plt
+
+    from kss_analysis.standard_charts import STANDARD_CHARTS
+
     tables, inputs = load_chart_tables(processed)
     paths = []
     for lang in langs:

@@ -33,11 +33,12 @@ def _ledger_table(ledger) -> str:
         source=ledger["file"].str.split("/").str[0].where(ledger["file"].str.count("/") > 1, ledger["file"])
     )
     sums = grouped.groupby("source", sort=False)[
-        ["rows_read", "rows_kept", "rows_fixed", "rows_quarantined", "rows_excluded"]
+        ["rows_read", "rows_kept", "rows_fixed", "rows_quarantined", "rows_excluded", "rows_flagged"]
     ].sum()
     files = grouped.groupby("source", sort=False).size()
     rows = [[name, files[name], *r] for name, r in zip(sums.index, sums.itertuples(index=False), strict=True)]
-    return _table(rows, ["file or folder", "files", "read", "kept", "fixed", "quarantined", "excluded"])
+    header = ["file or folder", "files", "read", "kept", "fixed", "quarantined", "excluded", "of kept: flagged"]
+    return _table(rows, header)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -51,6 +52,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     if len(quarantine):
         counts = quarantine["reason_code"].value_counts().sort_index()
         print("\nquarantined by reason: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    if result.unmapped_path is not None:
+        from kss_analysis.unmapped import summary
+
+        print("\n" + summary(result.unmapped, result.unmapped_path))
     print(f"\n{len(result.written)} files written, {len(result.unchanged)} unchanged in {data / 'processed'}")
     for path in result.written:
         print(f"  wrote {path}")
@@ -84,6 +89,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     print(_ledger_table(tables.ledger))
     for row in tables.quarantine.itertuples():
         print(f"  quarantined {row.locator}: {row.reason_code}: {row.message}")
+    from kss_analysis.unmapped import summary, write_report
+
+    report_path, report, _ = write_report(tables.activities, Path(args.out))
+    print(summary(report, report_path))
     print(f"{len(written) + len(unchanged)} tables in {args.out}")
     return 0
 

@@ -4,7 +4,8 @@ Inputs: the embedded KSS registers in raw/kss/, any user register dropped into
 raw/registers/, and every fetched source present in raw/<source id>/ (see sources.yml).
 Outputs in processed/: activities, activity_recipients, activity_transactions,
 quarantine, ledger, kss_figures and the standard aggregates, each with provenance
-metadata (the sha256 of every raw file read).
+metadata (the sha256 of every raw file read); unmapped_values.csv lists the values kept as
+'unclassified' and the reference file to extend.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from kss_analysis.registry import Source, load_sources
 from kss_analysis.sources.codelists import read_codelists
 from kss_analysis.sources.register import read_register
 from kss_analysis.tables import SourceTables
+from kss_analysis.unmapped import write_report
 from kss_analysis.validate import enforce
 
 KSS_PROGRAMMES = Path("kss") / "kss_programmes.csv"
@@ -41,6 +43,8 @@ class BuildResult:
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
     inputs: dict[str, str] = field(default_factory=dict)
+    unmapped: pd.DataFrame | None = None  # unmapped-values report (unmapped.py)
+    unmapped_path: Path | None = None
 
 
 def find_registers(raw: Path) -> list[tuple[str, Path]]:
@@ -174,6 +178,8 @@ def build_all(data: Path) -> BuildResult:
         figures = read_figures(raw / KSS_FIGURES)
         inputs[str(KSS_FIGURES)] = io.sha256_file(raw / KSS_FIGURES)
     written, unchanged = write_outputs(tables, processed, dict(sorted(inputs.items())), figures)
+    report_path, unmapped, changed = write_report(tables.activities, processed)
+    (written if changed else unchanged).append(report_path)
     crs_inputs = find_crs_inputs(raw)
     if crs_inputs:
         from kss_analysis.crs import build_crs, crs_ledger
@@ -203,4 +209,4 @@ def build_all(data: Path) -> BuildResult:
         }
         path = processed / "codelists.parquet"
         (written if io.write_table(codelists, path, provenance=provenance) else unchanged).append(path)
-    return BuildResult(tables, written, unchanged, inputs)
+    return BuildResult(tables, written, unchanged, inputs, unmapped, report_path)

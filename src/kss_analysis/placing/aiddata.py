@@ -3,6 +3,8 @@
 Named exclusion rules, counted in the ledger:
 - ``umbrella``: umbrella projects (umbrella = 1) whose components are separate rows;
 - ``non_official``: rows flagged is_official_finance = 0 (TUFF files), not official finance.
+Flow classes follow the TUFF/GCOF codebooks (reference/aiddata_flow_classes.csv); a class,
+sector code or donor outside our tables keeps the row, flagged (see unmapped.py).
 Amounts keep their basis: amount/currency as reported, amount_usd = usd_current,
 amount_usd_constant = usd_defl_2014 (GCOF) or usd_defl (TUFF, base year per the file's
 methodology; price_base_year left empty when the file does not name it).
@@ -13,28 +15,21 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kss_analysis.classify import classify_dac_sector
+from kss_analysis.classify import classify_country, classify_dac_sector, classify_sector
 from kss_analysis.clean import CleanError, clean_text, parse_date, parse_number, parse_year
 from kss_analysis.placing.common import RowProblem, TableBuilder, equal_split
-from kss_analysis.reference import iso_codes, normalise_name, region_lookup
+from kss_analysis.reference import iso_codes, normalise_name, read_reference, region_lookup
 from kss_analysis.sources.aiddata import read_aiddata
 from kss_analysis.tables import SourceTables
+from kss_analysis.unmapped import UNCLASSIFIED, Unmapped
 
 REQUIRED = ("project_id", "donor", "year", "recipient_iso3", "crs_sector_code", "flow_class")
-FLOW_CLASSES = {"oda-like": "oda_like", "oof-like": "oof_like", "vague (official finance)": "vague_official_finance"}
-DONOR_ISO3 = {
-    "china": "CHN",
-    "qatar": "QAT",
-    "india": "IND",
-    "saudi arabia": "SAU",
-    "united arab emirates": "ARE",
-    "kuwait": "KWT",
-    "turkey": "TUR",
-    "brazil": "BRA",
-    "south africa": "ZAF",
-    "venezuela": "VEN",
-    "russia": "RUS",
-}
+FLOW_CLASSES_FILE = "reference/aiddata_flow_classes.csv"
+
+
+def flow_classes() -> dict[str, str]:
+    """flow_class as written (casefolded) -> flow_type, from the TUFF/GCOF codebooks."""
+    return {row["value"].casefold(): row["flow_type"] for row in read_reference("aiddata_flow_classes")}
 
 
 def _amount(record: dict, column: str) -> float | None:
@@ -69,22 +64,34 @@ def place_row(record: dict, *, source: str, file_label: str, locator: str) -> di
         year, _ = parse_year(record.get("year"))
     except CleanError as exc:
         raise RowProblem(exc.reason, f"year: {exc}") from None
+    unmapped = Unmapped()
     donor = clean_text(record.get("donor")) or ""
-    provider = DONOR_ISO3.get(donor.casefold())
-    if provider is None:
-        raise RowProblem("unknown_provider", f"donor '{donor}' is not in the AidData donor table")
+    # Donors are countries: any TUFF donor file reads without a code change.
+    provider = classify_country(donor) if donor else None
+    if donor and provider is None:
+        unmapped.add("provider_iso3", "donor", donor, "reference/country_aliases.csv")
     codes, regions = _recipients(clean_text(record.get("recipient_iso3")) or "")
     if not codes and not regions and clean_text(record.get("recipient_region")):
         regions = _recipients(clean_text(record.get("recipient_region")))[1]
     sector_code = clean_text(record.get("crs_sector_code"))
+    sector_name = clean_text(record.get("crs_sector_name"))
     theme = classify_dac_sector(sector_code) if sector_code else None
     if sector_code and theme is None:
-        raise RowProblem("unknown_sector", f"crs_sector_code '{sector_code}' is not in reference/dac_sector_themes.csv")
-    flow_class = (clean_text(record.get("flow_class")) or "").casefold()
-    if flow_class not in FLOW_CLASSES:
-        raise RowProblem(
-            "unknown_flow_class", f"flow_class '{record.get('flow_class')}' is not ODA-like, OOF-like or Vague"
-        )
+        # An unknown code: the sector name through the keyword classifier before giving up.
+        theme = classify_sector(sector_name)[0] if sector_name else None
+        if theme is None:
+            theme = UNCLASSIFIED
+            unmapped.add(
+                "sector_theme",
+                "crs_sector_code",
+                f"{sector_code} {sector_name or ''}".strip(),
+                "reference/dac_sector_themes.csv",
+            )
+    flow_text = clean_text(record.get("flow_class"))
+    flow_type = flow_classes().get(flow_text.casefold()) if flow_text else None
+    if flow_text and flow_type is None:
+        flow_type = UNCLASSIFIED  # not defined by the codebooks: raw text kept, never guessed
+        unmapped.add("flow_type", "flow_class", flow_text, FLOW_CLASSES_FILE)
     amount = _amount(record, "amount")
     currency = clean_text(record.get("currency"))
     if amount is not None and not currency:
@@ -112,7 +119,7 @@ def place_row(record: dict, *, source: str, file_label: str, locator: str) -> di
         "provider_iso3": provider,
         "provider_name": donor,
         "implementer": clean_text(record.get("implementing_agency")),
-        "sector_text": clean_text(record.get("crs_sector_name")),
+        "sector_text": sector_name,
         "sector_code": sector_code,
         "sector_theme": theme,
         "sector_themes": theme,
@@ -124,9 +131,10 @@ def place_row(record: dict, *, source: str, file_label: str, locator: str) -> di
         "amount_basis": "reported",
         "amount_usd_constant": _amount(record, constant_column),
         "price_base_year": 2014 if constant_column == "usd_defl_2014" else None,
-        "flow_type": FLOW_CLASSES[flow_class],
+        "flow_type": flow_type,
         "status": clean_text(record.get("status")),
         "fixes": ";".join(fixes) or None,
+        "unclassified": unmapped.to_json(),
     }
     return activity, equal_split(activity_id, codes, regions)
 

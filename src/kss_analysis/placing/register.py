@@ -2,7 +2,8 @@
 
 One register row becomes one activity plus its recipient rows, or one quarantine row
 with a reason code. Every row read is counted once in the ledger:
-rows_read = rows_kept + rows_fixed + rows_quarantined + rows_excluded.
+rows_read = rows_kept + rows_fixed + rows_quarantined + rows_excluded; rows_flagged counts
+the kept or fixed rows holding a value our tables do not know (see unmapped.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from kss_analysis import schema
 from kss_analysis.classify import (
     classify_cooperation_type,
+    classify_country,
     classify_country_list,
     classify_modality,
     classify_region_names,
@@ -22,6 +24,7 @@ from kss_analysis.clean import CleanError, clean_text, parse_date, parse_number,
 from kss_analysis.placing.common import RowProblem, equal_split, raw_json
 from kss_analysis.sources.register import EXTRA_CELLS, MAX_FIELD_CHARS, RegisterRows
 from kss_analysis.tables import SourceTables, frame_from_records
+from kss_analysis.unmapped import UNCLASSIFIED, Unmapped
 
 PROVIDER_ISO3 = "IDN"
 PROVIDER_NAME = "Indonesia"
@@ -139,16 +142,23 @@ def place_row(
     if unknown_regions:
         raise RowProblem("unknown_region", f"region not recognised: {', '.join(unknown_regions)}")
 
+    # A sector or modality outside our tables does not lose the row: it is kept as
+    # 'unclassified' with its text, flagged and listed in the unmapped-values report.
+    unmapped = Unmapped()
     sector_text = clean_text(record.get("sector"))
     theme, themes = classify_sector(sector_text) if sector_text else (None, [])
     if sector_text and theme is None:
-        raise RowProblem(
-            "unknown_sector", f"sector '{sector_text}' matches no sector keyword (reference/sector_keywords.csv)"
-        )
+        theme = UNCLASSIFIED
+        unmapped.add("sector_theme", "sector", sector_text, "reference/sector_keywords.csv")
     modality_text = clean_text(record.get("modality"))
     modality = classify_modality(modality_text) if modality_text else None
     if modality_text and modality is None:
-        raise RowProblem("unknown_modality", f"modality '{modality_text}' is not in reference/modalities.csv")
+        modality = UNCLASSIFIED
+        unmapped.add("modality", "modality", modality_text, "reference/modalities.csv (aliases)")
+    provider_text = clean_text(record.get("provider"))
+    provider_iso3 = classify_country(provider_text) if provider_text else PROVIDER_ISO3
+    if provider_text and provider_iso3 is None:
+        unmapped.add("provider_iso3", "provider", provider_text, "reference/country_aliases.csv")
 
     n_partners = _number(record, "n_partner_countries", fixes)
     triangular_partner = clean_text(record.get("triangular_partner"))
@@ -167,8 +177,8 @@ def place_row(
         "start_date": start_date,
         "end_date": end_date,
         "date_basis": date_basis,
-        "provider_iso3": PROVIDER_ISO3,
-        "provider_name": PROVIDER_NAME,
+        "provider_iso3": provider_iso3,
+        "provider_name": provider_text or PROVIDER_NAME,
         "implementer": clean_text(record.get("implementer")),
         "sector_text": sector_text,
         "sector_code": None,
@@ -189,7 +199,9 @@ def place_row(
         "amount_basis": basis if amount.value is not None else None,
         "flow_type": FLOW_BY_BASIS.get(basis, "reported") if amount.value is not None else None,
         "source_url": clean_text(record.get("source_url")),
+        "status": clean_text(record.get("status")),
         "fixes": ";".join(dict.fromkeys(fixes)) or None,
+        "unclassified": unmapped.to_json(),
     }
     # Countries when named; the stated regions only when no country is.
     return activity, equal_split(activity_id, recipients, [] if recipients else regions)
@@ -262,6 +274,7 @@ def place_register(
             "rows_quarantined": len(quarantine),
             "rows_excluded": len(rows.excluded),
             "excluded_by_rule": ";".join(f"{rule}={n}" for rule, n in sorted(excluded.items())) or None,
+            "rows_flagged": sum(1 for a in activities if a["unclassified"]),
         }
     ]
     return SourceTables(

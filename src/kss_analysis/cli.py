@@ -81,8 +81,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return 0
     if path.is_dir() and args.as_ != "iati-json":
         raise InputError(str(path), "is a folder; only --as iati-json reads a folder of files")
+    if args.profile and args.as_ != "register":
+        raise UsageError("--profile applies to --as register only")
     source = f"register:{path.stem}" if args.as_ == "register" else f"{args.as_}:{path.stem}"
-    tables = build_file_tables(path, reader=args.as_, source=source, file_label=path.name)
+    profile = Path(args.profile) if args.profile else None
+    tables = build_file_tables(path, reader=args.as_, source=source, file_label=path.name, profile=profile)
     files = sorted(p for p in path.rglob("*.json")) if path.is_dir() else [path]
     inputs = {str(f.relative_to(path.parent)): sha256_file(f) for f in files}
     written, unchanged = write_outputs(tables, Path(args.out), inputs)
@@ -287,6 +290,10 @@ def make_parser() -> argparse.ArgumentParser:
         help="file format: register, aiddata, undp, iati-json (file or folder), iati-xml",
     )
     ingest.add_argument("--out", required=True, help="folder for the Parquet tables")
+    ingest.add_argument(
+        "--profile",
+        help="register profile (YAML) for other headers and layouts; default: <file stem>.profile.yml beside it",
+    )
     ingest.set_defaults(func=cmd_ingest)
 
     fetch = sub.add_parser("fetch", help="download raw sources (or copy them from a mirror), checksum-verified")

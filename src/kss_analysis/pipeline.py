@@ -25,6 +25,7 @@ from kss_analysis.placing.undp import place_undp
 from kss_analysis.registry import Source, load_sources
 from kss_analysis.sources.codelists import read_codelists
 from kss_analysis.sources.register import read_register
+from kss_analysis.sources.register_profile import load_profile, profile_beside
 from kss_analysis.tables import SourceTables
 from kss_analysis.unmapped import write_report
 from kss_analysis.validate import enforce
@@ -60,18 +61,25 @@ def find_registers(raw: Path) -> list[tuple[str, Path]]:
     return found
 
 
-def build_register_tables(path: Path, *, source: str, file_label: str | None = None) -> SourceTables:
-    """One register file -> canonical tables, invariants checked."""
+def build_register_tables(
+    path: Path, *, source: str, file_label: str | None = None, profile: Path | None = None
+) -> SourceTables:
+    """One register file -> canonical tables, invariants checked. ``profile`` (YAML) maps
+    other headers and layouts; without it, ``<stem>.profile.yml`` beside the file is used."""
     id_prefix = "" if source == "kss" else f"{source.split(':', 1)[-1]}:"
-    tables = place_register(read_register(path), source=source, file_label=file_label, id_prefix=id_prefix)
+    profile = profile or profile_beside(path)
+    rows = read_register(path, load_profile(profile) if profile else None)
+    tables = place_register(rows, source=source, file_label=file_label, id_prefix=id_prefix)
     enforce(tables)
     return tables
 
 
-def build_file_tables(path: Path, *, reader: str, source: str, file_label: str) -> SourceTables:
+def build_file_tables(
+    path: Path, *, reader: str, source: str, file_label: str, profile: Path | None = None
+) -> SourceTables:
     """One raw file (or IATI JSON folder) of any supported format -> canonical tables."""
     if reader == "register":
-        return build_register_tables(path, source=source, file_label=file_label)
+        return build_register_tables(path, source=source, file_label=file_label, profile=profile)
     if reader == "aiddata":
         tables = place_aiddata(path, source=source, file_label=file_label)
     elif reader == "undp":
@@ -164,6 +172,8 @@ def build_all(data: Path) -> BuildResult:
     for source, path in find_registers(raw):
         label = str(path.relative_to(raw))
         inputs[label] = io.sha256_file(path)
+        if profile := profile_beside(path):
+            inputs[str(profile.relative_to(raw))] = io.sha256_file(profile)
         parts.append(build_register_tables(path, source=source, file_label=label))
     for source, path, files in find_source_inputs(raw):
         for file in files:

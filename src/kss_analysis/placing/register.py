@@ -22,7 +22,7 @@ from kss_analysis.classify import (
 )
 from kss_analysis.clean import CleanError, clean_text, parse_date, parse_number, parse_year
 from kss_analysis.placing.common import RowProblem, equal_split, raw_json
-from kss_analysis.sources.register import EXTRA_CELLS, MAX_FIELD_CHARS, RegisterRows
+from kss_analysis.sources.register import EXTRA_CELLS, MAX_FIELD_CHARS, UNCACHED_FORMULAS, RegisterRows
 from kss_analysis.tables import SourceTables, frame_from_records
 from kss_analysis.unmapped import UNCLASSIFIED, Unmapped
 
@@ -73,6 +73,12 @@ def place_row(
     """One register row -> (activity record, recipient records); raises RowProblem."""
     if EXTRA_CELLS in record:
         raise RowProblem("too_many_cells", f"row has {len(record[EXTRA_CELLS])} more cells than the header")
+    if UNCACHED_FORMULAS in record:
+        raise RowProblem(
+            "formula_without_value",
+            f"formula with no saved value: {'; '.join(record[UNCACHED_FORMULAS])}; open the file in Excel or "
+            "LibreOffice and save it so the values are stored",
+        )
     for column, value in record.items():
         if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
             raise RowProblem("field_too_long", f"{column} has {len(value):,} characters (limit {MAX_FIELD_CHARS:,})")

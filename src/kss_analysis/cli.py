@@ -37,7 +37,7 @@ def _ledger_table(ledger) -> str:
     ].sum()
     files = grouped.groupby("source", sort=False).size()
     rows = [[name, files[name], *r] for name, r in zip(sums.index, sums.itertuples(index=False), strict=True)]
-    header = ["file or folder", "files", "read", "kept", "fixed", "quarantined", "excluded", "of kept: flagged"]
+    header = ["file or folder", "files", "read", "kept", "fixed", "quarantined", "excluded", "flagged (in kept+fixed)"]
     return _table(rows, header)
 
 

@@ -84,8 +84,7 @@ def summary(report: pd.DataFrame, path: Path, top: int = 5) -> str:
     if report.empty:
         return f"unmapped values: none (report {path})"
     lines = [
-        f"unmapped values: {len(report)} distinct in {int(report['rows'].sum()):,} row-values, "
-        f"rows kept as '{UNCLASSIFIED}'; report {path}"
+        f"unmapped values: {len(report)} distinct, on {int(report['rows'].sum()):,} rows (kept, flagged); report {path}"
     ]
     for row in report.head(top).itertuples():
         lines.append(f"  {row.source} {row.column} '{row.raw_value}': {row.rows} rows -> extend {row.extend}")

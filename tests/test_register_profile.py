@@ -95,6 +95,8 @@ def test_profile_beside_a_register_is_used_by_build(tmp_path, capsys):
     acts = result.tables.activities
     assert set(acts["source"]) == {"register:abc"} and len(acts) >= 6
     assert "registers/abc.profile.yml" in result.inputs  # the profile is part of the provenance
+    # Brazil's projects are not Indonesia's KSS: they stay out of the standard aggregates
+    assert pd.read_parquet(tmp_path / "processed" / "programmes_by_sector_year.parquet").empty
 
 
 def test_ingest_takes_a_profile_option(tmp_path, capsys):

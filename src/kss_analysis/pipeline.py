@@ -148,7 +148,9 @@ def write_outputs(
     ]
     if figures is not None:
         outputs.append(("kss_figures", figures, None, {"grain": "one row per headline figure"}))
-    registers = tables.activities["source"].str.match(r"^(kss$|register:)")  # as export.is_register
+    # as export.is_register; a register profiled for another provider (issue 18) is not Indonesia's KSS
+    from_registers = tables.activities["source"].str.match(r"^(kss$|register:)")
+    registers = from_registers & tables.activities["provider_iso3"].eq("IDN")
     register_ids = set(tables.activities.loc[registers, "activity_id"])
     register_recipients = tables.activity_recipients[tables.activity_recipients["activity_id"].isin(register_ids)]
     for name, (table, basis) in aggregate_standard(tables.activities[registers], register_recipients).items():

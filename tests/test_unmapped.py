@@ -6,13 +6,15 @@ in the real TUFF and UNDP layouts)."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from kss_analysis import cli
-from kss_analysis.pipeline import build_file_tables
+from kss_analysis.pipeline import build_all, build_file_tables
 from kss_analysis.unmapped import unmapped_report, write_report
 from kss_analysis.validate import check_tables
 
@@ -140,3 +142,36 @@ def test_kss_build_prints_and_writes_the_report(tmp_path, capsys):
     assert "sector 'astrologi': 2 rows -> extend reference/sector_keywords.csv" in out
     report = pd.read_csv(report_path)
     assert report[["raw_value", "rows"]].values.tolist() == [["astrologi", 2], ["numerologi", 1]]
+
+
+MIRROR_SOURCES = (
+    "aiddata-gcof-china-1.0",
+    "aiddata-tuff-qatar-1.0",
+    "undp-ssc-projects",
+    "iati-ssc-activities",
+    "iati-xml-timor-leste",
+)
+# Quarantine reasons that mean "a value is not in our tables" (sector, flow class, modality,
+# provider, and the place codes) as opposed to an unreadable or missing value.
+VOCABULARY_REASONS = {
+    "unknown_sector",
+    "unknown_modality",
+    "unknown_flow_class",
+    "unknown_provider",
+    "unknown_country",
+    "unknown_region",
+}
+
+
+@pytest.mark.skipif(not os.environ.get("KSS_MIRROR"), reason="needs KSS_MIRROR (the offline mirror of real sources)")
+def test_on_the_mirror_no_source_loses_over_1_percent_to_vocabulary_misses(tmp_path):
+    mirror = Path(os.environ["KSS_MIRROR"])
+    for source in MIRROR_SOURCES:
+        shutil.copytree(mirror / source, tmp_path / "raw" / source)
+    tables = build_all(tmp_path).tables
+    source_of = tables.ledger["file"].str.split("/").str[0]
+    read = tables.ledger.groupby(source_of)["rows_read"].sum()
+    misses = tables.quarantine[tables.quarantine["reason_code"].isin(VOCABULARY_REASONS)]
+    lost = misses.groupby(misses["file"].str.split("/").str[0]).size().reindex(read.index, fill_value=0)
+    share = lost / read
+    assert (share <= 0.01).all(), share[share > 0.01].to_dict()

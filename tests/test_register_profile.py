@@ -166,3 +166,14 @@ def test_a_lone_country_in_the_partner_column_is_a_project_row_not_a_section(tmp
     assert tables.quarantine["reason_code"].tolist() == ["missing_title"]  # reported, not a section
     joined = tables.activities.merge(tables.activity_recipients, on="activity_id").set_index("title")
     assert pd.isna(joined.loc["B", "recipient_iso3"])  # Kenya did not leak into B
+
+
+def test_profile_sheets_key_reads_only_the_sheets_named(tmp_path):
+    register = write_sectioned_register(tmp_path / "x.xlsx")
+    profile = write_profile(tmp_path / "p.yml", PROFILE + "sheets: [América Latina]\n")
+    tables = build_register_tables(register, source="register:x", file_label="x.xlsx", profile=profile)
+    assert tables.ledger.iloc[0].rows_read == 8  # rows 3-10 of the Latin American sheet only
+    assert tables.activities["source_locator"].str.startswith(LATAM).all()
+    wrong = write_profile(tmp_path / "q.yml", PROFILE + "sheets: [Asia]\n")
+    with pytest.raises(InputError, match="key 'sheets': no visible sheet named Asia"):
+        build_register_tables(register, source="register:x", file_label="x.xlsx", profile=wrong)

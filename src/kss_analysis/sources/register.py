@@ -25,6 +25,7 @@ from kss_analysis.sources.register_profile import (
     matches_exclusion,
     section_value,
 )
+from kss_analysis.sources.xlsx_formulas import formula_cells
 
 HEADER_SEARCH_ROWS = 30
 EXTRA_CELLS = "__extra_cells__"  # key set on a row with more cells than the header
@@ -86,16 +87,14 @@ def _read_csv_cells(path: Path) -> list[list[object]]:
     return rows
 
 
-def _read_xlsx_sheets(path: Path) -> list[tuple[str, list[list[object]], dict[tuple[int, int], str]]]:
-    """Visible sheets as cell grids, merged ranges filled with their top-left value, with the
-    formula cells that have no saved value ((row, col) 0-based -> formula)."""
+def _read_xlsx_sheets(path: Path) -> list[tuple[str, list[list[object]]]]:
+    """Visible sheets as cell grids, merged ranges filled with their top-left value."""
     import zipfile
 
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(path, data_only=True)
-        formulas = load_workbook(path, data_only=False)  # the formulas behind the saved values
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise InputError(str(path), f"not a readable XLSX workbook ({exc.__class__.__name__}: {exc})") from None
     sheets = []
@@ -110,17 +109,7 @@ def _read_xlsx_sheets(path: Path) -> list[tuple[str, list[list[object]], dict[tu
                 for col in range(cell_range.min_col, cell_range.max_col + 1):
                     sheet.cell(row, col).value = value
         grid = [list(row) for row in sheet.iter_rows(values_only=True)]
-        uncached = {
-            (r, c): value
-            for r, row in enumerate(formulas[sheet.title].iter_rows(values_only=True))
-            for c, value in enumerate(row)
-            if isinstance(value, str)
-            and value.startswith("=")
-            and r < len(grid)
-            and c < len(grid[r])
-            and grid[r][c] is None
-        }
-        sheets.append((sheet.title, grid, uncached))
+        sheets.append((sheet.title, grid))
     return sheets
 
 
@@ -153,21 +142,23 @@ def read_register(path: str | Path, profile: RegisterProfile | None = None) -> R
     if not path.is_file():
         raise InputError(file, "file not found")
     suffix = path.suffix.casefold()
+    formulas: dict[str | None, dict[tuple[int, int], str]] = {}
     if suffix in (".xlsx", ".xlsm"):
         sheets = _read_xlsx_sheets(path)
+        formulas = formula_cells(path)
     elif suffix in (".csv", ".txt", ".tsv"):
-        sheets = [(None, _read_csv_cells(path), {})]
+        sheets = [(None, _read_csv_cells(path))]
     else:
         raise InputError(file, f"unsupported register format '{path.suffix}' (use .csv or .xlsx)")
     if profile.sheets is not None:
-        names = [name for name, _, _ in sheets]
+        names = [name for name, _ in sheets]
         if missing := [s for s in profile.sheets if s not in names]:
             raise InputError(profile.file, f"key 'sheets': no visible sheet named {', '.join(missing)} in {file}")
         sheets = [sheet for sheet in sheets if sheet[0] in profile.sheets]
 
     lookup = profile.header_lookup()
     result: RegisterRows | None = None
-    for sheet, grid, uncached in sheets:
+    for sheet, grid in sheets:
         found = _find_header(grid, lookup)
         if found is None:
             continue
@@ -178,7 +169,7 @@ def read_register(path: str | Path, profile: RegisterProfile | None = None) -> R
             result.ignored_headers = [
                 str(c) for i, c in enumerate(header_cells) if i not in columns and c not in (None, "")
             ]
-        _read_rows(result, sheet, grid, uncached, header_index, columns, profile, lookup)
+        _read_rows(result, sheet, grid, formulas.get(sheet, {}), header_index, columns, profile, lookup)
     if result is not None:
         return result
 
@@ -203,13 +194,14 @@ def _read_rows(
     result: RegisterRows,
     sheet: str | None,
     grid: list[list[object]],
-    uncached: dict[tuple[int, int], str],
+    formulas: dict[tuple[int, int], str],
     header_index: int,
     columns: dict[int, str],
     profile: RegisterProfile,
     lookup: dict[str, str],
 ) -> None:
-    """The rows below one sheet's header: data rows, or exclusions with their rule."""
+    """The rows below one sheet's header: data rows, or exclusions with their rule.
+    ``formulas``: the sheet's formula cells, (row number, column index) -> formula."""
     from openpyxl.utils import get_column_letter
 
     header_cells = grid[header_index]
@@ -247,11 +239,12 @@ def _read_rows(
         for column, value in profile.defaults.items():
             if _is_blank([record.get(column)]):
                 record[column] = value
-        formulas = {
-            name: f"cell {get_column_letter(col + 1)}{index + 1}: {uncached[(index, col)]}"
+        # A formula whose cell reads empty has no saved value (written by a script, never opened).
+        uncached = {
+            name: f"cell {get_column_letter(col + 1)}{index + 1}: {formulas[(index + 1, col)]}"
             for col, name in columns.items()
-            if (index, col) in uncached
+            if (index + 1, col) in formulas and _is_blank(cells[col : col + 1])
         }
-        if formulas:
-            record[UNCACHED_FORMULAS] = formulas
+        if uncached:
+            record[UNCACHED_FORMULAS] = uncached
         result.rows.append((locator, record))

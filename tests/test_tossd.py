@@ -204,6 +204,20 @@ def test_modality_by_code_when_the_description_is_new_and_unclassified_when_both
     ]
 
 
+def test_an_unknown_purpose_code_goes_through_the_keywords_then_is_unclassified(tmp_path):
+    """INVENTED purpose codes 99990/99991 (no DAC code): the name decides, else unclassified (issue 18)."""
+    base = pq.read_table(Y2024).slice(0, 2).to_pydict()
+    base["purposecode"] = ["99990", "99991"]
+    base["purposename_e"] = ["Rural development support", "Lunar affairs"]
+    tables = place_tossd(_write(tmp_path, base), file_label="p.parquet")
+    assert check_tables(tables) == [] and tables.quarantine.empty
+    by_name, unknown = activity(tables, "ID-2024-0001"), activity(tables, "ID-2024-0002")
+    assert by_name["sector_theme"] == "agriculture_food" and pd.isna(by_name["unclassified"])
+    assert unknown["sector_theme"] == "unclassified" and unknown["sector_code"] == "99991"
+    assert json.loads(unknown["unclassified"])[0]["value"] == "99991 Lunar affairs"
+    assert tables.ledger.iloc[0].rows_flagged == 1
+
+
 def test_not_a_tossd_file_names_the_missing_columns(tmp_path):
     path = _write(tmp_path, {"Year": ["2024"], "provider": ["738"]})
     with pytest.raises(InputError, match="tossdid, recipientcode"):

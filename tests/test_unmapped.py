@@ -177,22 +177,3 @@ def test_on_the_mirror_no_source_loses_over_1_percent_to_vocabulary_misses(tmp_p
     lost = misses.groupby(misses["file"].str.split("/").str[0]).size().reindex(read.index, fill_value=0)
     share = lost / read
     assert (share <= 0.01).all(), share[share > 0.01].to_dict()
-
-
-def test_iati_unknown_dac_sector_code_keeps_the_activity_flagged(tmp_path):
-    from tests.test_placing_iati import iati_json
-
-    iati_json(
-        tmp_path,
-        "S-1",
-        recipient_country_code=["KE"],
-        sector_code=["99999", "12220"],  # 99999 is no DAC purpose code; 12220 is basic health care
-        sector_vocabulary=["1", "1"],
-        sector_percentage=[80.0, 20.0],
-    )
-    tables = build_file_tables(tmp_path, reader="iati-json", source="iati", file_label="iati")
-    assert check_tables(tables) == [] and tables.quarantine.empty
-    activity = tables.activities.iloc[0]
-    assert (activity.sector_code, activity.sector_theme) == ("99999", "unclassified")  # the larger share
-    assert activity.sector_themes == "unclassified;health_population"
-    assert tables.ledger["rows_flagged"].sum() == 1

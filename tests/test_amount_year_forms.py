@@ -110,12 +110,15 @@ def test_every_register_quarantine_message_names_a_column_and_a_fix(tmp_path):
     rows = [
         ["judul", "tahun", "negara_peserta", "sektor", "anggaran"],
         ["A", "2020", "Atlantis", "", ""],
-        ["B", "2020", "", "astrologi", ""],
+        ["B", "kemarin", "", "", ""],
         ["C", "2020", "", "", "5000000"],
+        ["D", "2020", "", "astrologi", ""],  # an unknown sector keeps the row, flagged (issue 18)
     ]
-    q = place(tmp_path, rows).quarantine
-    assert q["column"].tolist() == ["negara_peserta", "sektor", "anggaran"]
+    tables = place(tmp_path, rows)
+    q = tables.quarantine
+    assert q["column"].tolist() == ["negara_peserta", "tahun", "anggaran"]
     assert q["message"].str.contains("to fix: ").all()
+    assert tables.activities["title"].tolist() == ["D"] and tables.ledger.iloc[0].rows_flagged == 1
 
 
 ROWS = [

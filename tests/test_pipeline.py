@@ -46,14 +46,15 @@ def test_second_build_rewrites_nothing_and_a_fresh_build_is_byte_identical(data,
         "programmes_by_sector_year",
         "programmes_by_region_year",
         "programmes_by_modality_year",
+        "unmapped_values",
     }
-    hashes = {p.name: io.sha256_file(p) for p in (data / "processed").glob("*.parquet")}
+    hashes = {p.name: io.sha256_file(p) for p in (data / "processed").glob("*.*")}
     second = build_all(data)
     assert second.written == []
     other = tmp_path_factory.mktemp("other")
     shutil.copytree(data / "raw", other / "raw")
     build_all(other)
-    assert {p.name: io.sha256_file(p) for p in (other / "processed").glob("*.parquet")} == hashes
+    assert {p.name: io.sha256_file(p) for p in (other / "processed").glob("*.*")} == hashes
 
 
 def test_outputs_carry_input_checksums_and_version(session_data):

@@ -139,9 +139,13 @@ def test_aiddata_gcof_zip_places_rows_and_counts_exclusions(tmp_path):
     tables = build_file_tables(path, reader="aiddata", source="gcof", file_label="gcof.zip")
     assert check_tables(tables) == []
     ledger = tables.ledger.iloc[0]
-    assert (ledger.rows_read, ledger.rows_kept, ledger.rows_quarantined, ledger.rows_excluded) == (4, 2, 1, 1)
+    assert (ledger.rows_read, ledger.rows_kept, ledger.rows_quarantined, ledger.rows_excluded) == (4, 3, 0, 1)
     assert ledger.excluded_by_rule == "umbrella=1"
-    assert tables.quarantine.iloc[0][["reason_code", "locator"]].tolist() == ["unknown_sector", "GCOF/GCOF.xlsx row 5"]
+    # an unknown sector code keeps the row, flagged (issue 18), instead of quarantining it
+    assert ledger.rows_flagged == 1
+    odd = tables.activities.set_index("activity_id").loc["gcof:4"]
+    assert (odd.sector_theme, odd.source_locator) == ("unclassified", "GCOF/GCOF.xlsx row 5")
+    assert '"777 ?"' in odd.unclassified
     hospital = tables.activities.set_index("activity_id").loc["gcof:1"]
     # three measures kept apart: reported currency, USD current, USD constant 2014
     assert (

@@ -185,3 +185,20 @@ def test_large_xml_streams_in_bounded_memory(tmp_path):
     tracemalloc.stop()
     assert count == 20000
     assert peak < size / 4, f"peak {peak} bytes for a {size}-byte file"
+
+
+def test_iati_unknown_dac_sector_code_keeps_the_activity_flagged(tmp_path):
+    iati_json(
+        tmp_path,
+        "S-1",
+        recipient_country_code=["KE"],
+        sector_code=["99999", "12220"],  # 99999 is no DAC purpose code; 12220 is basic health care
+        sector_vocabulary=["1", "1"],
+        sector_percentage=[80.0, 20.0],
+    )
+    tables = build_file_tables(tmp_path, reader="iati-json", source="iati", file_label="iati")
+    assert check_tables(tables) == [] and tables.quarantine.empty
+    activity = tables.activities.iloc[0]
+    assert (activity.sector_code, activity.sector_theme) == ("99999", "unclassified")  # the larger share
+    assert activity.sector_themes == "unclassified;health_population"
+    assert tables.ledger["rows_flagged"].sum() == 1

@@ -78,7 +78,6 @@ def test_undp_list_in_both_layouts(tmp_path, layout):
     assert acts.loc["undp:2", "sector_themes"] == "environment_climate;infrastructure_energy"
     global_row = tables.activity_recipients.set_index("activity_id").loc["undp:2"]
     assert (global_row.allocation, global_row.region) == ("unallocated", "multi_region")  # empty host = global
-    assert (
-        tables.quarantine["reason_code"].tolist() == ["unknown_country"]
-        and "BGG" in tables.quarantine.iloc[0]["message"]
-    )
+    # an unknown provider code is a descriptive miss: row kept, flagged, code reported (issue 18)
+    assert tables.quarantine.empty and pd.isna(acts.loc["undp:4", "provider_iso3"])
+    assert '"BGG"' in acts.loc["undp:4", "unclassified"] and tables.ledger.iloc[0].rows_flagged == 1

@@ -48,8 +48,6 @@ def test_indonesian_register_is_placed_and_fixes_are_counted(tmp_path, indonesia
     ("cells", "reason"),
     [
         ({"Negara Peserta": "Atlantis"}, "unknown_country"),
-        ({"Sektor": "astrologi"}, "unknown_sector"),
-        ({"Bentuk Kegiatan": "telepati"}, "unknown_modality"),
         ({"Nilai": "5000000"}, "missing_currency"),
         ({"Nilai": "Rp 5 juta", "Mata Uang": "USD"}, "currency_conflict"),
         ({"Jumlah Peserta": "3,426 patients"}, "bad_participants"),

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from kss_analysis.readers import INGEST_FORMATS, READERS, find_inputs, place_file
 from kss_analysis.registry import load_sources
@@ -60,3 +61,30 @@ def test_ingest_refuses_a_folder_for_a_file_reader(tmp_path):
     result = kss("ingest", str(tmp_path), "--as", "undp", "--out", str(tmp_path / "out"))
     assert result.returncode == 2
     assert "only --as iati-json reads a folder" in result.stderr
+
+
+def test_a_profile_is_for_registers_only(tmp_path):
+    path = undp_csv(tmp_path / "u.csv", [undp_row("1", "FJI", "IDN")])
+    profile = tmp_path / "p.profile.yml"
+    profile.write_text("columns: {}\n", encoding="utf-8")
+    result = kss("ingest", str(path), "--as", "undp", "--profile", str(profile), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and "--profile applies to --as register only" in result.stderr
+    with pytest.raises(ValueError, match="reader undp takes no profile"):
+        place_file(path, reader="undp", source="undp", file_label="u.csv", profile=profile)
+
+
+def test_a_profile_beside_a_user_register_is_read_and_checksummed(tmp_path):
+    """``<stem>.profile.yml`` beside a register maps its headers (here Spanish, INVENTED rows)."""
+    from kss_analysis.pipeline import build_activities
+
+    registers = tmp_path / "registers"
+    registers.mkdir()
+    (registers / "agci.csv").write_text("Nombre,Año,País\nCurso de riego,2019,Perú\n", encoding="utf-8")
+    (registers / "agci.profile.yml").write_text(
+        "columns:\n  Nombre: title\n  Año: year\n  País: partner_countries\ndefaults:\n  provider: CHL\n",
+        encoding="utf-8",
+    )
+    tables, inputs, _ = build_activities(tmp_path)
+    acts = tables.activities
+    assert acts[["title", "year", "provider_iso3"]].values.tolist() == [["Curso de riego", 2019, "CHL"]]
+    assert set(inputs) == {"registers/agci.csv", "registers/agci.profile.yml"}

@@ -183,15 +183,39 @@ def test_provider_typed_as_integer_in_a_vintage_still_filters(tmp_path):
     assert recips.loc["tossd:2024:ID-2024-0002", "recipient_iso3"] == "NAM"
 
 
-def test_modality_by_code_when_the_description_is_new_and_unknown_when_both_are(tmp_path):
+def test_modality_by_code_when_the_description_is_new_and_unclassified_when_both_are(tmp_path):
     base = pq.read_table(Y2024).slice(0, 2).to_pydict()
     base["Aid_T_Description_E"] = ["Training (renamed in a later vintage)", "Something new"]
     base["modality"] = ["D021", "Z99"]
     tables = place_tossd(_write(tmp_path, base), file_label="m.parquet")
     row = activity(tables, "ID-2024-0001")
     assert row["modality"] == "training" and row["fixes"] == "modality_from_code"
-    assert tables.quarantine["reason_code"].tolist() == ["unknown_modality"]
-    assert "Z99" in tables.quarantine["message"].iloc[0]
+    # both unknown: the row is kept as 'unclassified', flagged with the raw code and text (issue 18)
+    assert tables.quarantine.empty and tables.ledger.iloc[0].rows_flagged == 1
+    other = activity(tables, "ID-2024-0002")
+    assert other["modality"] == "unclassified"
+    assert json.loads(other["unclassified"]) == [
+        {
+            "attribute": "modality",
+            "column": "Aid_T_Description_E",
+            "value": "Z99 Something new",
+            "extend": "reference/tossd_modalities.csv",
+        }
+    ]
+
+
+def test_an_unknown_purpose_code_goes_through_the_keywords_then_is_unclassified(tmp_path):
+    """INVENTED purpose codes 99990/99991 (no DAC code): the name decides, else unclassified (issue 18)."""
+    base = pq.read_table(Y2024).slice(0, 2).to_pydict()
+    base["purposecode"] = ["99990", "99991"]
+    base["purposename_e"] = ["Rural development support", "Lunar affairs"]
+    tables = place_tossd(_write(tmp_path, base), file_label="p.parquet")
+    assert check_tables(tables) == [] and tables.quarantine.empty
+    by_name, unknown = activity(tables, "ID-2024-0001"), activity(tables, "ID-2024-0002")
+    assert by_name["sector_theme"] == "agriculture_food" and pd.isna(by_name["unclassified"])
+    assert unknown["sector_theme"] == "unclassified" and unknown["sector_code"] == "99991"
+    assert json.loads(unknown["unclassified"])[0]["value"] == "99991 Lunar affairs"
+    assert tables.ledger.iloc[0].rows_flagged == 1
 
 
 def test_not_a_tossd_file_names_the_missing_columns(tmp_path):

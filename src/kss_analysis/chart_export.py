@@ -61,7 +61,10 @@ def load_chart_tables(processed: Path, *, registers_only: bool = True) -> tuple[
         tables["kss_figures"] = io.read_table(processed / "kss_figures.parquet")
     if registers_only:
         acts = tables["activities"]
-        tables["activities"] = acts[is_register(acts["source"])].reset_index(drop=True)
+        # Indonesia's programmes only: a register profiled for another provider is not KSS (issue 18)
+        tables["activities"] = acts[is_register(acts["source"]) & acts["provider_iso3"].eq("IDN")].reset_index(
+            drop=True
+        )
         ids = set(tables["activities"]["activity_id"])
         recips = tables["activity_recipients"]
         tables["activity_recipients"] = recips[recips["activity_id"].isin(ids)].reset_index(drop=True)

@@ -33,12 +33,15 @@ def _ledger_table(ledger) -> str:
     grouped = ledger.assign(
         source=ledger["file"].str.split("/").str[0].where(ledger["file"].str.count("/") > 1, ledger["file"])
     )
+    if "rows_flagged" not in grouped:  # the CRS ledger: its rows are quarantined in place, never flagged
+        grouped["rows_flagged"] = 0
     sums = grouped.groupby("source", sort=False)[
-        ["rows_read", "rows_kept", "rows_fixed", "rows_quarantined", "rows_excluded"]
+        ["rows_read", "rows_kept", "rows_fixed", "rows_quarantined", "rows_excluded", "rows_flagged"]
     ].sum()
     files = grouped.groupby("source", sort=False).size()
     rows = [[name, files[name], *r] for name, r in zip(sums.index, sums.itertuples(index=False), strict=True)]
-    return _table(rows, ["file or folder", "files", "read", "kept", "fixed", "quarantined", "excluded"])
+    header = ["file or folder", "files", "read", "kept", "fixed", "quarantined", "excluded", "flagged (in kept+fixed)"]
+    return _table(rows, header)
 
 
 def _money_summary(tables) -> str:
@@ -68,6 +71,10 @@ def cmd_build(args: argparse.Namespace) -> int:
         counts = quarantine["reason_code"].value_counts().sort_index()
         print("\nquarantined by reason: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     print(_money_summary(result.tables))
+    if result.unmapped_path is not None:
+        from kss_analysis.unmapped import summary
+
+        print("\n" + summary(result.unmapped, result.unmapped_path))
     print(f"\n{len(result.written)} files written, {len(result.unchanged)} unchanged in {data / 'processed'}")
     for path in result.written:
         print(f"  wrote {path}")
@@ -111,12 +118,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(_ledger_table(built.ledger))
         print(f"{built.ledger['rows_read'].sum():,} CRS records in {built.out} (year-partitioned Parquet)")
         return 0
+    if args.profile and args.as_ != "register":
+        raise UsageError("--profile applies to --as register only")
     tables = place_file(
         path,
         reader=args.as_,
         source=ingest_source(args.as_, path),
         file_label=path.name,
         providers=_parse_providers(args.providers),
+        profile=Path(args.profile) if args.profile else None,
     )
     tables = finalise(tables)  # duplicate_of, counted, recipient names
     money = add_money(tables, raw_dir())
@@ -126,6 +136,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     print(_ledger_table(tables.ledger))
     for row in tables.quarantine.itertuples():
         print(f"  quarantined {row.locator}: {row.reason_code}: {row.message}")
+    from kss_analysis.unmapped import summary, write_report
+
+    report_path, report, _ = write_report(tables.activities, Path(args.out))
+    print(summary(report, report_path))
     print(f"{len(written) + len(unchanged)} tables in {args.out}")
     return 0
 
@@ -335,6 +349,10 @@ def make_parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument("--out", required=True, help="folder for the Parquet tables")
     ingest.add_argument("--providers", default="738", help=PROVIDERS_HELP)
+    ingest.add_argument(
+        "--profile",
+        help="register profile (YAML) for other headers and layouts; default: <file stem>.profile.yml beside it",
+    )
     ingest.set_defaults(func=cmd_ingest)
 
     fetch = sub.add_parser("fetch", help="download raw sources (or copy them from a mirror), checksum-verified")

@@ -111,7 +111,8 @@ def load_tossd_beside_register(processed=None) -> tuple[pd.DataFrame, pd.DataFra
 
     tables, _ = load_chart_tables(processed, registers_only=False)
     acts, recips = tables["activities"], tables["activity_recipients"]
-    register = acts[is_register(acts["source"])].reset_index(drop=True)
+    # Indonesia's programmes: a register profiled for another provider (issue 18) is not KSS
+    register = acts[is_register(acts["source"]) & acts["provider_iso3"].eq("IDN")].reset_index(drop=True)
     tossd = acts[(acts["source"] == "tossd") & (acts["provider_iso3"] == "IDN")].reset_index(drop=True)
     if len(tossd):
         files = ", ".join(sorted(set(tossd["source_file"])))

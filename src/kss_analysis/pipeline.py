@@ -5,7 +5,8 @@ Inputs: every source of sources.yml present in raw/<source id>/, read by its ``r
 Outputs in processed/: activities, activity_recipients, activity_transactions,
 quarantine, ledger, kss_figures and the standard aggregates, each with provenance
 metadata (the sha256 of every raw file read, and the FX and deflator vintages used for
-the money equivalents, see money.py).
+the money equivalents, see money.py); unmapped_values.csv lists the values kept as
+'unclassified' and the reference file to extend (unmapped.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from kss_analysis.money import add_money_equivalents, add_transaction_equivalent
 from kss_analysis.readers import find_inputs, place_file, source_files
 from kss_analysis.registry import load_sources
 from kss_analysis.sources.codelists import read_codelists
+from kss_analysis.sources.register_profile import profile_beside
 from kss_analysis.sources.tossd import DEFAULT_PROVIDERS
+from kss_analysis.unmapped import write_report
 from kss_analysis.validate import InvariantError, check_ledger, enforce
 
 CRS_SUFFIXES = (".txt", ".zip", ".csv")
@@ -39,6 +42,8 @@ class BuildResult:
     unchanged: list[Path] = field(default_factory=list)
     inputs: dict[str, str] = field(default_factory=dict)
     reports: dict[str, Path] = field(default_factory=dict)  # quarantine and duplicates CSVs
+    unmapped: pd.DataFrame | None = None  # unmapped-values report (unmapped.py)
+    unmapped_path: Path | None = None
 
 
 def find_crs_inputs(raw: Path) -> list[Path]:
@@ -97,7 +102,9 @@ def write_outputs(
     ]
     if figures is not None:
         outputs.append(("kss_figures", figures, None, {"grain": "one row per headline figure"}))
-    registers = tables.activities["source"].str.match(r"^(kss$|register:)")  # as export.is_register
+    # as chart_export.is_register; a register profiled for another provider (issue 18) is not Indonesia's KSS
+    from_registers = tables.activities["source"].str.match(r"^(kss$|register:)")
+    registers = from_registers & tables.activities["provider_iso3"].eq("IDN")
     register_ids = set(tables.activities.loc[registers, "activity_id"])
     register_recipients = tables.activity_recipients[tables.activity_recipients["activity_id"].isin(register_ids)]
     for name, (table, basis) in aggregate_standard(tables.activities[registers], register_recipients).items():
@@ -129,6 +136,8 @@ def build_activities(
     parts = []
     for found in find_inputs(raw):
         inputs.update(_checksums(raw, found.files))
+        if found.reader == "register" and (profile := profile_beside(found.path)):
+            inputs.update(_checksums(raw, [profile]))  # a profile changes how the register reads
         parts.append(
             place_file(
                 found.path,
@@ -195,12 +204,13 @@ def _build_all(data: Path, inputs: dict[str, str], tossd_providers: tuple[str, .
     inputs.update(figure_inputs)
     written, unchanged = write_outputs(tables, processed, dict(sorted(inputs.items())), figures, money)
     reports = write_reports(tables.activities, tables.quarantine, processed)
+    unmapped_path, unmapped, changed = write_report(tables.activities, processed)
+    (written if changed else unchanged).append(unmapped_path)
     for step in (build_crs_outputs, build_codelists):
         step_written, step_unchanged = step(raw, processed)
         written += step_written
         unchanged += step_unchanged
-    return BuildResult(tables, written, unchanged, inputs, reports)
-
+    return BuildResult(tables, written, unchanged, inputs, reports, unmapped, unmapped_path)
 
 
 # Small row groups make the partitioned sink flush often: peak memory on 1M synthetic rows

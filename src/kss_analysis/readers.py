@@ -24,12 +24,17 @@ USER_REGISTERS = "registers"  # raw/registers/: the user's own register files, o
 REGISTER_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 
 
-def place_register_file(path: Path, *, source: str, file_label: str) -> SourceTables:
+def place_register_file(path: Path, *, source: str, file_label: str, profile: Path | None = None) -> SourceTables:
+    """``profile`` (YAML) maps other headers and layouts; without it, ``<stem>.profile.yml``
+    beside the file is used when present (sources/register_profile.py)."""
     from kss_analysis.placing.register import place_register
     from kss_analysis.sources.register import read_register
+    from kss_analysis.sources.register_profile import load_profile, profile_beside
 
     id_prefix = "" if source == "kss" else f"{source.split(':', 1)[-1]}:"  # keeps two files' ids apart
-    return place_register(read_register(path), source=source, file_label=file_label, id_prefix=id_prefix)
+    profile = profile or profile_beside(path)
+    rows = read_register(path, load_profile(profile) if profile else None)
+    return place_register(rows, source=source, file_label=file_label, id_prefix=id_prefix)
 
 
 def _place_aiddata(path: Path, *, source: str, file_label: str) -> SourceTables:
@@ -64,12 +69,13 @@ class Reader:
     reads_folder: bool = False  # one folder of files is read as one input (IATI JSON)
     pattern_suffixes: tuple[str, ...] = ()  # files of a pattern source (no pinned list) that it reads
     takes_providers: bool = False  # TOSSD: which providers to read
+    takes_profile: bool = False  # registers: a profile for other headers and layouts
 
 
 READERS = {
     reader.name: reader
     for reader in (
-        Reader("register", ACTIVITY_TABLES, place_register_file),
+        Reader("register", ACTIVITY_TABLES, place_register_file, takes_profile=True),
         Reader("aiddata", ACTIVITY_TABLES, _place_aiddata),
         Reader("undp", ACTIVITY_TABLES, _place_undp),
         Reader("iati-json", (*ACTIVITY_TABLES, "activity_transactions"), partial(_place_iati, kind="iati-json"), True),
@@ -94,11 +100,18 @@ INGEST_FORMATS = (*(name for name, r in READERS.items() if r.place), "crs")
 
 
 def place_file(
-    path: Path, *, reader: str, source: str, file_label: str, providers: tuple[str, ...] | None = DEFAULT_PROVIDERS
+    path: Path,
+    *,
+    reader: str,
+    source: str,
+    file_label: str,
+    providers: tuple[str, ...] | None = DEFAULT_PROVIDERS,
+    profile: Path | None = None,
 ) -> SourceTables:
     """One raw file (or a folder, for a folder reader) -> canonical tables, invariants checked.
 
-    ``providers`` applies to readers that filter by provider (TOSSD: DAC codes; None = every provider).
+    ``providers`` applies to readers that filter by provider (TOSSD: DAC codes; None = every provider);
+    ``profile`` to registers (a register profile, YAML; default: one beside the file).
     """
     entry = READERS.get(reader)
     if entry is None or entry.place is None:
@@ -107,6 +120,10 @@ def place_file(
         folder_readers = " or ".join(f"--as {r.name}" for r in READERS.values() if r.reads_folder)
         raise InputError(str(path), f"is a folder; only {folder_readers} reads a folder of files")
     extra = {"providers": providers} if entry.takes_providers else {}
+    if profile is not None:
+        if not entry.takes_profile:
+            raise ValueError(f"reader {reader} takes no profile")
+        extra["profile"] = profile
     tables = entry.place(path, source=source, file_label=file_label, **extra)
     enforce(tables)
     return tables

@@ -31,6 +31,8 @@ REGISTER_HEADERS: dict[str, tuple[str, ...]] = {
     "sector": ("sector", "sektor", "bidang"),
     "modality": ("modality", "modalitas", "bentuk_kegiatan"),
     "implementer": ("implementer", "pelaksana"),
+    "provider": ("provider", "provider_country", "negara_pemberi"),  # absent: Indonesia
+    "status": ("status",),
     "host_location": ("host_location", "lokasi"),
     "partner_countries": ("partner_countries", "negara_peserta", "negara_mitra"),
     "n_partner_countries": ("n_partner_countries", "jumlah_negara"),
@@ -114,6 +116,9 @@ ACTIVITIES = pa.schema(
         ("participating_orgs", pa.string()),  # JSON list of {role, name, ref}
         ("source_url", pa.string()),
         ("fixes", pa.string()),  # fields normalised from a non-standard spelling
+        # JSON list of values our reference tables do not know (attribute, column, value, extend);
+        # the attribute itself is 'unclassified' or empty. See unmapped.py.
+        ("unclassified", pa.string()),
     ]
 )
 
@@ -168,6 +173,8 @@ LEDGER = pa.schema(
         ("rows_quarantined", pa.int64()),
         ("rows_excluded", pa.int64()),
         ("excluded_by_rule", pa.string()),  # rule=count;...
+        # of rows_kept + rows_fixed, those with an unclassified attribute (not added in the balance)
+        ("rows_flagged", pa.int64()),
         # JSON: measure -> {raw, processed, quarantined, excluded} sums (sources with amounts)
         ("amounts", pa.string()),
     ]

@@ -60,6 +60,11 @@ def check_tables(tables: SourceTables) -> list[str]:
             )
         if n_quar != row["rows_quarantined"]:
             problems.append(f"{file}: {n_quar} quarantine rows but ledger says {row['rows_quarantined']}")
+        flagged = row.get("rows_flagged")
+        if flagged is not None and not pd.isna(flagged) and "unclassified" in acts:
+            n_flagged = int(acts.loc[acts["source_file"] == file, "unclassified"].notna().sum())
+            if n_flagged != flagged:
+                problems.append(f"{file}: {n_flagged} activities with unclassified values but ledger says {flagged}")
     duplicated = acts["activity_id"][acts["activity_id"].duplicated()]
     if len(duplicated):
         problems.append(f"activity_id not unique: {', '.join(sorted(set(duplicated)))}")

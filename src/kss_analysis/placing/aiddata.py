@@ -3,6 +3,8 @@
 Named exclusion rules, counted in the ledger:
 - ``umbrella``: umbrella projects (umbrella = 1) whose components are separate rows;
 - ``non_official``: rows flagged is_official_finance = 0 (TUFF files), not official finance.
+Flow classes follow the TUFF/GCOF codebooks (reference/aiddata_flow_classes.csv); a class,
+sector code or donor outside our tables keeps the row, flagged (see unmapped.py).
 Amounts keep their basis: amount/currency as reported, amount_usd = usd_current,
 amount_usd_constant_stated = usd_defl_2014 (GCOF) or usd_defl (TUFF, base year per the file's
 methodology; price_base_year_stated left empty when the file does not name it). The
@@ -14,16 +16,22 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kss_analysis.classify import classify_dac_sector
+from kss_analysis.classify import classify_country, classify_dac_sector, classify_sector
 from kss_analysis.clean import clean_text, parse_date, parse_number
 from kss_analysis.errors import RowProblem
 from kss_analysis.model import SourceTables
 from kss_analysis.placing.common import TableBuilder, activity_row, equal_split, year_cell
-from kss_analysis.reference import aiddata_donors, iso_codes, normalise_name, region_lookup
+from kss_analysis.reference import aiddata_donors, iso_codes, normalise_name, read_reference, region_lookup
 from kss_analysis.sources.aiddata import read_aiddata
+from kss_analysis.unmapped import UNCLASSIFIED, Unmapped
 
 REQUIRED = ("project_id", "donor", "year", "recipient_iso3", "crs_sector_code", "flow_class")
-FLOW_CLASSES = {"oda-like": "oda_like", "oof-like": "oof_like", "vague (official finance)": "vague_official_finance"}
+FLOW_CLASSES_FILE = "reference/aiddata_flow_classes.csv"
+
+
+def flow_classes() -> dict[str, str]:
+    """flow_class as written (casefolded) -> flow_type, from the TUFF/GCOF codebooks."""
+    return {row["value"].casefold(): row["flow_type"] for row in read_reference("aiddata_flow_classes")}
 
 
 def _amount(record: dict, column: str) -> float | None:
@@ -55,22 +63,35 @@ def place_row(record: dict, *, source: str, file_label: str, locator: str) -> di
     if not project_id:
         raise RowProblem("missing_id", "project_id is empty")
     year, _ = year_cell(record, "year")
+    unmapped = Unmapped()
     donor = clean_text(record.get("donor")) or ""
-    provider = aiddata_donors().get(donor.casefold())
-    if provider is None:
-        raise RowProblem("unknown_provider", f"donor '{donor}' is not in the AidData donor table")
+    # Donors are countries: the AidData donor table, then the country tables, so any TUFF
+    # donor file reads without a code change; an unknown donor keeps the row, flagged.
+    provider = (aiddata_donors().get(donor.casefold()) or classify_country(donor)) if donor else None
+    if donor and provider is None:
+        unmapped.add("provider_iso3", "donor", donor, "reference/aiddata_donors.csv")
     codes, regions = _recipients(clean_text(record.get("recipient_iso3")) or "")
     if not codes and not regions and clean_text(record.get("recipient_region")):
         regions = _recipients(clean_text(record.get("recipient_region")))[1]
     sector_code = clean_text(record.get("crs_sector_code"))
+    sector_name = clean_text(record.get("crs_sector_name"))
     theme = classify_dac_sector(sector_code) if sector_code else None
     if sector_code and theme is None:
-        raise RowProblem("unknown_sector", f"crs_sector_code '{sector_code}' is not in reference/dac_sector_themes.csv")
-    flow_class = (clean_text(record.get("flow_class")) or "").casefold()
-    if flow_class not in FLOW_CLASSES:
-        raise RowProblem(
-            "unknown_flow_class", f"flow_class '{record.get('flow_class')}' is not ODA-like, OOF-like or Vague"
-        )
+        # An unknown code: the sector name through the keyword classifier before giving up.
+        theme = classify_sector(sector_name)[0] if sector_name else None
+        if theme is None:
+            theme = UNCLASSIFIED
+            unmapped.add(
+                "sector_theme",
+                "crs_sector_code",
+                f"{sector_code} {sector_name or ''}".strip(),
+                "reference/dac_sector_themes.csv",
+            )
+    flow_text = clean_text(record.get("flow_class"))
+    flow_type = flow_classes().get(flow_text.casefold()) if flow_text else None
+    if flow_text and flow_type is None:
+        flow_type = UNCLASSIFIED  # not defined by the codebooks: raw text kept, never guessed
+        unmapped.add("flow_type", "flow_class", flow_text, FLOW_CLASSES_FILE)
     amount = _amount(record, "amount")
     currency = clean_text(record.get("currency"))
     if amount is not None and not currency:
@@ -98,7 +119,7 @@ def place_row(record: dict, *, source: str, file_label: str, locator: str) -> di
         provider_iso3=provider,
         provider_name=donor,
         implementer=clean_text(record.get("implementing_agency")),
-        sector_text=clean_text(record.get("crs_sector_name")),
+        sector_text=sector_name,
         sector_code=sector_code,
         sector_theme=theme,
         sector_themes=theme,
@@ -110,9 +131,10 @@ def place_row(record: dict, *, source: str, file_label: str, locator: str) -> di
         amount_basis="reported",
         amount_usd_constant_stated=_amount(record, constant_column),
         price_base_year_stated=2014 if constant_column == "usd_defl_2014" else None,
-        flow_type=FLOW_CLASSES[flow_class],
+        flow_type=flow_type,
         status=clean_text(record.get("status")),
         fixes=";".join(fixes) or None,
+        unclassified=unmapped.to_json(),
     )
     return activity, equal_split(activity_id, codes, regions)
 

@@ -1,6 +1,6 @@
 """Collect the canonical tables of one raw file while counting every row once.
 
-A placer calls ``add`` (row kept or fixed), ``quarantine`` (row not placed, with a reason
+A placer calls ``add`` (row kept or fixed; flagged too when it carries unclassified values), ``quarantine`` (row not placed, with a reason
 code) or ``exclude`` (row left out by a named rule) exactly once per raw row; ``tables``
 then builds the ledger: rows_read = kept + fixed + quarantined + excluded.
 """
@@ -67,6 +67,8 @@ class TableBuilder:
         row = dict.fromkeys(ACTIVITY_COLUMNS)
         row.update(activity)
         self._count("fixed" if row.get("fixes") else "kept")
+        if row.get("unclassified"):
+            self._count("flagged")
         self.activities.append(row)
         self.recipients.extend(recipients)
         self.transactions.extend(transactions)
@@ -122,6 +124,7 @@ class TableBuilder:
                     "rows_quarantined": c["quarantined"],
                     "rows_excluded": c["excluded"],
                     "excluded_by_rule": ";".join(f"{r}={n}" for r, n in rules) or None,
+                    "rows_flagged": c["flagged"],
                     "amounts": self._amounts_json(file),
                 }
             )
@@ -134,6 +137,7 @@ class TableBuilder:
                 "rows_quarantined": 0,
                 "rows_excluded": 0,
                 "excluded_by_rule": None,
+                "rows_flagged": 0,
                 "amounts": None,
             }
         ]

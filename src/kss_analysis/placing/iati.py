@@ -33,6 +33,7 @@ from kss_analysis.reference import (
     read_reference,
     region_lookup,
 )
+from kss_analysis.unmapped import UNCLASSIFIED, Unmapped
 
 TRANSACTION_TYPES = {
     "1": "incoming_funds",
@@ -181,16 +182,16 @@ def place_activity(record: dict, *, source: str, file_label: str, locator: str) 
     ]
     sector_code = theme = None
     themes: list[str] = []
+    unmapped = Unmapped()
     if dac_sectors:
         for code, _ in dac_sectors:
             found = classify_dac_sector(code)
-            if found is None:
-                raise RowProblem(
-                    "unknown_sector", f"DAC sector code '{code}' is not in reference/dac_sector_themes.csv"
-                )
+            if found is None:  # kept, flagged: the sector is descriptive, not a key
+                unmapped.add("sector_theme", "sector code", code, "reference/dac_sector_themes.csv")
+                found = UNCLASSIFIED
             themes.append(found)
         sector_code = max(dac_sectors, key=lambda s: s[1])[0]
-        theme = classify_dac_sector(sector_code)
+        theme = classify_dac_sector(sector_code) or UNCLASSIFIED
 
     transactions = []
     for kind, date, value, currency in record["transactions"]:
@@ -249,6 +250,7 @@ def place_activity(record: dict, *, source: str, file_label: str, locator: str) 
         if record["participating_orgs"]
         else None,
         fixes=";".join(dict.fromkeys(fixes)) or None,
+        unclassified=unmapped.to_json(),
     )
     return activity, recipients, transactions
 

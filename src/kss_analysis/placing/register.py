@@ -2,7 +2,9 @@
 
 One register row becomes one activity plus its recipient rows, or one quarantine row
 with a reason code. Every row read is counted once in the ledger:
-rows_read = rows_kept + rows_fixed + rows_quarantined + rows_excluded.
+rows_read = rows_kept + rows_fixed + rows_quarantined + rows_excluded; rows_flagged counts
+the kept or fixed rows holding a value our tables do not know (see unmapped.py).
+A ``provider`` column (or a profile default) names another provider; absent, Indonesia.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from pathlib import Path
 
 from kss_analysis.classify import (
     classify_cooperation_type,
+    classify_country,
     classify_country_list,
     classify_modality,
     classify_region_names,
@@ -24,7 +27,8 @@ from kss_analysis.model import SourceTables
 from kss_analysis.placing.common import TableBuilder, activity_row, equal_split
 from kss_analysis.reference import currency_aliases
 from kss_analysis.schema import PARTICIPANT_QUALIFIERS, REGISTER_AMOUNT_BASES
-from kss_analysis.sources.register import EXTRA_CELLS, MAX_FIELD_CHARS, RegisterRows
+from kss_analysis.sources.register import EXTRA_CELLS, MAX_FIELD_CHARS, UNCACHED_FORMULAS, RegisterRows
+from kss_analysis.unmapped import UNCLASSIFIED, Unmapped
 
 PROVIDER_ISO3 = "IDN"
 PROVIDER_NAME = "Indonesia"
@@ -64,11 +68,22 @@ def _date(record: dict, column: str, fixes: list[str]) -> str | None:
 
 
 def place_row(
-    record: dict[str, object], *, locator: str, source: str, file_label: str, id_prefix: str = ""
+    record: dict[str, object],
+    *,
+    locator: str,
+    source: str,
+    file_label: str,
+    id_prefix: str = "",
+    headers: dict[str, str] | None = None,
 ) -> tuple[dict, list[dict]]:
-    """One register row -> (activity record, recipient records); raises RowProblem."""
+    """One register row -> (activity record, recipient records); raises RowProblem.
+
+    ``headers``: canonical column -> header as written, to name columns in the unmapped report."""
     if EXTRA_CELLS in record:
         raise RowProblem("too_many_cells", f"row has {len(record[EXTRA_CELLS])} more cells than the header")
+    if formulas := record.get(UNCACHED_FORMULAS):
+        cells = "; ".join(formulas.values())
+        raise RowProblem("formula_without_value", f"formula with no saved value ({cells})", next(iter(formulas)))
     for column, value in record.items():
         if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
             raise RowProblem("field_too_long", f"{len(value):,} characters (limit {MAX_FIELD_CHARS:,})", column)
@@ -147,14 +162,27 @@ def place_row(
     if unknown_regions:
         raise RowProblem("unknown_region", f"not recognised: {', '.join(unknown_regions)}", "region")
 
+    # A sector, modality or provider outside our tables does not lose the row: it is kept as
+    # 'unclassified' (provider: empty code) with its text, flagged and listed in the
+    # unmapped-values report, with the column as the file writes it.
+    unmapped = Unmapped()
+    written = headers or {}
     sector_text = clean_text(record.get("sector"))
     theme, themes = classify_sector(sector_text) if sector_text else (None, [])
     if sector_text and theme is None:
-        raise RowProblem("unknown_sector", f"'{sector_text}' matches no sector keyword", "sector")
+        theme = UNCLASSIFIED
+        unmapped.add("sector_theme", written.get("sector", "sector"), sector_text, "reference/sector_keywords.csv")
     modality_text = clean_text(record.get("modality"))
     modality = classify_modality(modality_text) if modality_text else None
     if modality_text and modality is None:
-        raise RowProblem("unknown_modality", f"'{modality_text}' is not a known modality", "modality")
+        modality = UNCLASSIFIED
+        unmapped.add("modality", written.get("modality", "modality"), modality_text, "reference/modalities.csv")
+    provider_text = clean_text(record.get("provider"))
+    provider_iso3 = classify_country(provider_text) if provider_text else PROVIDER_ISO3
+    if provider_text and provider_iso3 is None:
+        unmapped.add(
+            "provider_iso3", written.get("provider", "provider"), provider_text, "reference/country_aliases.csv"
+        )
 
     n_partners = _number(record, "n_partner_countries", fixes)
     triangular_partner = clean_text(record.get("triangular_partner"))
@@ -177,8 +205,8 @@ def place_row(
         start_date=start_date,
         end_date=end_date,
         date_basis=date_basis,
-        provider_iso3=PROVIDER_ISO3,
-        provider_name=PROVIDER_NAME,
+        provider_iso3=provider_iso3,
+        provider_name=provider_text or PROVIDER_NAME,
         implementer=clean_text(record.get("implementer")),
         sector_text=sector_text,
         sector_code=None,
@@ -199,7 +227,9 @@ def place_row(
         amount_basis=basis if amount.value is not None else None,
         flow_type=FLOW_BY_BASIS.get(basis, "reported") if amount.value is not None else None,
         source_url=clean_text(record.get("source_url")),
+        status=clean_text(record.get("status")),
         fixes=";".join(dict.fromkeys(fixes)) or None,
+        unclassified=unmapped.to_json(),
         _derived_id=not programme_id,
     )
     # Countries when named; the stated regions only when no country is.
@@ -251,7 +281,12 @@ def place_register(
         builder.count_amounts("raw", raw_amounts(record))
         try:
             activity, recipient_rows = place_row(
-                record, locator=locator, source=source, file_label=builder.file_label, id_prefix=id_prefix
+                record,
+                locator=locator,
+                source=source,
+                file_label=builder.file_label,
+                id_prefix=id_prefix,
+                headers=rows.headers,
             )
         except RowProblem as problem:
             reject(locator, record, problem.reason, str(problem), problem.column)

@@ -11,9 +11,10 @@ the same id can recur in other years' files, each reporting that year's flows).
   otherPartners as the triangular partner; FC01 -> south_south; FC03 ("multilateral
   support for South-South co-operation") -> multilateral, the vocabulary's closest
   value; empty -> not stated (None).
-- Sector theme from the purpose code (reference/dac_sector_themes.csv; unknown ->
-  ``unknown_sector``); modality from the aid-type description, else its code
-  (reference/tossd_modalities.csv; unknown -> ``unknown_modality``).
+- Sector theme from the purpose code (reference/dac_sector_themes.csv; an unknown code
+  goes through the keyword classifier on the purpose name); modality from the aid-type
+  description, else its code (reference/tossd_modalities.csv). A sector or modality still
+  unknown keeps the row as ``unclassified``, flagged with its raw text (unmapped.py).
 - Money: the file's thousands of USD x 1000. The activity carries gross disbursements:
   amount_usd (current USD), amount_usd_constant (constant 2024 USD, price_base_year
   2024); commitments and disbursements at current prices are transactions.
@@ -29,7 +30,7 @@ import math
 from functools import cache
 from pathlib import Path
 
-from kss_analysis.classify import classify_country, classify_dac_sector
+from kss_analysis.classify import classify_country, classify_dac_sector, classify_sector
 from kss_analysis.clean import clean_text
 from kss_analysis.errors import RowProblem
 from kss_analysis.model import SourceTables
@@ -43,6 +44,7 @@ from kss_analysis.sources.tossd import (
     count_outside,
     read_tossd_batches,
 )
+from kss_analysis.unmapped import UNCLASSIFIED, Unmapped
 
 SOURCE = "tossd"
 PRICE_BASE_YEAR = 2024
@@ -113,7 +115,7 @@ def _cooperation(framework: str) -> str | None:
     return next((kind for kind in FRAMEWORK_ORDER if kind in found), None)
 
 
-def _modality(description: str, code: str, fixes: list[str]) -> str | None:
+def _modality(description: str, code: str, fixes: list[str], unmapped: Unmapped) -> str | None:
     by_description, by_code = modality_table()
     if description and normalise_name(description) in by_description:
         return by_description[normalise_name(description)]
@@ -122,10 +124,8 @@ def _modality(description: str, code: str, fixes: list[str]) -> str | None:
         return by_code[code.upper()]
     if not description and not code:
         return None
-    raise RowProblem(
-        "unknown_modality",
-        f"aid type '{description}' (code '{code}') is not in reference/tossd_modalities.csv",
-    )
+    unmapped.add("modality", "Aid_T_Description_E", f"{code} {description}".strip(), "reference/tossd_modalities.csv")
+    return UNCLASSIFIED
 
 
 def place_row(record: dict, *, file_label: str, locator: str) -> tuple[dict, list[dict], list[dict]]:
@@ -139,13 +139,23 @@ def place_row(record: dict, *, file_label: str, locator: str) -> tuple[dict, lis
     year = int(year_text)
     activity_id = f"{SOURCE}:{year}:{tossdid}"
     recipients = _recipients(activity_id, _code(record.get("recipientcode")))
+    unmapped = Unmapped()
     purpose = _code(record.get("purposecode"))
+    purpose_name = clean_text(record.get("purposename_e"))
     theme = classify_dac_sector(purpose) if purpose else None
     if purpose and theme is None:
-        raise RowProblem("unknown_sector", f"purposecode '{purpose}' is not in reference/dac_sector_themes.csv")
+        # An unknown code: the purpose name through the keyword classifier before giving up.
+        theme = (classify_sector(purpose_name)[0] if purpose_name else None) or UNCLASSIFIED
+        if theme == UNCLASSIFIED:
+            unmapped.add(
+                "sector_theme",
+                "purposecode",
+                f"{purpose} {purpose_name or ''}".strip(),
+                "reference/dac_sector_themes.csv",
+            )
     fixes: list[str] = []
     modality = _modality(
-        clean_text(record.get("Aid_T_Description_E")) or "", clean_text(record.get("modality")) or "", fixes
+        clean_text(record.get("Aid_T_Description_E")) or "", clean_text(record.get("modality")) or "", fixes, unmapped
     )
     cooperation = _cooperation(clean_text(record.get("FrameworkOfCollaboration")) or "")
     provider = _code(record.get("provider"))
@@ -162,7 +172,7 @@ def place_row(record: dict, *, file_label: str, locator: str) -> tuple[dict, lis
         or classify_country(clean_text(record.get("ProviderNameE")) or ""),
         "provider_name": clean_text(record.get("ProviderNameE")),
         "implementer": clean_text(record.get("agencyname_E")),
-        "sector_text": clean_text(record.get("purposename_e")),
+        "sector_text": purpose_name,
         "sector_code": purpose or None,
         "sector_theme": theme,
         "sector_themes": theme,
@@ -178,6 +188,7 @@ def place_row(record: dict, *, file_label: str, locator: str) -> tuple[dict, lis
         "flow_type": "disbursement",
         "reporting_org": clean_text(record.get("ProviderNameE")),
         "fixes": ";".join(fixes) or None,
+        "unclassified": unmapped.to_json(),
     }
     transactions = [
         {

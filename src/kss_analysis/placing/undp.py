@@ -2,7 +2,9 @@
 
 Providers and hosts are comma-separated ISO3 lists; an empty host list means a global /
 unallocated project. Thematic areas map to sector themes through
-reference/undp_themes.csv. Several providers are kept ';'-joined in provider_iso3.
+reference/undp_themes.csv, then the keyword classifier; an area or provider code outside
+our tables keeps the row, flagged (unmapped.py); an unknown host code quarantines it.
+Several providers are kept ';'-joined in provider_iso3.
 """
 
 from __future__ import annotations
@@ -10,17 +12,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from kss_analysis.classify import classify_sector
 from kss_analysis.clean import clean_text, parse_year
 from kss_analysis.errors import RowProblem
 from kss_analysis.model import SourceTables
 from kss_analysis.placing.common import TableBuilder, activity_row, equal_split
 from kss_analysis.reference import iso_codes, read_reference
 from kss_analysis.sources.undp import read_undp
+from kss_analysis.unmapped import UNCLASSIFIED, Unmapped
 
 
-def _iso3_list(text: str, column: str, fixes: list[str]) -> list[str]:
-    """'IDN,JPN' -> ['IDN', 'JPN']; also splits on ';' or '.' and maps known variant codes
-    (reference/code_aliases.csv, e.g. ROK -> KOR), recording each as a fix."""
+def _iso3_list(text: str, column: str, fixes: list[str]) -> tuple[list[str], list[str]]:
+    """'IDN,JPN' -> (['IDN', 'JPN'], unknown tokens); also splits on ';' or '.' and maps known
+    variant codes (reference/code_aliases.csv, e.g. ROK -> KOR), recording each as a fix."""
     raw = (text or "").strip()
     tokens = [t for t in re.split(r"[,;.\s]+", raw) if t]
     if re.search(r"[;.]", raw):
@@ -37,18 +41,26 @@ def _iso3_list(text: str, column: str, fixes: list[str]) -> list[str]:
                 fixes.append(f"{column}_iso2")
         else:
             unknown.append(token)
-    if unknown:
-        raise RowProblem("unknown_country", f"{column}: not country codes: {', '.join(unknown)}")
-    return list(dict.fromkeys(codes))
+    return list(dict.fromkeys(codes)), unknown
 
 
-def _themes(text: str) -> list[str]:
+def _themes(text: str, subthemes: str | None, unmapped: Unmapped) -> list[str]:
+    """Thematic areas -> themes: reference/undp_themes.csv, then the keyword classifier
+    (sector_keywords.csv) on the area, then on the sub-thematic areas; else unclassified."""
     table = {row["area"].casefold(): row["theme"] for row in read_reference("undp_themes")}
-    areas = [a.strip() for a in (text or "").split(",") if a.strip()]
-    unknown = [a for a in areas if a.casefold() not in table]
-    if unknown:
-        raise RowProblem("unknown_sector", f"thematic area not in reference/undp_themes.csv: {', '.join(unknown)}")
-    return list(dict.fromkeys(table[a.casefold()] for a in areas))
+    themes, unknown = [], []
+    for area in (a.strip() for a in (text or "").split(",")):
+        if not area:
+            continue
+        theme = table.get(area.casefold()) or classify_sector(area)[0]
+        (themes.append(theme) if theme else unknown.append(area))
+    if unknown and not themes and subthemes:
+        themes = classify_sector(subthemes)[1]
+    for area in unknown:
+        unmapped.add("sector_theme", "Thematic Areas", area, "reference/undp_themes.csv")
+    if unknown and not themes:
+        themes = [UNCLASSIFIED]
+    return list(dict.fromkeys(themes))
 
 
 def place_row(record: dict, *, source: str, file_label: str, locator: str) -> tuple[dict, list[dict]]:
@@ -56,8 +68,16 @@ def place_row(record: dict, *, source: str, file_label: str, locator: str) -> tu
     if not title:
         raise RowProblem("missing_title", "Project Name is empty")
     fixes: list[str] = []
-    providers = _iso3_list(record.get("providers"), "providers", fixes)
-    hosts = _iso3_list(record.get("hosts"), "hosts", fixes)
+    unmapped = Unmapped()
+    hosts, unknown_hosts = _iso3_list(record.get("hosts"), "hosts", fixes)
+    if unknown_hosts:  # the place of the project: a row without it cannot be placed
+        raise RowProblem(
+            "unknown_country",
+            f"hosts: not country codes: {', '.join(unknown_hosts)} (add a variant code to reference/code_aliases.csv)",
+        )
+    providers, unknown_providers = _iso3_list(record.get("providers"), "providers", fixes)
+    for code in unknown_providers:  # a descriptive attribute: the row is kept, flagged
+        unmapped.add("provider_iso3", "Provider Country/ies", code, "reference/code_aliases.csv")
     try:
         start, _ = parse_year(record.get("start_year"))
     except RowProblem as exc:
@@ -67,7 +87,7 @@ def place_row(record: dict, *, source: str, file_label: str, locator: str) -> tu
         end = None if (end_text or "").casefold() in ("present", "ongoing") else parse_year(end_text)[0]
     except RowProblem as exc:
         raise RowProblem("bad_year", f"End year: {exc}") from None
-    themes = _themes(record.get("themes"))
+    themes = _themes(record.get("themes"), clean_text(record.get("subthemes")), unmapped)
     number = clean_text(record.get("number")) or str(record["row"])
     activity_id = f"{source}:{number}"  # the source name keeps two UNDP files' ids apart
     if hosts:
@@ -99,6 +119,7 @@ def place_row(record: dict, *, source: str, file_label: str, locator: str) -> tu
         cooperation_type="south_south",
         source_url=(clean_text(record.get("links")) or "").split(",")[0] or None,
         fixes=";".join(dict.fromkeys(fixes)) or None,
+        unclassified=unmapped.to_json(),
     )
     return activity, recipients
 

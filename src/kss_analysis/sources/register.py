@@ -1,8 +1,10 @@
 """Read a programme register (CSV or XLSX, English or Indonesian headers).
 
 Finds the header row below any title rows, fills merged cells, and hands back every data
-row with its spreadsheet row number. Blank rows and repeated header rows are returned as
-exclusions with a rule name, so the ledger can count them.
+row with its spreadsheet row number, from every visible sheet that has a header. Blank,
+repeated-header, total and section rows (and rows a profile excludes) are returned as
+exclusions with a rule name, so the ledger can count them; see register_profile.py.
+A formula cell is read as its saved value; one with no saved value is flagged on the row.
 """
 
 from __future__ import annotations
@@ -13,10 +15,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kss_analysis.errors import InputError
-from kss_analysis.schema import HEADER_LOOKUP, REGISTER_HEADERS, REQUIRED_REGISTER_COLUMNS, normalise_header
+from kss_analysis.schema import REGISTER_HEADERS, REQUIRED_REGISTER_COLUMNS
+from kss_analysis.sources.register_profile import (
+    NO_PROFILE,
+    RegisterProfile,
+    header_columns,
+    is_header_again,
+    is_total_row,
+    matches_exclusion,
+    section_value,
+)
+from kss_analysis.sources.xlsx_formulas import formula_cells
 
 HEADER_SEARCH_ROWS = 30
 EXTRA_CELLS = "__extra_cells__"  # key set on a row with more cells than the header
+UNCACHED_FORMULAS = "__uncached_formulas__"  # key set on a row whose formula cells have no saved value:
+# {canonical column: "cell F5: =SUM(F2:F4)"}
 MAX_FIELD_CHARS = 100_000  # longer cells are quarantined (field_too_long)
 MIN_HEADER_MATCHES = 2
 
@@ -103,64 +117,134 @@ def _is_blank(cells: list[object]) -> bool:
     return all(c is None or str(c).strip() == "" for c in cells)
 
 
-def _find_header(grid: list[list[object]]) -> tuple[int, dict[int, str]] | None:
+def _find_header(grid: list[list[object]], lookup: dict[str, str]) -> tuple[int, dict[int, str]] | None:
     for index, cells in enumerate(grid[:HEADER_SEARCH_ROWS]):
-        columns = {}
-        for col, cell in enumerate(cells):
-            canonical = HEADER_LOOKUP.get(normalise_header(cell))
-            if canonical and canonical not in columns.values():
-                columns[col] = canonical
-        if len(columns) >= MIN_HEADER_MATCHES and "title" in columns.values():
+        columns = header_columns(cells, lookup, MIN_HEADER_MATCHES)
+        if columns:
             return index, columns
     return None
 
 
-def read_register(path: str | Path) -> RegisterRows:
-    """Read a register file; raises ``InputError`` when no usable header is found."""
+def _section_above(grid: list[list[object]], header_index: int, profile: RegisterProfile) -> tuple[str, str] | None:
+    """A section row just above the first header (title rows further up are not sections)."""
+    for index in range(header_index - 1, -1, -1):
+        if not _is_blank(grid[index]):
+            return section_value(grid[index], profile)
+    return None
+
+
+def read_register(path: str | Path, profile: RegisterProfile | None = None) -> RegisterRows:
+    """Read a register file (every visible sheet with a header); raises ``InputError`` when
+    no sheet has a usable header. ``profile`` maps other headers and layouts (register_profile)."""
     path = Path(path)
     file = str(path)
+    profile = profile or NO_PROFILE
     if not path.is_file():
         raise InputError(file, "file not found")
     suffix = path.suffix.casefold()
+    formulas: dict[str | None, dict[tuple[int, int], str]] = {}
     if suffix in (".xlsx", ".xlsm"):
         sheets = _read_xlsx_sheets(path)
+        formulas = formula_cells(path)
     elif suffix in (".csv", ".txt", ".tsv"):
         sheets = [(None, _read_csv_cells(path))]
     else:
         raise InputError(file, f"unsupported register format '{path.suffix}' (use .csv or .xlsx)")
+    if profile.sheets is not None:
+        names = [name for name, _ in sheets]
+        if missing := [s for s in profile.sheets if s not in names]:
+            raise InputError(profile.file, f"key 'sheets': no visible sheet named {', '.join(missing)} in {file}")
+        sheets = [sheet for sheet in sheets if sheet[0] in profile.sheets]
 
+    lookup = profile.header_lookup()
+    result: RegisterRows | None = None
     for sheet, grid in sheets:
-        found = _find_header(grid)
+        found = _find_header(grid, lookup)
         if found is None:
             continue
         header_index, columns = found
         header_cells = grid[header_index]
-        result = RegisterRows(file=file, sheet=sheet, header_row=header_index + 1, columns=columns)
-        result.headers = {name: str(header_cells[col]).strip() for col, name in columns.items()}
-        result.ignored_headers = [
-            str(c) for i, c in enumerate(header_cells) if i not in columns and c not in (None, "")
-        ]
-        prefix = f"sheet '{sheet}' " if sheet else ""
-        for index in range(header_index + 1, len(grid)):
-            cells = grid[index]
-            locator = f"{prefix}row {index + 1}"
-            if _is_blank(cells):
-                result.excluded.append((locator, "blank_row"))
-                continue
-            if [normalise_header(c) for c in cells] == [normalise_header(c) for c in header_cells]:
-                result.excluded.append((locator, "repeated_header"))
-                continue
-            record = {name: (cells[col] if col < len(cells) else None) for col, name in columns.items()}
-            if len(cells) > len(header_cells) and not _is_blank(cells[len(header_cells) :]):
-                record[EXTRA_CELLS] = cells[len(header_cells) :]
-            result.rows.append((locator, record))
+        if result is None:
+            result = RegisterRows(file=file, sheet=sheet, header_row=header_index + 1, columns=columns)
+            result.ignored_headers = [
+                str(c) for i, c in enumerate(header_cells) if i not in columns and c not in (None, "")
+            ]
+        _read_rows(result, sheet, grid, formulas.get(sheet, {}), header_index, columns, profile, lookup)
+    if result is not None:
         return result
 
     expected = ", ".join(
         f"{name} ({'/'.join(REGISTER_HEADERS[name][1:2]) or name})" for name in REQUIRED_REGISTER_COLUMNS
     )
+    hint = "" if profile.file else "; for other headers or layouts give a profile (README: Register profiles)"
     raise InputError(
         file,
         f"no header row found in the first {HEADER_SEARCH_ROWS} rows of any visible sheet: "
-        f"need {expected} and at least one more known column such as year/tahun",
+        f"need {expected} and at least one more known column such as year/tahun{hint}",
     )
+
+
+def _note_headers(result: RegisterRows, header_cells: list[object], columns: dict[int, str]) -> None:
+    """Canonical name -> header as written (the first header that names it), for messages."""
+    for col, name in columns.items():
+        result.headers.setdefault(name, str(header_cells[col]).strip())
+
+
+def _read_rows(
+    result: RegisterRows,
+    sheet: str | None,
+    grid: list[list[object]],
+    formulas: dict[tuple[int, int], str],
+    header_index: int,
+    columns: dict[int, str],
+    profile: RegisterProfile,
+    lookup: dict[str, str],
+) -> None:
+    """The rows below one sheet's header: data rows, or exclusions with their rule.
+    ``formulas``: the sheet's formula cells, (row number, column index) -> formula."""
+    from openpyxl.utils import get_column_letter
+
+    header_cells = grid[header_index]
+    _note_headers(result, header_cells, columns)
+    prefix = f"sheet '{sheet}' " if sheet else ""
+    section = _section_above(grid, header_index, profile)
+    for index in range(header_index + 1, len(grid)):
+        cells = grid[index]
+        locator = f"{prefix}row {index + 1}"
+        if _is_blank(cells):
+            result.excluded.append((locator, "blank_row"))
+            continue
+        again = is_header_again(cells, header_cells, lookup, MIN_HEADER_MATCHES)
+        if again is not None:
+            if again and again != columns:  # a new header: its columns apply below
+                columns, header_cells = again, cells
+                _note_headers(result, header_cells, columns)
+            result.excluded.append((locator, "repeated_header"))
+            continue
+        if matches_exclusion(cells, profile):
+            result.excluded.append((locator, "profile_exclude"))
+            continue
+        if is_total_row(cells):
+            result.excluded.append((locator, "total_row"))
+            continue
+        if found := section_value(cells, profile, columns):
+            section = found
+            result.excluded.append((locator, "section_row"))
+            continue
+        record = {name: (cells[col] if col < len(cells) else None) for col, name in columns.items()}
+        if len(cells) > len(header_cells) and not _is_blank(cells[len(header_cells) :]):
+            record[EXTRA_CELLS] = cells[len(header_cells) :]
+        if section and _is_blank([record.get(section[0])]):
+            record[section[0]] = section[1]
+        for column, value in profile.defaults.items():
+            if _is_blank([record.get(column)]):
+                record[column] = value
+        # A formula whose cell reads empty has no saved value (written by a script, never opened).
+        uncached = {
+            name: f"cell {get_column_letter(col + 1)}{index + 1}: {formulas[(index + 1, col)]}"
+            for col, name in columns.items()
+            if (index + 1, col) in formulas and _is_blank(cells[col : col + 1])
+        }
+        if uncached:
+            record[UNCACHED_FORMULAS] = uncached
+        result.rows.append((locator, record))

@@ -25,6 +25,7 @@ COLUMNS = {
     "start_year": "start_year",
     "end_year": "end_year",
     "thematic_areas": "themes",
+    "sub_thematic_areas": "subthemes",  # later vintages of the list
 }
 REQUIRED = ("title", "hosts", "providers", "start_year", "themes")
 

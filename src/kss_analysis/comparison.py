@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kss_analysis.counting import counted
+from kss_analysis.counting import amount_rows, counted
 
 SOURCE_LABELS = {
     "kss": "Indonesia: KSS register",
@@ -95,9 +95,11 @@ def indonesia_elsewhere(activities: pd.DataFrame, recipients: pd.DataFrame) -> p
 
 
 def usd_by_year(activities: pd.DataFrame, source: str) -> pd.DataFrame:
-    """Sum of current-USD amounts by year for one source, with the number of records stating one."""
-    frame = _top_level(activities)
-    frame = frame[(frame["source"] == source) & frame["amount_usd"].notna() & frame["year"].notna()]
+    """Sum of current-USD amounts by year for one source, with the number of records stating one.
+
+    The amounts are those the counting rule lets add up (counting.amount_rows), as in the charts."""
+    frame = amount_rows(activities[activities["source"] == source], value="amount_usd")
+    frame = frame[frame["year"].notna()]
     out = frame.groupby("year", as_index=False).agg(
         amount_usd=("amount_usd", "sum"), records_with_usd=("activity_id", "nunique")
     )

@@ -1,7 +1,8 @@
 """Write charts and their numbers to files for reports.
 
 Per chart and language: the image in each format asked for, a CSV of exactly the plotted
-numbers and a JSON sidecar (dataset, filters, input sha256s). Same data, same bytes:
+numbers and a JSON sidecar (dataset, filters, input sha256s, and what a reader needs to
+cite it: title, subtitle, units, notes, sources, licence, data date, package version). Same data, same bytes:
 no dates in SVG/PDF metadata, a fixed SVG hash salt, sorted data.
 """
 
@@ -101,6 +102,7 @@ def _write_chart(spec: ChartSpec, chart, folder: Path, formats: list[str], lang:
         "columns": list(chart.data.columns),
         "inputs": inputs,
         "package_version": __version__,
+        **chart.meta,  # title, subtitle, units, notes, sources, licence, data_date (standard_charts.draw)
     }
     text = json.dumps(sidecar, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     io.write_bytes_atomic(folder / f"{spec.name}.json", text.encode())

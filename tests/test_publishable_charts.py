@@ -17,7 +17,7 @@ from kss_analysis import caveats, charts, comparison, io
 from kss_analysis.chart_layout import fit_x_labels, overlapping_labels, tick_label_boxes
 from kss_analysis.export import export_charts, load_chart_tables
 from kss_analysis.pipeline import build_all
-from kss_analysis.standard_charts import STANDARD_SPECS, SPECS, draw, period_of, top_with_ties
+from kss_analysis.standard_charts import SPECS, STANDARD_SPECS, draw, period_of, top_with_ties
 
 ROOT = Path(__file__).resolve().parents[1]
 TIME_SPECS = [s for s in STANDARD_SPECS if s.shape in ("by_period", "by_year", "yearly")]

@@ -140,13 +140,13 @@ def test_tables_export_writes_labelled_safe_tables(processed, tmp_path):
     from kss_analysis.tables_export import export_tables
 
     paths = export_tables(processed, tmp_path, ["csv", "xlsx"], lang="id")
-    assert sorted(p.name for p in paths) == sorted(
-        f"programmes_by_{d}_year.{x}" for d in ("sector", "region", "modality") for x in ("csv", "xlsx")
-    )
+    names = [f"programmes_by_{d}_year" for d in ("sector", "region", "modality")] + ["programmes", "quarantine"]
+    assert sorted(p.name for p in paths) == sorted(f"{n}.{x}" for n in names for x in ("csv", "xlsx"))
     table = pd.read_csv(tmp_path / "programmes_by_region_year.csv")
-    assert "Afrika" in set(table["region_label"])
+    assert "Afrika" in set(table["Kawasan"])
     assert (
-        table["programmes"].sum() == io.read_table(processed / "programmes_by_region_year.parquet")["programmes"].sum()
+        table["Program (jumlah)"].sum()
+        == io.read_table(processed / "programmes_by_region_year.parquet")["programmes"].sum()
     )
     sheet = load_workbook(tmp_path / "programmes_by_region_year.xlsx").active
     assert isinstance(sheet["D2"].value, int)  # numbers stay numbers

@@ -91,3 +91,8 @@ def amount_rows(activities: pd.DataFrame, currency: str | None = None, value: st
     if currency is not None:
         rows = rows[rows["currency"] == currency]
     return rows.assign(amount_segment=rows["amount_basis"].map(AMOUNT_SEGMENTS).fillna("stated"))
+
+
+# The rules above, in the order a reader needs them; their wording (EN/ID) is
+# reference/chart_text.csv under rule_<name>, printed on the Sources sheet of every export.
+RULES = ("programme_once", "plans", "participants", "amounts", "parts", "segments", "regions")

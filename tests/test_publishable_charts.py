@@ -261,3 +261,19 @@ def test_amount_segments_show_the_basis(tables):
     legend = [t.get_text() for t in chart.figure.axes[0].get_legend().get_texts()]
     assert "In kind (goods and services)" in legend and "Approximate or unverified" in legend
     plt.close(chart.figure)
+
+
+# --- 8. Indonesian wording ----------------------------------------------------------------------------
+
+
+def test_indonesian_chart_text_uses_the_reviewed_wording(tables):
+    assert charts.text("measure", "id") == "Satuan"
+    assert "rencana alokasi" in charts.text("basis_amounts", "id")
+    assert charts.text("amount_usd", "id") == "USD (harga berlaku)"
+    assert "harga berlaku" in charts.text("measure_usd", "id")
+    chart = draw(SPECS["triangular_partners"], tables, "id")
+    labels = [t.get_text() for t in chart.figure.axes[0].get_yticklabels()]
+    assert "Norwegia" in labels and "Norway" not in labels
+    footer = charts.Footer("a", "b", ("c",), "d", ("e",)).lines("id")
+    assert all(line.endswith(".") for line in footer)
+    plt.close(chart.figure)

@@ -105,8 +105,9 @@ def partial_year(activities: pd.DataFrame) -> int | None:
 # --- coverage ------------------------------------------------------------------------------
 
 
-def thin_before(activities: pd.DataFrame) -> tuple[int, int, int] | None:
-    """(first well-covered year, programmes before it, first year) when the early years are thin.
+def thin_before(activities: pd.DataFrame) -> tuple[int, int, int, int] | None:
+    """(first well-covered year, programmes before it, first and last year of those) when the
+    early years are thin.
 
     Well covered from year Y: every year from Y to the last has at least MIN_PROGRAMMES_A_YEAR
     counted programmes.
@@ -122,15 +123,16 @@ def thin_before(activities: pd.DataFrame) -> tuple[int, int, int] | None:
         well = year
     if well <= first or well > last:
         return None
-    return well, int(per_year[per_year.index < well].sum()), first
+    before = per_year[per_year.index < well]
+    return well, int(before.sum()), first, int(before.index.max())
 
 
 def coverage_caveat(activities: pd.DataFrame, lang: str) -> str:
     thin = thin_before(activities)
     if thin is None:
         return _text("caveat_public", lang)
-    year, n, first = thin
-    return _text("caveat_thin", lang, year=year, n=n, first=first, last=year - 1)
+    year, n, first, last = thin
+    return _text("caveat_thin", lang, year=year, n=n, first=first, last=last)
 
 
 def partial_caveat(activities: pd.DataFrame, lang: str) -> str:
@@ -159,7 +161,7 @@ def participants_caveat(activities: pd.DataFrame, lang: str) -> str:
     from kss_analysis.counting import participants_countable
 
     top = counted(activities)
-    stating = top[participants_countable(top)]
+    stating = top[participants_countable(top) & top["year"].notna()]  # as drawn: dated programmes
     open_rows = stating[is_open_intake(stating)]
     return _text(
         "caveat_participants",

@@ -44,6 +44,7 @@ def chart_sources(activities: pd.DataFrame, lang: str) -> list[dict[str, str]]:
                 "id": source,
                 "kind": "embedded register",
                 "name": _text("source_register", lang),
+                "short": _text("source_register", lang).split(" (")[0],
                 "licence": registry[source].licence,
             }
         elif source.startswith(USER_REGISTER):
@@ -54,6 +55,7 @@ def chart_sources(activities: pd.DataFrame, lang: str) -> list[dict[str, str]]:
                 "kind": "user register",
                 "file": name,
                 "name": _text("source_user_register", lang, file=name),
+                "short": _text("source_user_register", lang, file=name),
                 "licence": _text("licence_user_register", lang),
             }
         else:
@@ -63,6 +65,7 @@ def chart_sources(activities: pd.DataFrame, lang: str) -> list[dict[str, str]]:
                 "id": source,
                 "kind": "fetched source" if known else "file read with kss ingest",
                 "name": known.citation if known else str(file),
+                "short": known.title if known else str(file),
                 "licence": known.licence if known else "",
             }
         if key not in seen:
@@ -73,11 +76,11 @@ def chart_sources(activities: pd.DataFrame, lang: str) -> list[dict[str, str]]:
 
 
 def source_line(sources: list[dict[str, str]]) -> str:
-    return "; ".join(s["name"] for s in sources)
+    return "; ".join(s["name"].rstrip(".") for s in sources)  # citations end in a full stop; the line ends in one
 
 
 def licence_line(sources: list[dict[str, str]]) -> str:
-    return "; ".join(dict.fromkeys(f"{s['name'].split(' (')[0]}: {s['licence']}" for s in sources if s["licence"]))
+    return " | ".join(dict.fromkeys(f"{s['short']}: {s['licence']}" for s in sources if s["licence"]))
 
 
 # --- dates ---------------------------------------------------------------------------------

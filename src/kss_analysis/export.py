@@ -1,7 +1,8 @@
 """Write charts and their numbers to files for reports.
 
 Per chart and language: the image in each format asked for, a CSV of exactly the plotted
-numbers and a JSON sidecar (dataset, filters, input sha256s, and what a reader needs to
+numbers (names beside codes; headers in Bahasa Indonesia for 'id', the sidecar's
+``columns`` gives the canonical names in the same order) and a JSON sidecar (dataset, filters, input sha256s, and what a reader needs to
 cite it: title, subtitle, units, notes, sources, licence, data date, package version). Same data, same bytes:
 no dates in SVG/PDF metadata, a fixed SVG hash salt, sorted data.
 """
@@ -17,7 +18,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from kss_analysis import __version__, io
-from kss_analysis.charts import STYLE
+from kss_analysis.charts import STYLE, label, text
+from kss_analysis.spreadsheet import localised
 from kss_analysis.standard_charts import CHART_TABLES, COMPARISON_SPECS, STANDARD_SPECS, ChartSpec, draw
 
 FORMATS = ("png", "svg", "pdf")
@@ -85,6 +87,26 @@ def export_charts(
     return paths
 
 
+def _label_of(column: str, code: object, lang: str) -> str | None:
+    if code is None or (not isinstance(code, str) and pd.isna(code)):
+        return None
+    if column == "series":
+        return text(f"series_{code}", lang)
+    if column == "amount_segment":
+        return text(f"segment_{code}", lang)
+    return label(column, code, lang)
+
+
+def chart_table(spec: ChartSpec, data: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The chart's numbers with a name column in ``lang`` beside each code column."""
+    out = data.copy()
+    for column in (spec.dimension, "series", "amount_segment"):
+        if column and column in out.columns and f"{column}_label" not in out.columns:
+            names = [_label_of(column, code, lang) for code in out[column]]
+            out.insert(out.columns.get_loc(column) + 1, f"{column}_label", names)
+    return out
+
+
 def _write_chart(spec: ChartSpec, chart, folder: Path, formats: list[str], lang: str, inputs: dict) -> list[Path]:
     """The chart's images, the CSV of its numbers and its JSON sidecar."""
     paths = []
@@ -93,13 +115,16 @@ def _write_chart(spec: ChartSpec, chart, folder: Path, formats: list[str], lang:
         io.write_bytes_atomic(path, figure_bytes(chart.figure, fmt))
         paths.append(path)
     plt.close(chart.figure)
-    io.write_bytes_atomic(folder / f"{spec.name}.csv", chart.data.to_csv(index=False, lineterminator="\n").encode())
+    table = chart_table(spec, chart.data, lang)
+    written = localised(table, lang) if lang != "en" else table
+    io.write_bytes_atomic(folder / f"{spec.name}.csv", written.to_csv(index=False, lineterminator="\n").encode())
     sidecar = {
         "chart": spec.name,
         "lang": lang,
         "dataset": chart.dataset,
         "filters": chart.filters,
-        "columns": list(chart.data.columns),
+        "columns": list(table.columns),
+        "headers": list(written.columns),  # as written in the CSV (in the chart's language)
         "inputs": inputs,
         "package_version": __version__,
         **chart.meta,  # title, subtitle, units, notes, sources, licence, data_date (standard_charts.draw)

@@ -86,6 +86,7 @@ def test_partial_year_follows_the_newest_date():
     frame = pd.DataFrame({"start_date": ["2024-03-01", "2024-12-31"], "year": [2024, 2024]})
     assert caveats.partial_year(frame) is None  # data to the last day of the year
     assert caveats.partial_year(frame.assign(start_date=["2024-03-01", "2024-06-30"])) == 2024
+    assert caveats.partial_year(frame.assign(start_date=[None, None])) is None  # only the year: not known
 
 
 def test_by_period_charts_show_only_periods_with_data(tables):

@@ -99,7 +99,7 @@ def data_date(activities: pd.DataFrame) -> str | None:
 def partial_year(activities: pd.DataFrame) -> int | None:
     """The last year when the data stop before its end (its figures are 'to date')."""
     newest = data_date(activities)
-    if newest is None:
+    if newest is None or len(newest) < 7:  # only a year known: whether it is complete is not known
         return None
     year = int(newest[:4])
     return year if newest < f"{year}-12-31" else None

@@ -358,7 +358,7 @@ def plot_by_year(
     if partial_year in tops.index:
         _mark_partial(ax, partial_year, float(tops[partial_year]), lang)
     ax.set_ylabel(y_label)
-    if series is not None or len(gaps):
+    if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
     fit_x_labels(fig)
     return fig

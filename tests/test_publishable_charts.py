@@ -278,3 +278,25 @@ def test_indonesian_chart_text_uses_the_reviewed_wording(tables):
     footer = charts.Footer("a", "b", ("c",), "d", ("e",)).lines("id")
     assert all(line.endswith(".") for line in footer)
     plt.close(chart.figure)
+
+
+def test_a_parts_own_amount_counts_only_when_its_parent_cannot_include_it():
+    from kss_analysis.counting import amount_rows, is_counted
+
+    frame = pd.DataFrame(  # synthetic: parents P1-P3 and their parts, plus a plan
+        {
+            "activity_id": ["P1", "C1", "P2", "C2", "P3", "C3", "PLAN"],
+            "parent_activity_id": [None, "P1", None, "P2", None, "P3", None],
+            "amount": [5e9, 2e9, 1e9, 2.7e9, 1e6, 3e9, 9e9],
+            "currency": ["IDR", "IDR", "IDR", "IDR", "USD", "IDR", "IDR"],
+            "amount_basis": ["stated", "stated", "unverified", "stated", "stated", "stated", "planned"],
+            "participants": [None] * 7,
+            "participants_qualifier": [None] * 7,
+            "start_date": ["2023-01-02", None, "2023", "2024-10", None, None, "2024"],
+        }
+    )
+    rows = amount_rows(frame, "IDR")
+    # C1 fits inside P1's 5e9; C2 (2.7e9) is larger than P2's 1e9; P3 states USD only; a plan never counts
+    assert list(rows["activity_id"]) == ["P1", "P2", "C2", "C3"]
+    assert list(is_counted(frame)) == [True, False, True, False, True, False, False]
+    assert amount_rows(frame.iloc[0:0], "IDR").empty

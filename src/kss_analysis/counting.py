@@ -74,9 +74,11 @@ def own_amount_counts(activities: pd.DataFrame) -> pd.Series:
         part &= activities["duplicate_of"].isna()
     part &= amount_countable(activities)
     parents = activities[amount_countable(activities)].set_index("activity_id")[["amount", "currency"]]
-    parent_amount = activities["parent_activity_id"].map(parents["amount"])
-    parent_currency = activities["parent_activity_id"].map(parents["currency"])
-    includable = parent_currency.eq(activities["currency"]) & (parent_amount >= activities["amount"])
+    parent_amount = activities["parent_activity_id"].map(parents["amount"]).astype("float64")
+    parent_currency = activities["parent_activity_id"].map(parents["currency"]).astype("object")
+    includable = parent_currency.eq(activities["currency"].astype("object")) & (
+        parent_amount >= activities["amount"].astype("float64")
+    )
     return (part & ~includable.fillna(False).astype(bool)).astype(bool)
 
 

@@ -83,10 +83,19 @@ def participants(data: pd.DataFrame, activities: pd.DataFrame) -> str:
     stating = int(data["programmes_with_participants"].sum())
     total = int(data["participants"].sum())
     share = stating / counted_programmes if counted_programmes else 0
-    return (
+    text = (
         f"{stating:,} of {counted_programmes:,} counted programmes ({share:.0%}) state how many people took part; "
         f"together they name {total:,} participants, a floor rather than a total."
     )
+    if "series" in data.columns:  # the chart shows intakes open to every country apart
+        rows = data[data["series"] == "open_intake"]
+        if len(rows):
+            open_total = int(rows["participants"].sum())
+            text += (
+                f" {open_total:,} of them ({open_total / total:.0%}) are in {int(rows['programmes_with_participants'].sum())}"
+                " scholarship intakes open to students of every country, shown as their own segment."
+            )
+    return text
 
 
 def by_period(data: pd.DataFrame, dimension: str, kind: str) -> str:

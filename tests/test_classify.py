@@ -149,7 +149,7 @@ def test_alias_table_conflicts_are_refused(monkeypatch):
     def with_conflict(name):
         rows = original(name)
         if name == "country_aliases":
-            rows = rows + [{"alias": "Mesir", "iso3": "KEN", "lang": "id", "note": "wrong on purpose"}]
+            rows = [*rows, {"alias": "Mesir", "iso3": "KEN", "lang": "id", "note": "wrong on purpose"}]
         return rows
 
     monkeypatch.setattr(reference, "read_reference", with_conflict)

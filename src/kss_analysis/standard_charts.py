@@ -265,11 +265,10 @@ def draw(spec: ChartSpec, t: Tables, lang: str) -> ChartOutput:
         _note(t, spec, data, lang),
         _caveats(t, spec, lang),
     )
-    shown_n = len(data) - int("also_tied" in data.columns) if "top" in spec.filters else None
     common = {
         "lang": lang,
         "title": text(f"title_{spec.name}", lang),
-        "subtitle": text(f"subtitle_{spec.name}", lang, n=shown_n),
+        "subtitle": text(f"subtitle_{spec.name}", lang, n=spec.filters.get("top")),
         "footer": footer,
     }
     axis_label = text(spec.unit or spec.measure, lang)

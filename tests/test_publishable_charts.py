@@ -233,6 +233,18 @@ def test_a_user_register_is_named_in_every_chart_and_sidecar(tmp_path):
         assert "daftar_kami.csv" not in (before / "en" / path.with_suffix(".svg").name).read_text()
 
 
+def test_charts_of_an_ingested_file_name_that_file(tmp_path):
+    from kss_analysis.cli import main
+
+    register = tmp_path / "mitra_2024.csv"  # synthetic register
+    register.write_text("judul,tahun,negara_mitra\nPelatihan irigasi,2024,Fiji\n", encoding="utf-8")
+    assert main(["ingest", str(register), "--as", "register", "--out", str(tmp_path / "out")]) == 0
+    export_charts(tmp_path / "out", tmp_path / "charts", ["id"], ["svg"], names=["programmes_by_year"])
+    sidecar = json.loads((tmp_path / "charts" / "id" / "programmes_by_year.json").read_text())
+    assert [s["file"] for s in sidecar["sources"]] == ["mitra_2024.csv"]
+    assert "register Anda mitra_2024.csv" in (tmp_path / "charts" / "id" / "programmes_by_year.svg").read_text()
+
+
 def test_fetched_sources_are_cited_by_their_registry_citation():
     frame = pd.DataFrame({"source": ["aiddata-gcof-china-1.0"], "source_file": ["aiddata-gcof-china-1.0/x.zip"]})
     (entry,) = caveats.chart_sources(frame, "en")

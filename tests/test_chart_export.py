@@ -61,7 +61,14 @@ def test_each_chart_csv_adds_up_to_the_dataset_it_claims(processed, tmp_path):
     stated = dated[dated["participants"].notna() & (dated["participants_qualifier"] != "cumulative")]
     assert pd.read_csv(folder / "participants_by_year.csv")["participants"].sum() == stated["participants"].sum()
     idr = dated[(dated["currency"] == "IDR") & ~dated["amount_basis"].isin(["planned", "cumulative"])]
-    assert pd.read_csv(folder / "amount_idr_by_year.csv")["amount_idr"].sum() == pytest.approx(idr["amount"].sum())
+    # A part's own amount counts when its parent states a smaller one, or none, in that currency
+    # (the follow-up grant KSS-0087 in the embedded register).
+    parts = acts[acts["parent_activity_id"].notna() & (acts["currency"] == "IDR")]
+    parent_idr = acts[acts["currency"] == "IDR"].set_index("activity_id")["amount"]
+    own = parts[~(parts["parent_activity_id"].map(parent_idr) >= parts["amount"])]
+    assert "KSS-0087" in set(own["activity_id"]) or not (acts["activity_id"] == "KSS-0087").any()
+    expected_idr = idr["amount"].sum() + own["amount"].sum()
+    assert pd.read_csv(folder / "amount_idr_by_year.csv")["amount_idr"].sum() == pytest.approx(expected_idr)
     partners = pd.read_csv(folder / "triangular_partners.csv")
     assert partners["programmes"].sum() == (top["cooperation_type"] == "triangular").sum()
 
@@ -129,13 +136,13 @@ def test_tables_export_writes_labelled_safe_tables(processed, tmp_path):
     from kss_analysis.spreadsheet_export import export_tables
 
     paths = export_tables(processed, tmp_path, ["csv", "xlsx"], lang="id")
-    assert sorted(p.name for p in paths) == sorted(
-        f"programmes_by_{d}_year.{x}" for d in ("sector", "region", "modality") for x in ("csv", "xlsx")
-    )
+    names = [f"programmes_by_{d}_year" for d in ("sector", "region", "modality")] + ["programmes", "quarantine"]
+    assert sorted(p.name for p in paths) == sorted(f"{n}.{x}" for n in names for x in ("csv", "xlsx"))
     table = pd.read_csv(tmp_path / "programmes_by_region_year.csv")
-    assert "Afrika" in set(table["region_label"])
+    assert "Afrika" in set(table["Kawasan"])
     assert (
-        table["programmes"].sum() == io.read_table(processed / "programmes_by_region_year.parquet")["programmes"].sum()
+        table["Program (jumlah)"].sum()
+        == io.read_table(processed / "programmes_by_region_year.parquet")["programmes"].sum()
     )
     sheet = load_workbook(tmp_path / "programmes_by_region_year.xlsx").active
     assert isinstance(sheet["D2"].value, int)  # numbers stay numbers

@@ -20,6 +20,14 @@ ACTIVITIES = pd.DataFrame(
         "year": [2015, 2019, 2019, 2010, 2010, None],
         "provider_iso3": ["IDN", "IDN", "IDN", "CHN", "CHN", "IDN"],
         "amount_usd": [None, None, None, 1_000_000.0, 2_500_000.0, None],
+        # columns the counting rule reads (counting.py)
+        "amount": [None, None, None, 1_000_000.0, 2_500_000.0, None],
+        "currency": [None, None, None, "USD", "USD", None],
+        "amount_basis": [None, None, None, "reported", "reported", None],
+        "participants": [None] * 6,
+        "participants_qualifier": [None] * 6,
+        "start_date": [None] * 6,
+        "source_file": ["kss/kss_programmes.csv"] * 3 + ["aiddata-gcof-china-1.0/gcof.zip"] * 2 + ["undp/data.csv"],
     }
 )
 RECIPIENTS = pd.DataFrame(

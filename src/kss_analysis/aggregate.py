@@ -4,12 +4,12 @@ Counting rules (printed in chart footers and stored in each table's metadata; th
 itself lives in counting.py, shared with the query API):
 - overlapping activities counted once: rows with a parent_activity_id are part of
   another row, and duplicates (duplicate_of) repeat another row; both are left out of
-  every total;
+  programme counts, and so are plans and allocations (counting.is_plan);
 - a programme touching several regions counts once in each region (region rows do not
   add up to the all-region total); amounts are split between regions by share;
 - participants add up only counts stated per programme, not cumulative ones;
 - amounts stay in their own currency (amount_idr, amount_usd) and leave out planned
-  allocations and cumulative figures;
+  allocations and cumulative figures; a part's own amount its parent cannot include counts;
 - amount_usd_constant is the one converted measure: every countable amount (IDR or USD)
   in constant USD of price_base_year (money.py); amounts without a rate or deflator are
   left out of it and programmes_with_amount_usd_constant says how many were summed.
@@ -22,16 +22,26 @@ from pathlib import Path
 import pandas as pd
 import polars as pl
 
-from kss_analysis.counting import EXCLUDED_AMOUNT_BASES, amount_countable, counted, participants_countable
+from kss_analysis.counting import (
+    EXCLUDED_AMOUNT_BASES,
+    amount_countable,
+    counted,
+    is_counted,
+    own_amount_counts,
+    participants_countable,
+)
 
 __all__ = ["EXCLUDED_AMOUNT_BASES", "aggregate_by", "aggregate_by_region", "aggregate_standard", "top_level"]
 
 NOT_STATED = "not_stated"
 CURRENCIES = ("IDR", "USD")
 BASIS = {
-    "counting": "overlapping activities counted once",
+    "counting": "overlapping activities counted once; plans and allocations are not programmes",
     "participants": "participants as stated per programme; cumulative counts left out",
-    "amounts": "amounts per currency, never converted; planned allocations and cumulative figures left out",
+    "amounts": (
+        "amounts per currency, never converted; planned allocations and cumulative figures left out; "
+        "a part's own amount counts when its parent cannot include it"
+    ),
     "amount_usd_constant": "IDR and USD amounts converted at the IMF annual average rate of their year and deflated "
     "to price_base_year with the US GDP deflator (World Bank); amounts without a rate or deflator left out",
 }
@@ -46,11 +56,21 @@ def top_level(activities: pd.DataFrame) -> pd.DataFrame:
     return counted(activities)
 
 
+def _totals_rows(activities: pd.DataFrame) -> pd.DataFrame:
+    """Counted programmes plus the parts whose own amount counts (``_programme`` tells them apart)."""
+    programme = is_counted(activities)
+    rows = activities[programme | own_amount_counts(activities)].copy()
+    rows["_programme"] = programme[rows.index]
+    return rows
+
+
 def _measures(frame: pd.DataFrame, keys: list[str], weight: pd.Series | None = None) -> pd.DataFrame:
     weight = pd.Series(1.0, index=frame.index) if weight is None else weight
-    stated = participants_countable(frame)
+    programme = frame["_programme"].astype(bool)
+    stated = participants_countable(frame) & programme
     countable = amount_countable(frame)
-    work = frame[keys + ["activity_id"]].copy()
+    work = frame[keys].copy()
+    work["activity_id"] = frame["activity_id"].where(programme)
     work["participants"] = frame["participants"].where(stated).astype("Float64")
     work["participants_stated"] = stated.astype("int64")
     for currency in CURRENCIES:
@@ -93,7 +113,7 @@ def aggregate_by(activities: pd.DataFrame, dimension: str) -> pd.DataFrame:
 
     One row per dimension value x year (year may be missing for undated programmes).
     """
-    frame = top_level(activities).copy()
+    frame = _totals_rows(activities)
     frame[dimension] = frame[dimension].fillna(NOT_STATED)
     return _measures(frame, [dimension, "year"])
 
@@ -103,7 +123,7 @@ def aggregate_by_region(activities: pd.DataFrame, recipients: pd.DataFrame) -> p
 
     One row per region x year. Counts are distinct programmes touching the region.
     """
-    frame = top_level(activities)
+    frame = _totals_rows(activities)
     shares = (
         recipients.assign(region=recipients["region"].fillna(NOT_STATED))
         .groupby(["activity_id", "region"], as_index=False)["share"]

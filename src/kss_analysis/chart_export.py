@@ -21,11 +21,14 @@ from matplotlib.figure import Figure
 
 from kss_analysis import __version__, io
 from kss_analysis.charts import STYLE
+from kss_analysis.labels import label, text
 from kss_analysis.map_charts import MAP_CHARTS
+from kss_analysis.spreadsheet import localised
 from kss_analysis.standard_charts import (
     CHART_TABLES,
     COMPARISON_SPECS,
     CUSTOM_CHARTS,
+    SPECS,
     STANDARD_SPECS,
     ChartOutput,
     draw,
@@ -163,6 +166,26 @@ def _draw_charts(
     return paths
 
 
+def _label_of(column: str, code: object, lang: str) -> str | None:
+    if code is None or (not isinstance(code, str) and pd.isna(code)):
+        return None
+    if column == "series":
+        return text(f"series_{code}", lang)
+    if column == "amount_segment":
+        return text(f"segment_{code}", lang)
+    return label(column, code, lang)
+
+
+def chart_table(dimension: str | None, data: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The chart's numbers with a name column in ``lang`` beside each code column."""
+    out = data.copy()
+    for column in (dimension, "series", "amount_segment"):
+        if column and column in out.columns and f"{column}_label" not in out.columns:
+            names = [_label_of(column, code, lang) for code in out[column]]
+            out.insert(out.columns.get_loc(column) + 1, f"{column}_label", names)
+    return out
+
+
 def _write_chart(
     name: str, chart: ChartOutput, folder: Path, formats: list[str], lang: str, inputs: dict
 ) -> list[Path]:
@@ -173,16 +196,21 @@ def _write_chart(
         io.write_bytes_atomic(path, figure_bytes(chart.figure, fmt))
         paths.append(path)
     plt.close(chart.figure)
-    io.write_bytes_atomic(folder / f"{name}.csv", chart.data.to_csv(index=False, lineterminator="\n").encode())
+    spec = SPECS.get(name)
+    table = chart_table(spec.dimension if spec else None, chart.data, lang)
+    written = localised(table, lang) if lang != "en" else table
+    io.write_bytes_atomic(folder / f"{name}.csv", written.to_csv(index=False, lineterminator="\n").encode())
     sidecar = {
         "chart": name,
         "lang": lang,
         "dataset": chart.dataset,
         "filters": chart.filters,
-        "columns": list(chart.data.columns),
+        "columns": list(table.columns),
+        "headers": list(written.columns),  # as written in the CSV (in the chart's language)
         "inputs": inputs,
         "package_version": __version__,
+        **chart.meta,  # title, subtitle, units, notes, sources, licence, data_date (standard_charts.draw)
     }
-    text = json.dumps(sidecar, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    io.write_bytes_atomic(folder / f"{name}.json", text.encode())
+    body = json.dumps(sidecar, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    io.write_bytes_atomic(folder / f"{name}.json", body.encode())
     return [*paths, folder / f"{name}.csv", folder / f"{name}.json"]

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from kss_analysis import reference
+from kss_analysis.chart_layout import fit_x_labels, period_label
 from kss_analysis.config import PACKAGE_DIR
 from kss_analysis.labels import CODE_TABLES, label, text
 
@@ -71,14 +72,22 @@ class Footer:
     measure: str
     basis: tuple[str, ...] = ()
     note: str = ""
+    caveats: tuple[str, ...] = ()  # coverage caveats that apply to this chart (caveats.py)
+
+    def lines(self, lang: str) -> list[str]:
+        """Source, measure, basis, note and caveats, one sentence each, each ending in a full stop."""
+        parts = [f"{text('source', lang)}: {_stop(self.source)}", f"{text('measure', lang)}: {_stop(self.measure)}"]
+        if self.basis:
+            parts.append(f"{text('basis', lang)}: {_stop('; '.join(self.basis))}")
+        return parts + [_stop(p) for p in (self.note, *self.caveats) if p]
 
     def render(self, lang: str) -> str:
-        parts = [f"{text('source', lang)}: {self.source}.", f"{text('measure', lang)}: {self.measure}."]
-        if self.basis:
-            parts.append(f"{text('basis', lang)}: {'; '.join(self.basis)}.")
-        if self.note:
-            parts.append(self.note)
-        return "\n".join(textwrap.fill(p, 130) for p in parts)
+        return "\n".join(textwrap.fill(p, 130) for p in self.lines(lang))
+
+
+def _stop(sentence: str) -> str:
+    """Every footer line ends with a full stop, once."""
+    return sentence if sentence.endswith((".", "?", "!")) else sentence + "."
 
 
 def _positions(periods) -> list[float]:
@@ -89,7 +98,9 @@ def _positions(periods) -> list[float]:
     return list(range(len(values)))
 
 
-def _period_ticks(ax: plt.Axes, periods) -> None:
+def _period_ticks(ax: plt.Axes, periods, lang: str = "en", partial_year: int | None = None) -> None:
+    """Year ticks (every year up to 15 years, else every fifth) or two-line period labels;
+    a partial last period reads '2025–' over 'to date'."""
     values = list(periods)
     positions = _positions(values)
     if values and positions == [float(v) for v in values if not isinstance(v, str)]:
@@ -99,10 +110,37 @@ def _period_ticks(ax: plt.Axes, periods) -> None:
         ax.set_xticks(ticks, [str(y) for y in ticks])
         ax.set_xlim(first - 0.8, last + 0.8)
     else:
-        ax.set_xticks(positions, [str(v) for v in values])
+        to_date = text("to_date", lang)
+        labels = [
+            period_label(v, to_date if partial_year is not None and str(v).startswith(str(partial_year)) else None)
+            for v in values
+        ]
+        ax.set_xticks(positions, labels)
 
 
-FOOTER_HEIGHT = 0.14  # share of the figure height kept for the footer
+def _mark_partial(ax: plt.Axes, year: int | None, top: float, lang: str) -> None:
+    """'to date' over the bar of a year whose data are not complete."""
+    if year is None:
+        return
+    ax.annotate(
+        text("to_date", lang),
+        (year, top),
+        xytext=(0, 2),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        fontsize=7,
+        color="#555555",
+    )
+
+
+FOOTER_LINE_PT = 7 * 1.35  # footer font size x line spacing
+
+
+def _footer_height(footer: str, fig: Figure) -> float:
+    """Share of the figure height the footer needs (one share per line, plus a margin)."""
+    lines = footer.count("\n") + 1
+    return min(0.45, (lines * FOOTER_LINE_PT + 10) / (fig.get_figheight() * 72))
 
 
 @dataclass(frozen=True)
@@ -118,7 +156,8 @@ def _new_figure(titles: Titles, lang: str) -> tuple[Figure, plt.Axes]:
     """A figure with title, subtitle and footer; the axes fill the space between."""
     title, subtitle, footer = titles.title, titles.subtitle, titles.footer.render(lang)
     fig = Figure(layout="constrained")
-    fig.get_layout_engine().set(rect=(0, FOOTER_HEIGHT, 1, 1 - FOOTER_HEIGHT))
+    height = _footer_height(footer, fig)
+    fig.get_layout_engine().set(rect=(0, height, 1, 1 - height))
     ax = fig.add_subplot()
     fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
     ax.set_title(subtitle, fontsize=10, fontweight="normal", color="#444444")
@@ -149,10 +188,12 @@ def plot_stacked_by_period(
     lang: str,
     titles: Titles,
     y_label: str,
+    partial_year: int | None = None,
 ) -> Figure:
     """Stacked bars: one bar per period (year or five-year span), one colour per category.
 
-    ``frame`` is tidy: one row per period x category with the plotted ``value``.
+    ``frame`` is tidy: one row per period x category with the plotted ``value``. Only periods
+    in ``frame`` are drawn; ``partial_year`` marks a last year (or period) with data to date.
     """
     fig, ax = _new_figure(titles, lang)
     table = frame.pivot_table(index=period, columns=category, values=value, aggfunc="sum", fill_value=0, observed=True)
@@ -174,10 +215,13 @@ def plot_stacked_by_period(
             linewidth=0.3,
         )
         bottom += heights
-    _period_ticks(ax, table.index)
+    _period_ticks(ax, table.index, lang, partial_year)
+    if period == "year" and partial_year in table.index:
+        _mark_partial(ax, partial_year, float(bottom[partial_year]), lang)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(y_label)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
+    fit_x_labels(fig)
     return fig
 
 
@@ -218,11 +262,57 @@ def plot_by_year(
     y_label: str,
     colour: str,
     scale: float = 1.0,
+    series: str | None = None,
+    series_colours: dict[str, str] | None = None,
+    series_labels: dict[str, str] | None = None,
+    partial_year: int | None = None,
 ) -> Figure:
-    """Bars of one measure by year; ``scale`` divides values for display (e.g. 1e9 for billions)."""
+    """Bars of one measure by year; ``scale`` divides values for display (e.g. 1e9 for billions).
+
+    With ``series`` the bars are stacked by that column (colours and labels given). Years
+    whose ``no_data`` column is true are drawn as a hatched 'no data' marker, not as zero.
+    """
     fig, ax = _new_figure(titles, lang)
     data = frame.sort_values("year")
-    ax.bar(_positions(data["year"]), data[value].astype(float) / scale, color=colour, width=0.7)
+    gaps = data[data["no_data"].astype(bool)] if "no_data" in data.columns else data.iloc[0:0]
+    stated = data.drop(gaps.index)
+    if series is None:
+        ax.bar(_positions(stated["year"]), stated[value].astype(float) / scale, color=colour, width=0.7)
+        tops = stated.groupby("year")[value].sum() / scale
+    else:
+        table = stated.pivot_table(index="year", columns=series, values=value, aggfunc="sum", fill_value=0)
+        bottom = pd.Series(0.0, index=table.index)
+        for code in [c for c in (series_colours or {}) if c in table.columns]:
+            heights = table[code].astype(float) / scale
+            ax.bar(
+                _positions(table.index),
+                heights,
+                bottom=bottom,
+                color=series_colours[code],
+                label=(series_labels or {}).get(code, code),
+                width=0.7,
+                edgecolor="white",
+                linewidth=0.3,
+            )
+            bottom += heights
+        tops = bottom
+    if len(gaps):
+        top = max(float(tops.max()) if len(tops) else 1.0, 1.0)
+        ax.bar(
+            _positions(gaps["year"]),
+            [top * 0.04] * len(gaps),
+            width=0.7,
+            color="none",
+            edgecolor=NOT_STATED_COLOUR,
+            hatch="////",
+            linewidth=0.8,
+            label=text("no_data", lang),
+        )
     _period_ticks(ax, data["year"])
+    if partial_year in tops.index:
+        _mark_partial(ax, partial_year, float(tops[partial_year]), lang)
     ax.set_ylabel(y_label)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
+    fit_x_labels(fig)
     return fig

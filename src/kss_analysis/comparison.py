@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kss_analysis import reference
-from kss_analysis.counting import counted
+from kss_analysis.counting import amount_rows, counted
 from kss_analysis.labels import text
 
 
@@ -85,10 +85,13 @@ def indonesia_elsewhere(activities: pd.DataFrame, recipients: pd.DataFrame) -> p
 
 
 def usd_by_year(activities: pd.DataFrame, source: str) -> pd.DataFrame:
-    """Sum of current-USD amounts by year for one source, with the number of records stating one."""
-    frame = _top_level(activities)
-    frame = frame[(frame["source"] == source) & frame["amount_usd"].notna() & frame["year"].notna()]
-    if "fx_source" in frame.columns:  # amount_usd also holds converted amounts now: keep USD the source states
+    """Sum of current-USD amounts by year for one source, with the number of records stating one.
+
+    The amounts are those the counting rule lets add up (counting.amount_rows), as in the charts,
+    and only USD the source states: converted amounts (money.py) are not mixed in."""
+    frame = amount_rows(activities[activities["source"] == source], value="amount_usd")
+    frame = frame[frame["year"].notna()]
+    if "fx_source" in frame.columns:
         from kss_analysis.money import SOURCE_USD, STATED_USD
 
         frame = frame[frame["fx_source"].isin([STATED_USD, SOURCE_USD])]

@@ -83,10 +83,19 @@ def participants(data: pd.DataFrame, activities: pd.DataFrame) -> str:
     stating = int(data["programmes_with_participants"].sum())
     total = int(data["participants"].sum())
     share = stating / counted_programmes if counted_programmes else 0
-    return (
+    text = (
         f"{stating:,} of {counted_programmes:,} counted programmes ({share:.0%}) state how many people took part; "
         f"together they name {total:,} participants, a floor rather than a total."
     )
+    if "series" in data.columns:  # the chart shows intakes open to every country apart
+        rows = data[data["series"] == "open_intake"]
+        if len(rows):
+            open_total = int(rows["participants"].sum())
+            text += (
+                f" {open_total:,} of them ({open_total / total:.0%}) are in {int(rows['programmes_with_participants'].sum())}"
+                " scholarship intakes open to students of every country, shown as their own segment."
+            )
+    return text
 
 
 def by_period(data: pd.DataFrame, dimension: str, kind: str) -> str:
@@ -141,7 +150,9 @@ def triangular_partners(data: pd.DataFrame) -> str:
         return "No programme names a triangular partner."
     ordered = data.sort_values(["programmes", "triangular_partner"], ascending=[False, True])
     first, rest = ordered.iloc[0], ordered.iloc[1:]
-    text = f"{first['triangular_partner']} is the most frequent triangular partner ({int(first['programmes'])} programmes)"
+    text = (
+        f"{first['triangular_partner']} is the most frequent triangular partner ({int(first['programmes'])} programmes)"
+    )
     if len(rest):
         second = rest.iloc[0]
         text += f", then {second['triangular_partner']} ({int(second['programmes'])})"
@@ -180,9 +191,11 @@ def quarantine(quarantine_by_source: pd.DataFrame) -> str:
     if quarantine_by_source.empty:
         return "No row was quarantined."
     top = quarantine_by_source.sort_values(["rows", "source"], ascending=[False, True]).head(3)
-    return "Most quarantined rows: " + "; ".join(
-        f"{row.source} `{row.reason_code}` ({row.rows:,})" for row in top.itertuples()
-    ) + "."
+    return (
+        "Most quarantined rows: "
+        + "; ".join(f"{row.source} `{row.reason_code}` ({row.rows:,})" for row in top.itertuples())
+        + "."
+    )
 
 
 def years_covered(years: pd.DataFrame) -> str:
@@ -198,6 +211,8 @@ def indonesia_elsewhere(table: pd.DataFrame) -> str:
     """Reading of comparison.indonesia_elsewhere: in which sources Indonesia is provider or recipient."""
     provider = table.loc[table["Indonesia as provider"] > 0, "source"].tolist()
     recipient = table.loc[table["Indonesia as recipient"] > 0, "source"].tolist()
-    as_provider = f"Indonesia appears as a provider in {_join(provider)}" if provider else "Indonesia is nowhere a provider"
+    as_provider = (
+        f"Indonesia appears as a provider in {_join(provider)}" if provider else "Indonesia is nowhere a provider"
+    )
     as_recipient = f"as a recipient in {_join(recipient)}" if recipient else "nowhere a recipient"
     return f"{as_provider}; {as_recipient}."

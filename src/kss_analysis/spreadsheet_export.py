@@ -1,31 +1,30 @@
-"""Export the standard aggregates as spreadsheets for policy writers.
+"""Export the standard aggregates, the programme list and the quarantine for policy writers.
 
+With ``lang`` 'id' headers and labels are in Bahasa Indonesia; codes stay in their own
+columns beside the names. Headers carry units; XLSX cells carry number formats (thousands
+separators, never scientific notation), a frozen header row and widths, and every
+workbook has a Sources/Sumber sheet (sources, licence, counting rules, data date).
 Text cells that a spreadsheet would run as a formula (starting with = + - @, a tab or a
 carriage return) are prefixed with an apostrophe; numbers are written as numbers.
-Codes get a label column in the language asked for.
 """
 
 from __future__ import annotations
 
-import io as stdio
-import re
-import zipfile
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 
-from kss_analysis import io
+from kss_analysis import __version__, caveats, io
 from kss_analysis.aggregate import STANDARD_AGGREGATES
-from kss_analysis.labels import label
+from kss_analysis.counting import RULES
+from kss_analysis.labels import label, text
+from kss_analysis.spreadsheet import FIXED_STAMP, localised, stable_zip, workbook_bytes
+
+__all__ = ["FIXED_STAMP", "export_tables", "escape_formula", "stable_zip"]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("csv", "xlsx")
-# openpyxl stamps the save time into docProps/core.xml and every zip entry; a fixed stamp
-# makes the same table give the same bytes (1980-01-01 is the earliest a zip entry can hold).
-FIXED_STAMP = datetime(1980, 1, 1)
-# openpyxl overwrites dcterms:modified with the clock when it saves, so it is rewritten after.
-CORE_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+QUARANTINE_COLUMNS = ["file", "locator", "reason_code", "column", "value", "message", "raw"]
 
 
 def escape_formula(value: object) -> object:
@@ -50,38 +49,51 @@ def labelled(table: pd.DataFrame, dimension: str, lang: str) -> pd.DataFrame:
     return out
 
 
-def xlsx_bytes(table: pd.DataFrame, sheet_name: str) -> bytes:
-    """The table as one-sheet .xlsx bytes, identical for identical tables."""
-    buffer = stdio.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        table.to_excel(writer, sheet_name=sheet_name, index=False)
-        writer.book.properties.created = FIXED_STAMP
-    stable = stdio.BytesIO()
-    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(stable, "w") as target:
-        for entry in source.infolist():
-            data = source.read(entry)
-            if entry.filename == "docProps/core.xml":
-                data = CORE_MODIFIED.sub(
-                    rb"\g<1>" + FIXED_STAMP.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>", data
-                )
-            info = zipfile.ZipInfo(entry.filename, date_time=FIXED_STAMP.timetuple()[:6])
-            info.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(info, data)
-    return stable.getvalue()
+def _tables(processed: Path, lang: str) -> dict[str, pd.DataFrame]:
+    """Export name -> table with canonical column names."""
+    from kss_analysis.query import programmes
+
+    out = {
+        name: labelled(io.read_table(processed / f"{name}.parquet"), dimension, lang)
+        for name, (dimension, _) in STANDARD_AGGREGATES.items()
+    }
+    out["programmes"] = programmes(processed=processed, lang=lang)  # one row per counted programme
+    quarantine = io.read_table(processed / "quarantine.parquet")
+    out["quarantine"] = quarantine.reindex(columns=QUARANTINE_COLUMNS)
+    return out
+
+
+def about(processed: Path, lang: str, table: str) -> list[tuple[str, str]]:
+    """The Sources sheet: what the table is, where it comes from, how it was counted, how new."""
+    from kss_analysis.chart_export import is_register
+
+    acts = io.read_table(processed / "activities.parquet")
+    acts = acts[is_register(acts["source"])]
+    sources = caveats.chart_sources(acts, lang)
+    inputs = io.read_metadata(processed / "activities.parquet").get("inputs", {})
+    rows = [(text("field_table", lang), table)]
+    rows += [(text("field_sources", lang), s["name"]) for s in sources]
+    rows += [(text("field_licence", lang), caveats.licence_line(sources))]
+    rows += [(text("field_counting", lang), text(f"rule_{rule}", lang)) for rule in RULES]
+    rows += [(text("field_data_date", lang), caveats.data_date(acts) or "")]
+    rows += [(text("field_version", lang), __version__)]
+    rows += [(text("field_inputs", lang), f"{path} {sha}") for path, sha in sorted(inputs.items())]
+    return [(escape_formula(k), escape_formula(v)) for k, v in rows]
 
 
 def export_tables(processed: Path, out: Path, formats: list[str], lang: str = "en") -> list[Path]:
-    """One file per standard aggregate and format; returns the paths written."""
+    """One file per table and format (aggregates, programmes, quarantine); returns the paths written."""
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, (dimension, _) in STANDARD_AGGREGATES.items():
-        table = escape_frame(labelled(io.read_table(processed / f"{name}.parquet"), dimension, lang))
+    for name, table in _tables(processed, lang).items():
+        safe = escape_frame(table)
         if "csv" in formats:
             path = out / f"{name}.csv"
-            io.write_bytes_atomic(path, table.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+            body = localised(safe, lang).to_csv(index=False, lineterminator="\n")
+            io.write_bytes_atomic(path, body.encode("utf-8"))
             paths.append(path)
         if "xlsx" in formats:
             path = out / f"{name}.xlsx"
-            io.write_bytes_atomic(path, xlsx_bytes(table, sheet_name=name[:31]))
+            io.write_bytes_atomic(path, workbook_bytes([(name, safe)], lang, about(processed, lang, name)))
             paths.append(path)
     return paths

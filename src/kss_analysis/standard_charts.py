@@ -18,15 +18,19 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from kss_analysis import charts
+from kss_analysis import caveats, charts
 from kss_analysis.aggregate import aggregate_by, top_level
 from kss_analysis.charts import Footer
+from kss_analysis.counting import SEGMENT_ORDER, amount_rows, counted, participants_countable
 from kss_analysis.coverage import NO_FIGURES, coverage_table
 from kss_analysis.coverage_chart import plot_coverage
 from kss_analysis.labels import text
 
 PERIOD_YEARS = 5
 TOP_PARTNERS = 15
+MAX_TIE_EXTRA = 5  # a top-N chart shows up to this many extra bars to keep a tie whole
+OPEN_INTAKE_COLOUR = "#CC79A7"
+SEGMENT_COLOURS = {"approximate_or_unverified": "#88CCEE", "in_kind": "#DDCC77"}  # "stated": the chart's colour
 Tables = dict[str, pd.DataFrame]
 
 
@@ -36,6 +40,7 @@ class ChartOutput:
     data: pd.DataFrame  # exactly the plotted numbers
     dataset: str  # processed table the numbers come from
     filters: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)  # title, subtitle, units, notes, sources, licence, data_date
 
 
 @dataclass(frozen=True)
@@ -110,10 +115,31 @@ def _totals(t: Tables, spec: ChartSpec) -> pd.DataFrame:
         )
     else:
         counts = rows.groupby(dim, as_index=False)["programmes"].sum()
-    data = counts.sort_values(["programmes", dim], ascending=[False, True])
-    return (
-        data.head(spec.filters["top"]).reset_index(drop=True) if "top" in spec.filters else data.reset_index(drop=True)
-    )
+    data = counts.sort_values(["programmes", dim], ascending=[False, True]).reset_index(drop=True)
+    return top_with_ties(data, "programmes", spec.filters["top"]) if "top" in spec.filters else data
+
+
+def top_with_ties(data: pd.DataFrame, value: str, n: int) -> pd.DataFrame:
+    """The first ``n`` rows of ``data`` (sorted, largest first) without cutting through a tie.
+
+    Rows tied with the n-th are all kept when that adds at most MAX_TIE_EXTRA rows; otherwise
+    the tie is left out whole and a last row (dimension empty, ``also_tied`` = how many) says
+    "and K more with V". ``tied_at_cut`` marks the rows tied at the cut.
+    """
+    if len(data) <= n:
+        return data.assign(tied_at_cut=False)
+    cut = data[value].iloc[n - 1]
+    tied = data[value] == cut
+    kept = data[data[value] >= cut]
+    if len(kept) <= n + MAX_TIE_EXTRA:
+        out = kept.assign(tied_at_cut=tied[kept.index] & (len(kept) > n))
+        out.attrs["ties_shown"] = (int(tied.sum()), cut) if len(kept) > n else None
+        return out.reset_index(drop=True)
+    above = data[data[value] > cut].assign(tied_at_cut=False)
+    more = pd.DataFrame([{value: cut, "also_tied": int(tied.sum()), "tied_at_cut": True}])
+    out = pd.concat([above, more], ignore_index=True)
+    out.attrs["more_tied"] = (int(tied.sum()), cut)
+    return out
 
 
 def _by_period(t: Tables, spec: ChartSpec) -> pd.DataFrame:
@@ -133,17 +159,47 @@ def _by_year(t: Tables, spec: ChartSpec) -> pd.DataFrame:
     return table[["year", spec.dimension, "programmes"]].reset_index(drop=True)
 
 
+YEARLY_SERIES = {"participants": "series", "amount_idr": "amount_segment", "amount_usd": "amount_segment"}
+
+
+def _yearly_rows(t: Tables, spec: ChartSpec) -> pd.DataFrame:
+    """The rows a yearly measure adds up (counting.py decides), with the series each goes to."""
+    acts = t["activities"]
+    if spec.measure == "participants":
+        rows = counted(acts)
+        rows = rows[participants_countable(rows)]
+        series = caveats.is_open_intake(rows).map({True: "open_intake", False: "partner_programmes"})
+        return rows.assign(series=series, participants=rows["participants"].astype(float))
+    currency = spec.measure.removeprefix("amount_").upper()
+    rows = amount_rows(acts, currency)
+    return rows.assign(**{spec.measure: rows["amount"]})
+
+
 def _yearly(t: Tables, spec: ChartSpec) -> pd.DataFrame:
-    """One measure per year, with how many programmes stated it (dated rows only)."""
-    table, value = _programmes(t, spec), spec.measure
-    stated = f"programmes_with_{value}"
-    dated = table[table["year"].notna() & table[value].notna()]
-    return (
-        dated.groupby("year", as_index=False)
-        .agg(**{value: (value, "sum"), stated: (stated, "sum")})
-        .sort_values("year")
-        .reset_index(drop=True)
-    )
+    """One measure per year and series, with how many programmes stated it; years inside the
+    range with no stated figure are rows with an empty value and ``no_data`` true (not zero)."""
+    value, stated = spec.measure, f"programmes_with_{spec.measure}"
+    if spec.dataset != "activities":  # a measure of an aggregate table: one series
+        table = _programmes(t, spec)
+        rows = table[table["year"].notna() & table[value].notna()]
+        data = rows.groupby("year", as_index=False).agg(**{value: (value, "sum"), stated: (stated, "sum")})
+    else:
+        series = YEARLY_SERIES[value]
+        rows = _yearly_rows(t, spec)
+        rows = rows[rows["year"].notna()]
+        data = rows.groupby(["year", series], as_index=False).agg(
+            **{value: (value, "sum"), stated: ("activity_id", "nunique")}
+        )
+    data["year"] = data["year"].astype(int)
+    data["no_data"] = False
+    if len(data):
+        missing = sorted(set(range(data["year"].min(), data["year"].max() + 1)) - set(data["year"]))
+        gaps = pd.DataFrame({"year": missing, value: pd.NA, stated: 0, "no_data": True})
+        data = pd.concat([data, gaps], ignore_index=True) if missing else data
+    order = ["year", *[c for c in data.columns if c not in ("year", value, stated, "no_data")]]
+    data = data[[*order, value, stated, "no_data"]].sort_values(order, na_position="first", kind="stable")
+    data[value] = data[value].astype("Float64")
+    return data.reset_index(drop=True)
 
 
 SHAPES = {"totals": _totals, "by_period": _by_period, "by_year": _by_year, "yearly": _yearly}
@@ -153,23 +209,65 @@ def _note(t: Tables, spec: ChartSpec, data: pd.DataFrame, lang: str) -> str:
     """How many programmes a chart leaves out (undated ones) or stated its measure."""
     if spec.data is not None:
         return ""
-    if spec.shape == "yearly":
+    if spec.shape == "yearly" and spec.measure != "participants":  # participants: caveats.participants_caveat
         stated = int(data[f"programmes_with_{spec.measure}"].sum())
         return text("programmes_stating", lang, n=stated, total=len(top_level(t["activities"])))
+    if spec.shape == "totals" and data.attrs.get("ties_shown"):
+        k, v = data.attrs["ties_shown"]
+        return text("ties_shown", lang, k=k, v=charts.format_number(v, lang))
+    if spec.shape == "totals" and data.attrs.get("more_tied"):
+        k, v = data.attrs["more_tied"]
+        return text("more_tied", lang, k=k, v=charts.format_number(v, lang))
     if spec.filters.get("year") == "stated":
         undated = int(top_level(t["activities"])["year"].isna().sum())
         return text("undated_not_shown", lang, n=undated) if undated else ""
     return ""
 
 
+def _drawn_activities(t: Tables, spec: ChartSpec) -> pd.DataFrame:
+    """The activities a chart is drawn from (a comparison chart: those of its sources)."""
+    acts = t["activities"]
+    return acts[acts["source"].isin(spec.needs_sources)] if spec.needs_sources else acts
+
+
+def _caveats(t: Tables, spec: ChartSpec, lang: str) -> tuple[str, ...]:
+    """The coverage caveats that apply to a chart (register charts only; see caveats.py)."""
+    if spec.needs_sources:
+        return ()
+    acts = t["activities"]
+    found = [caveats.coverage_caveat(acts, lang)]
+    if spec.measure == "participants":
+        found.append(caveats.participants_caveat(acts, lang))
+    if spec.shape != "totals":
+        found.append(caveats.partial_caveat(acts, lang))
+    return tuple(c for c in found if c)
+
+
+def _series_style(spec: ChartSpec, lang: str) -> dict:
+    """Colours and labels of a yearly chart's stacked series (open intakes, amount bases)."""
+    if spec.measure == "participants":
+        colours = {"partner_programmes": spec.colour, "open_intake": OPEN_INTAKE_COLOUR}
+        labels = {
+            "partner_programmes": text("series_partner_programmes", lang),
+            "open_intake": text("series_open_intake", lang),
+        }
+    else:
+        colours = {s: SEGMENT_COLOURS.get(s, spec.colour) for s in SEGMENT_ORDER}
+        labels = {s: text(f"segment_{s}", lang) for s in SEGMENT_ORDER}
+    return {"series": YEARLY_SERIES[spec.measure], "series_colours": colours, "series_labels": labels}
+
+
 def draw(spec: ChartSpec, t: Tables, lang: str) -> ChartOutput:
     """The chart ``spec`` describes, drawn from the processed tables ``t`` in ``lang``."""
     data = spec.data(t, lang) if spec.data is not None else SHAPES[spec.shape](t, spec)
+    drawn = _drawn_activities(t, spec)
+    sources = caveats.chart_sources(drawn, lang)
     footer = Footer(
-        text(spec.source, lang),
+        caveats.source_line(sources) or text(spec.source, lang),
         text(spec.measure_text, lang),
         tuple(text(b, lang) for b in spec.basis),
         _note(t, spec, data, lang),
+        _caveats(t, spec, lang),
     )
     common = {
         "lang": lang,
@@ -178,13 +276,23 @@ def draw(spec: ChartSpec, t: Tables, lang: str) -> ChartOutput:
         ),
     }
     axis_label = text(spec.unit or spec.measure, lang)
+    partial = caveats.partial_year(drawn) if not spec.needs_sources else None
     if spec.shape == "totals":
+        bars = data[data[spec.dimension].notna()] if "also_tied" in data.columns else data
         fig = charts.plot_bars(
-            data, category=spec.dimension, value=spec.measure, kind=spec.dimension, x_label=axis_label, **common
+            bars, category=spec.dimension, value=spec.measure, kind=spec.dimension, x_label=axis_label, **common
         )
     elif spec.shape == "yearly":
+        style = _series_style(spec, lang) if spec.data is None and spec.dataset == "activities" else {}
         fig = charts.plot_by_year(
-            data, value=spec.measure, scale=spec.scale, colour=spec.colour, y_label=axis_label, **common
+            data,
+            value=spec.measure,
+            scale=spec.scale,
+            colour=spec.colour,
+            y_label=axis_label,
+            partial_year=partial,
+            **style,
+            **common,
         )
     else:
         period = "year" if spec.shape == "by_year" else spec.period
@@ -195,30 +303,22 @@ def draw(spec: ChartSpec, t: Tables, lang: str) -> ChartOutput:
             value=spec.measure,
             kind=spec.dimension,
             y_label=axis_label,
+            partial_year=partial,
             **common,
         )
-        if spec.data is not None:
-            fig.axes[0].tick_params(axis="x", labelrotation=15)  # source names are long
-    return ChartOutput(fig, data, spec.dataset, spec.sidecar_filters)
+    meta = {
+        "title": common["titles"].title,
+        "subtitle": common["titles"].subtitle,
+        "units": axis_label,
+        "notes": footer.lines(lang)[1:],
+        "sources": sources,
+        "licence": caveats.licence_line(sources),
+        "data_date": caveats.data_date(drawn),
+    }
+    return ChartOutput(fig, data, spec.dataset, spec.sidecar_filters, meta)
 
 
-def _amount_spec(currency: str, *, unit: str, scale: float, colour: str) -> ChartSpec:
-    """Amounts in one currency by year: currencies are never added, so one chart each."""
-    code = currency.lower()
-    return ChartSpec(
-        f"amount_{code}_by_year",
-        "programmes_by_sector_year",
-        "yearly",
-        measure=f"amount_{code}",
-        measure_text=f"measure_{code}",
-        basis=("basis_overlap", "basis_amounts"),
-        notes={"amount_basis": "not planned, not cumulative", "currency": currency},
-        unit=unit,
-        scale=scale,
-        colour=colour,
-    )
-
-
+AMOUNT_BASIS = {"amount_basis": "not planned, not cumulative"}
 STANDARD_SPECS = (
     ChartSpec(
         "programmes_by_year",
@@ -243,15 +343,37 @@ STANDARD_SPECS = (
     ChartSpec("programmes_by_modality", "programmes_by_modality_year", "totals", "modality"),
     ChartSpec(
         "participants_by_year",
-        "programmes_by_sector_year",
+        "activities",
         "yearly",
         measure="participants",
         measure_text="measure_participants",
         notes={"participants": "stated, not cumulative"},
         colour="#009E73",
     ),
-    _amount_spec("IDR", unit="billion_idr", scale=1e9, colour="#882255"),
-    _amount_spec("USD", unit="million_usd", scale=1e6, colour="#332288"),
+    ChartSpec(
+        "amount_idr_by_year",
+        "activities",
+        "yearly",
+        measure="amount_idr",
+        measure_text="measure_idr",
+        basis=("basis_overlap", "basis_amounts"),
+        notes={**AMOUNT_BASIS, "currency": "IDR"},
+        unit="billion_idr",
+        scale=1e9,
+        colour="#882255",
+    ),
+    ChartSpec(
+        "amount_usd_by_year",
+        "activities",
+        "yearly",
+        measure="amount_usd",
+        measure_text="measure_usd",
+        basis=("basis_overlap", "basis_amounts"),
+        notes={**AMOUNT_BASIS, "currency": "USD"},
+        unit="million_usd",
+        scale=1e6,
+        colour="#332288",
+    ),
     ChartSpec(
         "triangular_partners", "activities", "totals", "triangular_partner", filters={"cooperation_type": "triangular"}
     ),

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kss_analysis import maps
+from kss_analysis import caveats, maps
 from kss_analysis.aggregate import top_level
-from kss_analysis.charts import Footer, format_number
+from kss_analysis.charts import Footer, Titles, format_number
 from kss_analysis.labels import label, text
-from kss_analysis.standard_charts import PERIOD_YEARS, ChartOutput, period_of
+from kss_analysis.standard_charts import PERIOD_YEARS, ChartOutput, input_meta, period_of
 
 
 def _named(t: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, int]:
@@ -40,12 +40,12 @@ def _table(values: pd.Series, classes: maps.Classes, lang: str) -> pd.DataFrame:
     return frame.sort_values(["value", "iso3"], ascending=[False, True]).reset_index(drop=True)
 
 
-def _footer(lang: str, *notes: str) -> Footer:
+def _footer(acts: pd.DataFrame, lang: str, *notes: str) -> Footer:
     small = text("map_small_rule", lang, km2=format_number(maps.SMALL_AREA_KM2, lang))
     sentences = (*notes, small, text("map_coverage", lang), text("map_shapes_source", lang))
     note = " ".join(f"{n}." for n in sentences if n)
     return Footer(
-        text("source_register", lang),
+        caveats.source_line(caveats.chart_sources(acts, lang)),
         text("measure_programmes", lang),
         (text("basis_country_count", lang), text("basis_overlap", lang), text("map_classes", lang)),
         note,
@@ -56,15 +56,18 @@ def chart_partner_map(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
     named, unnamed = _named(t)
     values = _counts(named)
     classes = maps.classify(values)
+    footer = _footer(t["activities"], lang, text("map_unnamed", lang, n=unnamed) if unnamed else "")
     fig = maps.plot_choropleth(
         values,
         lang=lang,
         title=text("title_partner_map", lang),
         subtitle=text("subtitle_partner_map", lang),
-        footer=_footer(lang, text("map_unnamed", lang, n=unnamed) if unnamed else ""),
+        footer=footer,
         legend_title=text("programmes", lang),
     )
-    return ChartOutput(fig, _table(values, classes, lang), "activity_recipients", {"recipient_iso3": "named"})
+    titles = Titles(text("title_partner_map", lang), text("subtitle_partner_map", lang), footer)
+    meta = input_meta(t["activities"], lang, titles, text("programmes", lang))
+    return ChartOutput(fig, _table(values, classes, lang), "activity_recipients", {"recipient_iso3": "named"}, meta)
 
 
 def chart_partner_map_by_period(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
@@ -77,23 +80,27 @@ def chart_partner_map_by_period(t: dict[str, pd.DataFrame], lang: str) -> ChartO
     # every period from the first to the last, an empty one included: a gap in the register is shown as a gap
     panels = {p: counts.get(p, pd.Series(dtype="int64")) for p in sorted({period_of(y) for y in years} | set(counts))}
     classes = maps.classify(pd.concat(list(panels.values())))
+    footer = _footer(
+        t["activities"],
+        lang,
+        text("map_unnamed", lang, n=unnamed) if unnamed else "",
+        text("undated_not_shown", lang, n=undated) if undated else "",
+    )
     fig = maps.plot_choropleth_panels(
         panels,
         lang=lang,
         title=text("title_partner_map_by_period", lang),
         subtitle=text("subtitle_partner_map_by_period", lang),
-        footer=_footer(
-            lang,
-            text("map_unnamed", lang, n=unnamed) if unnamed else "",
-            text("undated_not_shown", lang, n=undated) if undated else "",
-        ),
+        footer=footer,
         legend_title=text("programmes", lang),
     )
     data = pd.concat(
         [_table(values, classes, lang).assign(period=period) for period, values in panels.items()], ignore_index=True
     )
     data = data[["period", "iso3", "name", "value", "class"]]
-    return ChartOutput(fig, data, "activity_recipients", {"recipient_iso3": "named", "year": "stated"})
+    titles = Titles(text("title_partner_map_by_period", lang), text("subtitle_partner_map_by_period", lang), footer)
+    meta = input_meta(t["activities"], lang, titles, text("programmes", lang))
+    return ChartOutput(fig, data, "activity_recipients", {"recipient_iso3": "named", "year": "stated"}, meta)
 
 
 MAP_CHARTS = {

@@ -224,6 +224,20 @@ def _note(t: Tables, spec: ChartSpec, data: pd.DataFrame, lang: str) -> str:
     return ""
 
 
+def input_meta(acts: pd.DataFrame, lang: str, titles: charts.Titles, units: str) -> dict:
+    """The sidecar's citation fields for a chart drawn from ``acts`` (see caveats.py)."""
+    sources = caveats.chart_sources(acts, lang)
+    return {
+        "title": titles.title,
+        "subtitle": titles.subtitle,
+        "units": units,
+        "notes": titles.footer.lines(lang)[1:],
+        "sources": sources,
+        "licence": caveats.licence_line(sources),
+        "data_date": caveats.data_date(acts),
+    }
+
+
 def _drawn_activities(t: Tables, spec: ChartSpec) -> pd.DataFrame:
     """The activities a chart is drawn from (a comparison chart: those of its sources)."""
     acts = t["activities"]
@@ -432,11 +446,22 @@ def _constant_funding_chart(t: dict[str, pd.DataFrame], lang: str, currency: str
         else ("amount_idr_constant", "idr_price_base_year")
     )
     totals, unconverted = funding_by_year(acts, value)
+    registers = caveats.source_line(caveats.chart_sources(acts, lang))
     bases = acts[base_column].dropna().unique()
     base = int(bases[0]) if len(bases) == 1 else None  # one base year per build
     scale, unit = (1e6, "million_usd_constant") if currency == "usd" else (1e9, "billion_idr_constant")
     plotted = f"{value}_{'million' if currency == 'usd' else 'billion'}"
     data = totals.assign(**{plotted: totals[value] / scale})
+    titles = charts.Titles(
+        text(f"title_funding_{currency}_constant_by_year", lang, base=base),
+        text(f"subtitle_funding_{currency}_constant_by_year", lang, base=base),
+        Footer(
+            f"{registers}; {text('source_money', lang)}",
+            text(f"measure_{currency}_constant", lang, base=base),
+            (text("basis_overlap", lang), text("basis_amounts", lang)),
+            _not_converted_note(unconverted, lang),
+        ),
+    )
     fig = charts.plot_stacked_by_period(
         data,
         period="year",
@@ -444,16 +469,7 @@ def _constant_funding_chart(t: dict[str, pd.DataFrame], lang: str, currency: str
         value=plotted,
         kind="amount_basis",
         lang=lang,
-        titles=charts.Titles(
-            text(f"title_funding_{currency}_constant_by_year", lang, base=base),
-            text(f"subtitle_funding_{currency}_constant_by_year", lang, base=base),
-            Footer(
-                text("source_money", lang),
-                text(f"measure_{currency}_constant", lang, base=base),
-                (text("basis_overlap", lang), text("basis_amounts", lang)),
-                _not_converted_note(unconverted, lang),
-            ),
-        ),
+        titles=titles,
         y_label=text(unit, lang, base=base),
     )
     fig.axes[0].yaxis.set_major_locator(MaxNLocator())  # amounts in millions need not be whole
@@ -464,7 +480,7 @@ def _constant_funding_chart(t: dict[str, pd.DataFrame], lang: str, currency: str
         "not_converted": int(unconverted["amounts"].sum()),
         **sources,
     }
-    return ChartOutput(fig, data, "activities", filters)
+    return ChartOutput(fig, data, "activities", filters, input_meta(acts, lang, titles, text(unit, lang, base=base)))
 
 
 def chart_funding_usd_constant_by_year(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
@@ -520,18 +536,19 @@ def chart_register_coverage(t: dict[str, pd.DataFrame], lang: str) -> ChartOutpu
     # Without the figures register (a user's own registers only) the chart says so: no bars.
     data = coverage_table(t["activities"], t.get("kss_figures", NO_FIGURES))
     ids = ", ".join(data["figure_id"]) or "-"
-    fig = plot_coverage(
-        data,
-        lang=lang,
-        title=text("title_register_coverage", lang),
-        subtitle=text("subtitle_register_coverage", lang),
-        footer=Footer(
-            text("source_coverage", lang, ids=ids),
+    registers = caveats.source_line(caveats.chart_sources(t["activities"], lang)) if "source" in t["activities"] else ""
+    titles = charts.Titles(
+        text("title_register_coverage", lang),
+        text("subtitle_register_coverage", lang),
+        Footer(
+            "; ".join(filter(None, (registers, text("source_coverage", lang, ids=ids)))),
             text("measure_coverage", lang),
             (text("basis_coverage_years", lang), text("basis_coverage_left_out", lang)),
         ),
     )
-    return ChartOutput(fig, data, "activities", {"parent_activity_id": "none", "official": "kss_figures"})
+    fig = plot_coverage(data, lang=lang, title=titles.title, subtitle=titles.subtitle, footer=titles.footer)
+    meta = input_meta(t["activities"], lang, titles, text("coverage_axis", lang)) if registers else {}
+    return ChartOutput(fig, data, "activities", {"parent_activity_id": "none", "official": "kss_figures"}, meta)
 
 
 def _drawers(specs: tuple[ChartSpec, ...]) -> dict[str, Callable[[Tables, str], ChartOutput]]:

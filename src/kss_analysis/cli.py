@@ -322,11 +322,27 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_INTERRUPTED = 130
+
+
+def _terminate(signum, frame):  # SIGTERM ends a run like Ctrl-C: staging removed, one line
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
     parser = make_parser()
     args = parser.parse_args(argv)
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.func(args)
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print("kss: interrupted; nothing partial was kept, earlier outputs are unchanged", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except (InputError, UsageError) as exc:
         if args.debug:
             raise

@@ -152,9 +152,22 @@ def write_outputs(
     return written, unchanged
 
 
+BUILD_LOCK = ".build.lock"
+
+
 def build_all(data: Path) -> BuildResult:
-    """Every register and fetched source in ``data``/raw -> ``data``/processed."""
-    raw, processed = data / "raw", data / "processed"
+    """Every register and fetched source in ``data``/raw -> ``data``/processed, published as
+    one transaction (publish.py) while holding the build lock (locking.py)."""
+    from kss_analysis import locking, publish
+
+    with locking.hold(data / BUILD_LOCK, "kss build"), publish.transaction(data) as staging:
+        result = build_into(data / "raw", staging)
+        previous = publish.published(data)
+    return publish.relocate(result, staging, data / publish.PROCESSED, previous)
+
+
+def build_into(raw: Path, processed: Path) -> BuildResult:
+    """Every register and fetched source in ``raw`` -> the folder ``processed``."""
     inputs: dict[str, str] = {}
     parts = []
     for source, path in find_registers(raw):

@@ -8,6 +8,7 @@ an ambiguous or unreadable cell is an error, not a default.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 
@@ -115,6 +116,21 @@ def _digits_to_float(num: str, decimal: str | None = None) -> float:
     return float(groups[0] + "." + groups[1])
 
 
+MAX_ABS_NUMBER = 1e15  # Rp 1,000 trillion: a third of Indonesia's state budget; beyond is a typo or an attack
+
+
+def _in_range(value: float | int, raw: str) -> float:
+    """``value`` as a float, or CleanError('amount_out_of_range') when it is not finite or too large."""
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float
+        number = float("inf")
+    if not math.isfinite(number) or abs(number) > MAX_ABS_NUMBER:
+        shown = raw if len(raw) <= 40 else f"{raw[:20]}...({len(raw):,} characters)"
+        raise CleanError("amount_out_of_range", f"number '{shown}' is outside +/-{MAX_ABS_NUMBER:,.0f}")
+    return number
+
+
 def parse_number(text: object, decimal: str | None = None) -> ParsedNumber:
     """Read a number written in Indonesian or English style.
 
@@ -130,7 +146,7 @@ def parse_number(text: object, decimal: str | None = None) -> ParsedNumber:
     if isinstance(text, (int, float)):
         if text != text:  # NaN from a spreadsheet cell
             return ParsedNumber(None)
-        return ParsedNumber(float(text))
+        return ParsedNumber(_in_range(text, str(text)))
     if is_missing(text):
         return ParsedNumber(None)
     raw = str(text).strip()
@@ -148,7 +164,7 @@ def parse_number(text: object, decimal: str | None = None) -> ParsedNumber:
         raise CleanError("bad_number", f"cannot read number '{raw}'")
     scale_word = match["scale"]
     scale = SCALE_WORDS[scale_word] if scale_word else 1.0
-    value = _digits_to_float(match["num"], decimal) * scale
+    value = _in_range(_digits_to_float(match["num"], decimal) * scale, raw)
     if negative or match["sign"] or match["sign2"]:
         value = -value
     currency = None

@@ -46,6 +46,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     data = Path(args.data_dir) if args.data_dir else data_dir()
     result = build_all(data)
+    for notice in result.notices:
+        print(f"kss: skipped {notice}", file=sys.stderr)
     print(_ledger_table(result.tables.ledger))
     quarantine = result.tables.quarantine
     if len(quarantine):

@@ -144,8 +144,46 @@ def fetch_file(
 
 
 def read_manifest(raw: Path) -> dict[str, dict]:
+    """path -> record of every fetched file. A corrupt manifest is rebuilt (with a warning)
+    from the files on disk that match a registry pin; unpinned files must be fetched again."""
     path = raw / MANIFEST_NAME
-    return json.loads(path.read_text(encoding="utf-8"))["files"] if path.exists() else {}
+    if not path.exists():
+        return {}
+    try:
+        files = json.loads(path.read_text(encoding="utf-8"))["files"]
+        if isinstance(files, dict) and all(isinstance(v, dict) and "sha256" in v for v in files.values()):
+            return files
+        problem = "entries without a sha256"
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        problem = exc.__class__.__name__
+    rebuilt = rebuild_manifest(raw)
+    print(
+        f"kss: warning: {path} is corrupt ({problem}); rebuilt from the checksums of {len(rebuilt)} pinned "
+        "files on disk (files without a pin need `kss fetch` again)",
+        file=sys.stderr,
+    )
+    return rebuilt
+
+
+def rebuild_manifest(raw: Path) -> dict[str, dict]:
+    """Manifest records for the files on disk whose sha256 matches their registry pin."""
+    from kss_analysis.registry import load_sources
+
+    files = {}
+    for source in load_sources().values():
+        for relative, pinned in source.files.items():
+            file = raw / source.id / relative
+            if source.kind == "fetched" and pinned and file.is_file() and sha256_file(file) == pinned:
+                files[f"{source.id}/{relative}"] = {
+                    "source": source.id,
+                    "url": source.url_of(relative),
+                    "sha256": pinned,
+                    "bytes": file.stat().st_size,
+                    "retrieved": None,
+                    "licence": source.licence,
+                    "via": "rebuilt from checksums",
+                }
+    return files
 
 
 def write_manifest(raw: Path, files: dict[str, dict]) -> None:

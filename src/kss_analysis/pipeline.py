@@ -16,6 +16,7 @@ import pandas as pd
 
 from kss_analysis import io, schema
 from kss_analysis.aggregate import aggregate_standard
+from kss_analysis.errors import reading
 from kss_analysis.figures import read_figures
 from kss_analysis.placing.aiddata import place_aiddata
 from kss_analysis.placing.iati import place_iati_path
@@ -41,53 +42,82 @@ class BuildResult:
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
     inputs: dict[str, str] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)  # raw files not built, and why
 
 
-def find_registers(raw: Path) -> list[tuple[str, Path]]:
-    """(source name, path) of every register to build, embedded one first."""
+def find_registers(raw: Path, notices: list[str] | None = None) -> list[tuple[str, Path]]:
+    """(source name, path) of every register to build, embedded one first; files skipped
+    (special files, a second file with the same register name) are explained in ``notices``."""
+    from kss_analysis.inputs import special_file_reason
+
+    notices = [] if notices is None else notices
     found = []
     if (raw / KSS_PROGRAMMES).exists():
         found.append(("kss", raw / KSS_PROGRAMMES))
     user_dir = raw / USER_REGISTERS
     if user_dir.is_dir():
+        taken: dict[str, Path] = {}
         for path in sorted(user_dir.iterdir()):
             if path.suffix.casefold() in REGISTER_SUFFIXES and not path.name.startswith((".", "~$")):
-                found.append((f"register:{path.stem}", path))
+                label = path.relative_to(raw)
+                if reason := special_file_reason(path, raw.parent):
+                    notices.append(f"{label} {reason}")
+                elif path.stem in taken:
+                    notices.append(
+                        f"{label}: same register name as {taken[path.stem].relative_to(raw)}, which is built; "
+                        "skipped (rename one if both are wanted)"
+                    )
+                else:
+                    taken[path.stem] = path
+                    found.append((f"register:{path.stem}", path))
     return found
 
 
 def build_register_tables(path: Path, *, source: str, file_label: str | None = None) -> SourceTables:
     """One register file -> canonical tables, invariants checked."""
     id_prefix = "" if source == "kss" else f"{source.split(':', 1)[-1]}:"
-    tables = place_register(read_register(path), source=source, file_label=file_label, id_prefix=id_prefix)
+    with reading(str(path)):
+        tables = place_register(read_register(path), source=source, file_label=file_label, id_prefix=id_prefix)
     enforce(tables)
     return tables
 
 
-def build_file_tables(path: Path, *, reader: str, source: str, file_label: str) -> SourceTables:
-    """One raw file (or IATI JSON folder) of any supported format -> canonical tables."""
+def build_file_tables(
+    path: Path, *, reader: str, source: str, file_label: str, files: list[Path] | None = None
+) -> SourceTables:
+    """One raw file (or IATI JSON folder, only ``files`` of it when given) -> canonical tables."""
     if reader == "register":
         return build_register_tables(path, source=source, file_label=file_label)
-    if reader == "aiddata":
-        tables = place_aiddata(path, source=source, file_label=file_label)
-    elif reader == "undp":
-        tables = place_undp(path, file_label=file_label)
-    elif reader in ("iati-json", "iati-xml"):
-        tables = place_iati_path(path, kind=reader, source=source, file_label=file_label)
-    else:
-        raise ValueError(f"no reader named {reader}")
+    with reading(str(path)):
+        if reader == "aiddata":
+            tables = place_aiddata(path, source=source, file_label=file_label)
+        elif reader == "undp":
+            tables = place_undp(path, file_label=file_label)
+        elif reader in ("iati-json", "iati-xml"):
+            tables = place_iati_path(path, kind=reader, source=source, file_label=file_label, files=files)
+        else:
+            raise ValueError(f"no reader named {reader}")
     enforce(tables)
     return tables
 
 
-def find_source_inputs(raw: Path) -> list[tuple[Source, Path, list[Path]]]:
-    """(source, path to read, raw files behind it) for every fetched source present in raw/."""
+def find_source_inputs(raw: Path, notices: list[str] | None = None) -> list[tuple[Source, Path, list[Path]]]:
+    """(source, path to read, raw files behind it) for every fetched source present in raw/:
+    only its listed files that match their checksum (inputs.admit_source); the others are
+    explained in ``notices``."""
+    from kss_analysis.fetch import read_manifest
+    from kss_analysis.inputs import admit_source
+
+    manifest = read_manifest(raw)
     found = []
     for source in load_sources().values():
         if source.reader not in ACTIVITY_READERS or source.kind == "embedded":
             continue
         folder = raw / source.id
-        present = [folder / p for p in sorted(source.files) if (folder / p).is_file()]
+        admitted = admit_source(source, raw, manifest)
+        if notices is not None:
+            notices.extend(admitted.notices)
+        present = sorted(admitted.files)
         if not present:
             continue
         if source.reader == "iati-json":
@@ -170,15 +200,18 @@ def build_into(raw: Path, processed: Path) -> BuildResult:
     """Every register and fetched source in ``raw`` -> the folder ``processed``."""
     inputs: dict[str, str] = {}
     parts = []
-    for source, path in find_registers(raw):
+    notices: list[str] = []
+    for source, path in find_registers(raw, notices):
         label = str(path.relative_to(raw))
         inputs[label] = io.sha256_file(path)
         parts.append(build_register_tables(path, source=source, file_label=label))
-    for source, path, files in find_source_inputs(raw):
+    for source, path, files in find_source_inputs(raw, notices):
         for file in files:
             inputs[str(file.relative_to(raw))] = io.sha256_file(file)
         parts.append(
-            build_file_tables(path, reader=source.reader, source=source.id, file_label=str(path.relative_to(raw)))
+            build_file_tables(
+                path, reader=source.reader, source=source.id, file_label=str(path.relative_to(raw)), files=files
+            )
         )
     tables = SourceTables.concat(parts)
     enforce(tables)
@@ -216,4 +249,4 @@ def build_into(raw: Path, processed: Path) -> BuildResult:
         }
         path = processed / "codelists.parquet"
         (written if io.write_table(codelists, path, provenance=provenance) else unchanged).append(path)
-    return BuildResult(tables, written, unchanged, inputs)
+    return BuildResult(tables, written, unchanged, inputs, notices)

@@ -37,8 +37,10 @@ def _number(record: dict, column: str, fixes: list[str]):
     try:
         parsed = parse_number(record.get(column))
     except CleanError as exc:
+        keep = exc.reason == "amount_out_of_range" and column != "participants"  # a count is not an amount
         raise RowProblem(
-            f"bad_{column}" if column in ("participants", "funding_value") else exc.reason, f"{column}: {exc}"
+            f"bad_{column}" if column in ("participants", "funding_value") and not keep else exc.reason,
+            f"{column}: {exc}",
         ) from None
     if parsed.fixed:
         fixes.append(column)

@@ -141,9 +141,7 @@ def triangular_partners(data: pd.DataFrame) -> str:
         return "No programme names a triangular partner."
     ordered = data.sort_values(["programmes", "triangular_partner"], ascending=[False, True])
     first, rest = ordered.iloc[0], ordered.iloc[1:]
-    text = (
-        f"{first['triangular_partner']} is the most frequent triangular partner ({int(first['programmes'])} programmes)"
-    )
+    text = f"{first['triangular_partner']} is the most frequent triangular partner ({int(first['programmes'])} programmes)"
     if len(rest):
         second = rest.iloc[0]
         text += f", then {second['triangular_partner']} ({int(second['programmes'])})"
@@ -182,11 +180,9 @@ def quarantine(quarantine_by_source: pd.DataFrame) -> str:
     if quarantine_by_source.empty:
         return "No row was quarantined."
     top = quarantine_by_source.sort_values(["rows", "source"], ascending=[False, True]).head(3)
-    return (
-        "Most quarantined rows: "
-        + "; ".join(f"{row.source} `{row.reason_code}` ({row.rows:,})" for row in top.itertuples())
-        + "."
-    )
+    return "Most quarantined rows: " + "; ".join(
+        f"{row.source} `{row.reason_code}` ({row.rows:,})" for row in top.itertuples()
+    ) + "."
 
 
 def years_covered(years: pd.DataFrame) -> str:

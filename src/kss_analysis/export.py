@@ -61,6 +61,8 @@ def export_charts(
     processed: Path, out: Path, langs: list[str], formats: list[str], names: list[str] | None = None
 ) -> list[Path]:
     """Write every standard chart (or ``names``) into out/<lang>/; returns the files written or checked."""
+    from kss_analysis.tables_export import escape_frame
+
     tables, inputs = load_chart_tables(processed)
     paths = []
     for lang in langs:
@@ -73,7 +75,7 @@ def export_charts(
                 path = folder / f"{name}.{fmt}"
                 io.write_bytes_atomic(path, figure_bytes(chart.figure, fmt))
                 paths.append(path)
-            csv = chart.data.to_csv(index=False, lineterminator="\n").encode()
+            csv = escape_frame(chart.data).to_csv(index=False, lineterminator="\n").encode()  # as tables export
             io.write_bytes_atomic(folder / f"{name}.csv", csv)
             sidecar = {
                 "chart": name,

@@ -21,10 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kss_analysis.fetch_checks import replacement_problem
 from kss_analysis.io import readable_by_umask, sha256_file, write_bytes_atomic
 from kss_analysis.registry import Source
 
 MANIFEST_NAME = "MANIFEST.json"
+FETCH_LOCK = ".fetch.lock"
 RETRIES = 3
 BACKOFF_SECONDS = 1.0
 TIMEOUT_SECONDS = 60
@@ -133,6 +135,8 @@ def fetch_file(
         actual = sha256_file(staging)
         if expected and actual != expected:
             raise ChecksumError(f"{source.id}/{path}", expected, actual)
+        if not expected and (problem := replacement_problem(staging, final)):
+            raise FetchError(f"{source.id}/{path}: {problem}; the earlier copy (if any) is unchanged")
         os.replace(staging, final)
         return actual
     except OSError as exc:
@@ -213,6 +217,14 @@ def fetch_source(
     if source.kind == "embedded":
         return report
     progress = sys.stderr.isatty() if progress is None else progress
+    from kss_analysis.locking import hold
+
+    # One fetch writes raw/ at a time; the manifest is read and rewritten under the lock.
+    with hold(raw / FETCH_LOCK, f"kss fetch {source.id}"):
+        return _fetch_locked(source, raw, report, mirror, force, years, progress, on_file)
+
+
+def _fetch_locked(source, raw, report, mirror, force, years, progress, on_file) -> FetchReport:
     manifest = read_manifest(raw)
     today = dt.datetime.now(dt.UTC).date().isoformat()
     try:
@@ -247,7 +259,8 @@ def fetch_source(
                 on_file(path)
     finally:
         if report.fetched:
-            write_manifest(raw, manifest)
+            fetched = {f"{source.id}/{p}" for p in report.fetched}
+            write_manifest(raw, {**read_manifest(raw), **{k: v for k, v in manifest.items() if k in fetched}})
     return report
 
 

@@ -70,6 +70,9 @@ class TableBuilder:
         amounts: dict[str, float] | None = None,
     ) -> None:
         """A placed row; ``amounts`` are its values as placed (checked against the raw sums)."""
+        from kss_analysis.text_hygiene import scrub_row
+
+        scrub_row(activity, recipients, transactions)
         self.count_amounts("processed", amounts)
         row = dict.fromkeys(ACTIVITY_COLUMNS)
         row.update(activity)

@@ -22,6 +22,7 @@ from kss_analysis.clean import CleanError, clean_text, parse_date, parse_number,
 from kss_analysis.placing.common import RowProblem, equal_split, raw_json
 from kss_analysis.sources.register import EXTRA_CELLS, MAX_FIELD_CHARS, RegisterRows
 from kss_analysis.tables import SourceTables, frame_from_records
+from kss_analysis.text_hygiene import scrub_row
 
 PROVIDER_ISO3 = "IDN"
 PROVIDER_NAME = "Indonesia"
@@ -206,6 +207,7 @@ def place_register(
         except RowProblem as problem:
             reject(locator, record, problem.reason, str(problem))
             continue
+        scrub_row(activity, recipient_rows)  # control characters out, counted as a fix
         placed.append((locator, record, activity, recipient_rows))
 
     # Row-to-row checks: ids are unique and a parent must be a programme of the same file.

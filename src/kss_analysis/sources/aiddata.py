@@ -46,6 +46,7 @@ def read_aiddata(path: str | Path) -> tuple[str, pd.DataFrame]:
     try:
         if path.suffix.casefold() == ".zip":
             with zipfile.ZipFile(path) as archive:
+                check_archive(archive, file)  # member count, sizes, ratios, encryption: before any read
                 member = _data_member(archive, file)
                 data, name = read_member(archive, member, file), member.filename
         else:

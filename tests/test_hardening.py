@@ -353,3 +353,23 @@ def test_chart_csvs_escape_formula_cells_like_tables_export(tmp_path, capsys):
     cells = set(chart.iloc[:, 0])
     for formula in ('=HYPERLINK("http://x","y")', "+SUM(1;1)", "@cmd"):
         assert formula not in cells and escape_formula(formula) in cells
+
+
+def test_kss_sources_does_not_call_a_folder_with_unlisted_files_just_verified(tmp_path):
+    payload = b"Number,Project Name\n1,A\n"
+    source = Source(
+        id="pinned",
+        title="t",
+        publisher="t",
+        kind="fetched",
+        format="csv",
+        reader="undp",
+        licence="t",
+        citation="t",
+        files={"data.csv": hashlib.sha256(payload).hexdigest()},
+    )
+    (tmp_path / "pinned").mkdir()
+    (tmp_path / "pinned" / "data.csv").write_bytes(payload)
+    assert fetch.source_status(source, tmp_path, {})[0] == "verified"
+    (tmp_path / "pinned" / "extra.json").write_text("{}", encoding="utf-8")
+    assert fetch.source_status(source, tmp_path, {})[0] == "verified + 1 unlisted (not built)"

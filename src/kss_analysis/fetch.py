@@ -278,4 +278,14 @@ def source_status(source: Source, raw: Path, manifest: dict[str, dict]) -> tuple
     if not pinned:
         return "present", len(present), len(expected)
     modified = [p for p, sha in pinned.items() if sha256_file(folder / p) != sha]
-    return ("modified" if modified else "verified"), len(present), len(expected)
+    status = "modified" if modified else "verified"
+    if source.kind == "fetched" and folder.is_dir():
+        # files a build refuses (inputs.admit_source): the folder is not only what was verified
+        unlisted = [
+            p
+            for p in folder.rglob("*")
+            if not p.name.startswith(".") and not p.is_dir() and p.relative_to(folder).as_posix() not in expected
+        ]
+        if unlisted:
+            status += f" + {len(unlisted)} unlisted (not built)"
+    return status, len(present), len(expected)

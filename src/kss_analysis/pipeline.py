@@ -127,6 +127,20 @@ def find_source_inputs(raw: Path, notices: list[str] | None = None) -> list[tupl
     return found
 
 
+def verified_codelists(raw: Path, notices: list[str]) -> list[Path]:
+    """The code-list files that match their checksum (inputs.admit_source); others in ``notices``."""
+    from kss_analysis.fetch import read_manifest
+    from kss_analysis.inputs import admit_source
+
+    sources, manifest, files = load_sources(), read_manifest(raw), []
+    for source_id in ("dac-crs-codes", "iati-codelists"):
+        if source_id in sources:
+            admitted = admit_source(sources[source_id], raw, manifest)
+            notices.extend(admitted.notices)
+            files.extend(admitted.files)
+    return sorted(files)
+
+
 CRS_SUFFIXES = (".txt", ".zip", ".csv")
 
 
@@ -239,9 +253,10 @@ def build_into(raw: Path, processed: Path) -> BuildResult:
             else unchanged
         ).append(ledger_path)
         written.append(processed / "crs")
-    codelists = read_codelists(raw)
+    verified = verified_codelists(raw, notices)
+    codelists = read_codelists(raw, verified)
     if len(codelists):
-        files = sorted([*(raw / "dac-crs-codes").glob("*.csv"), *(raw / "iati-codelists").glob("*.xml")])
+        files = verified
         provenance = {
             "inputs": {str(f.relative_to(raw)): io.sha256_file(f) for f in files},
             "dataset": "codelists",

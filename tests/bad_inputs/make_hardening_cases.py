@@ -128,6 +128,10 @@ def main() -> None:
         '"=HYPERLINK(""http://x"",""y"")",2019,Fiji,@cmd\n+SUM(1;1),2019,Kenya,=1+1\n',
     )
     text("register_only_header.csv", HEADER)
+    text(
+        "register_country_count_overflow.csv",
+        "judul,tahun,jumlah_negara\nA,2019,99999999999999\nB,2019,3\nC,2019,2.5\n",
+    )
     text("register_amount_infinity.csv", HEADER + GOOD.replace(",,,https", ",inf,USD,https"))
     raw("register_nul_bytes_everywhere.csv", (HEADER + GOOD).encode().replace(b",", b"\x00,", 3))
     workbook(

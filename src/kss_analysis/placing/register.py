@@ -24,6 +24,7 @@ from kss_analysis.sources.register import EXTRA_CELLS, MAX_FIELD_CHARS, Register
 from kss_analysis.tables import SourceTables, frame_from_records
 from kss_analysis.text_hygiene import scrub_row
 
+MAX_COUNTRIES = 1000  # more partner countries than exist is a typo (and would overflow int32)
 PROVIDER_ISO3 = "IDN"
 PROVIDER_NAME = "Indonesia"
 PARTICIPANT_QUALIFIERS = {"exact", "lower_bound", "upper_bound", "approximate", "cumulative"}
@@ -137,6 +138,13 @@ def place_row(
         raise RowProblem("unknown_modality", f"modality '{modality_text}' is not in reference/modalities.csv")
 
     n_partners = _number(record, "n_partner_countries", fixes)
+    if n_partners.value is not None and not (
+        0 <= n_partners.value <= MAX_COUNTRIES and float(n_partners.value).is_integer()
+    ):
+        raise RowProblem(
+            "bad_n_partner_countries",
+            f"n_partner_countries must be a whole number from 0 to {MAX_COUNTRIES}, got '{record.get('n_partner_countries')}'",
+        )
     triangular_partner = clean_text(record.get("triangular_partner"))
     programme_id = clean_text(record.get("programme_id"))
     activity_id = f"{id_prefix}{programme_id}" if programme_id else f"{source}:{locator}"

@@ -45,6 +45,17 @@ def zip_bytes(members: dict[str, bytes], encrypted: bool = False) -> bytes:
     return bytes(data)
 
 
+def declared_size(data: bytes, size: int) -> bytes:
+    """The archive with every member's declared uncompressed size replaced by ``size`` (a lying header)."""
+    out = bytearray(data)
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        start = out.find(signature)
+        while start != -1:
+            out[start + offset : start + offset + 4] = size.to_bytes(4, "little")
+            start = out.find(signature, start + 4)
+    return bytes(out)
+
+
 def workbook_bytes(rows: list[list]) -> bytes:
     wb = Workbook()
     for row in rows:
@@ -186,6 +197,11 @@ def main() -> None:
         AIDDATA_HEADER + row.replace(",100\n", ",1" + "0" * 400 + "\n") + row.replace("1,", "2,", 1),
     )
     text("aiddata_cr_only.csv", (AIDDATA_HEADER + row + row.replace("1,", "2,", 1)).replace("\n", "\r"))
+    raw("aiddata_lying_size.zip", declared_size(zip_bytes({"donor.csv": (AIDDATA_HEADER + row * 3000).encode()}), 1000))
+    raw(
+        "aiddata_declared_4gib.zip",
+        declared_size(zip_bytes({"donor.csv": (AIDDATA_HEADER + row).encode()}), 0xFFFFFFFE),
+    )
     raw("aiddata_two_data_files.zip", zip_bytes({"a.csv": AIDDATA_HEADER.encode(), "b.csv": AIDDATA_HEADER.encode()}))
     raw("aiddata_xlsx_malformed.zip", zip_bytes({"data.xlsx": replace_part(good, "xl/worksheets/sheet1.xml", b"<x")}))
     text("aiddata_nul_in_title.csv", "title," + AIDDATA_HEADER + "Jalan\x00 raya," + row)

@@ -154,7 +154,8 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.slow
-def test_a_real_sigint_during_a_build(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_real_sigint_or_sigterm_during_a_build(tmp_path, signum):
     data = make_data(tmp_path / "data", 100)
     build_all(data)
     before = {p.name: io.sha256_file(p) for p in (data / "processed").glob("*.parquet")}

@@ -373,3 +373,15 @@ def test_kss_sources_does_not_call_a_folder_with_unlisted_files_just_verified(tm
     assert fetch.source_status(source, tmp_path, {})[0] == "verified"
     (tmp_path / "pinned" / "extra.json").write_text("{}", encoding="utf-8")
     assert fetch.source_status(source, tmp_path, {})[0] == "verified + 1 unlisted (not built)"
+
+
+def test_a_fifo_among_crs_files_is_skipped(tmp_path):
+    from kss_analysis.pipeline import find_crs_inputs
+
+    folder = tmp_path / "data" / "raw" / "oecd-crs"
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / "CRS 2019.txt")
+    (folder / "CRS 2020.txt").write_text("x", encoding="utf-8")
+    notices: list[str] = []
+    assert find_crs_inputs(tmp_path / "data" / "raw", notices) == [folder / "CRS 2020.txt"]
+    assert notices == ["oecd-crs/CRS 2019.txt is a FIFO (named pipe), not a file; skipped"]

@@ -144,12 +144,21 @@ def verified_codelists(raw: Path, notices: list[str]) -> list[Path]:
 CRS_SUFFIXES = (".txt", ".zip", ".csv")
 
 
-def find_crs_inputs(raw: Path) -> list[Path]:
-    """OECD CRS bulk files fetched or placed by hand in raw/oecd-crs/."""
+def find_crs_inputs(raw: Path, notices: list[str] | None = None) -> list[Path]:
+    """OECD CRS bulk files fetched or placed by hand in raw/oecd-crs/ (special files skipped)."""
+    from kss_analysis.inputs import special_file_reason
+
     folder = raw / "oecd-crs"
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.suffix.casefold() in CRS_SUFFIXES and not p.name.startswith("."))
+    found = []
+    for path in sorted(folder.iterdir()):
+        if path.suffix.casefold() in CRS_SUFFIXES and not path.name.startswith("."):
+            if reason := special_file_reason(path, raw.parent):
+                (notices if notices is not None else []).append(f"{path.relative_to(raw)} {reason}")
+            else:
+                found.append(path)
+    return found
 
 
 def write_outputs(
@@ -234,7 +243,7 @@ def build_into(raw: Path, processed: Path) -> BuildResult:
         figures = read_figures(raw / KSS_FIGURES)
         inputs[str(KSS_FIGURES)] = io.sha256_file(raw / KSS_FIGURES)
     written, unchanged = write_outputs(tables, processed, dict(sorted(inputs.items())), figures)
-    crs_inputs = find_crs_inputs(raw)
+    crs_inputs = find_crs_inputs(raw, notices)
     if crs_inputs:
         from kss_analysis.crs import build_crs, crs_ledger
 

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from kss_analysis import __version__, io
 from kss_analysis.charts import STYLE
 from kss_analysis.map_charts import MAP_CHARTS
+from kss_analysis.spreadsheet_export import escape_frame
 from kss_analysis.standard_charts import (
     CHART_TABLES,
     COMPARISON_SPECS,
@@ -110,7 +111,8 @@ def _write_chart(
         io.write_bytes_atomic(path, figure_bytes(chart.figure, fmt))
         paths.append(path)
     plt.close(chart.figure)
-    io.write_bytes_atomic(folder / f"{name}.csv", chart.data.to_csv(index=False, lineterminator="\n").encode())
+    csv = escape_frame(chart.data).to_csv(index=False, lineterminator="\n").encode()  # as tables export
+    io.write_bytes_atomic(folder / f"{name}.csv", csv)
     sidecar = {
         "chart": name,
         "lang": lang,

@@ -39,7 +39,7 @@ class RegisterRows:
     headers: dict[str, str] = field(default_factory=dict)  # canonical name -> header as written
 
 
-def _decode(data: bytes, file: str) -> str:
+def decode_text(data: bytes, file: str) -> str:
     """UTF-8 (with or without BOM) or UTF-16 with BOM; otherwise Windows-1252."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
@@ -54,7 +54,7 @@ def _decode(data: bytes, file: str) -> str:
 
 
 def _read_csv_cells(path: Path) -> list[list[object]]:
-    text = _decode(path.read_bytes(), str(path))
+    text = decode_text(path.read_bytes(), str(path))
     sample = text[:20000]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
@@ -62,7 +62,7 @@ def _read_csv_cells(path: Path) -> list[list[object]]:
     except csv.Error:
         delimiter = ","
     csv.field_size_limit(max(len(text), 131072))  # read any cell; place_row refuses the over-long ones
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)  # CR, LF or CRLF
     rows: list[list[object]] = []
     try:
         for row in reader:
@@ -71,32 +71,6 @@ def _read_csv_cells(path: Path) -> list[list[object]]:
         hint = "truncated inside a quoted field?" if "end of data" in str(exc) else "malformed"
         raise InputError(str(path), f"CSV {hint} ({exc})", locator=f"line {reader.line_num}") from None
     return rows
-
-
-def _read_xlsx_sheets(path: Path) -> list[tuple[str, list[list[object]]]]:
-    """Visible sheets as cell grids, merged ranges filled with their top-left value."""
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(path, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError(str(path), f"not a readable XLSX workbook ({exc.__class__.__name__}: {exc})") from None
-    sheets = []
-    for sheet in workbook.worksheets:
-        if sheet.sheet_state != "visible":
-            continue
-        merged = list(sheet.merged_cells.ranges)
-        for cell_range in merged:
-            sheet.unmerge_cells(str(cell_range))
-            value = sheet.cell(cell_range.min_row, cell_range.min_col).value
-            for row in range(cell_range.min_row, cell_range.max_row + 1):
-                for col in range(cell_range.min_col, cell_range.max_col + 1):
-                    sheet.cell(row, col).value = value
-        grid = [list(row) for row in sheet.iter_rows(values_only=True)]
-        sheets.append((sheet.title, grid))
-    return sheets
 
 
 def _is_blank(cells: list[object]) -> bool:
@@ -115,45 +89,64 @@ def _find_header(grid: list[list[object]]) -> tuple[int, dict[int, str]] | None:
     return None
 
 
+def _place_sheet(result: RegisterRows, sheet: str | None, grid: list[tuple[int, list[object]]], found) -> None:
+    """Rows below the header of one sheet (``grid``: (row number, cells)) into ``result``."""
+    header_index, columns = found
+    header_number, header_cells = grid[header_index]
+    if result.header_row == 0:
+        result.sheet, result.header_row, result.columns = sheet, header_number, columns
+        result.headers = {name: str(header_cells[col]).strip() for col, name in columns.items()}
+        result.ignored_headers = [
+            str(c) for i, c in enumerate(header_cells) if i not in columns and c not in (None, "")
+        ]
+    prefix = f"sheet '{sheet}' " if sheet else ""
+    header_norm = [normalise_header(c) for c in header_cells]
+    for number, cells in grid[header_index + 1 :]:
+        locator = f"{prefix}row {number}"
+        if _is_blank(cells):
+            result.excluded.append((locator, "blank_row"))
+            continue
+        if [normalise_header(c) for c in cells] == header_norm:
+            result.excluded.append((locator, "repeated_header"))
+            continue
+        record = {name: (cells[col] if col < len(cells) else None) for col, name in columns.items()}
+        if len(cells) > len(header_cells) and not _is_blank(cells[len(header_cells) :]):
+            record[EXTRA_CELLS] = cells[len(header_cells) :]
+        result.rows.append((locator, record))
+
+
 def read_register(path: str | Path) -> RegisterRows:
-    """Read a register file; raises ``InputError`` when no usable header is found."""
+    """Read a register file; raises ``InputError`` when no usable header is found.
+
+    Every sheet of a workbook is read: each visible sheet with a register header adds its
+    rows; the non-blank rows of a hidden sheet or of a sheet without a header are counted
+    as excluded (rules ``hidden_sheet``, ``sheet_without_header``), so none goes uncounted.
+    """
+    from kss_analysis.sources.xlsx_sparse import read_sheets
+
     path = Path(path)
     file = str(path)
     if not path.is_file():
         raise InputError(file, "file not found")
     suffix = path.suffix.casefold()
     if suffix in (".xlsx", ".xlsm"):
-        sheets = _read_xlsx_sheets(path)
+        sheets = [(s.title, s.state, s.rows) for s in read_sheets(path)]
     elif suffix in (".csv", ".txt", ".tsv"):
-        sheets = [(None, _read_csv_cells(path))]
+        sheets = [(None, "visible", list(enumerate(_read_csv_cells(path), start=1)))]
     else:
         raise InputError(file, f"unsupported register format '{path.suffix}' (use .csv or .xlsx)")
 
-    for sheet, grid in sheets:
-        found = _find_header(grid)
+    result = RegisterRows(file=file, sheet=None, header_row=0, columns={})
+    skipped = []
+    for sheet, state, grid in sheets:
+        found = _find_header([cells for _, cells in grid]) if state == "visible" else None
         if found is None:
+            skipped.append((sheet, "hidden_sheet" if state != "visible" else "sheet_without_header", grid))
             continue
-        header_index, columns = found
-        header_cells = grid[header_index]
-        result = RegisterRows(file=file, sheet=sheet, header_row=header_index + 1, columns=columns)
-        result.headers = {name: str(header_cells[col]).strip() for col, name in columns.items()}
-        result.ignored_headers = [
-            str(c) for i, c in enumerate(header_cells) if i not in columns and c not in (None, "")
-        ]
-        prefix = f"sheet '{sheet}' " if sheet else ""
-        for index in range(header_index + 1, len(grid)):
-            cells = grid[index]
-            locator = f"{prefix}row {index + 1}"
-            if _is_blank(cells):
-                result.excluded.append((locator, "blank_row"))
-                continue
-            if [normalise_header(c) for c in cells] == [normalise_header(c) for c in header_cells]:
-                result.excluded.append((locator, "repeated_header"))
-                continue
-            record = {name: (cells[col] if col < len(cells) else None) for col, name in columns.items()}
-            if len(cells) > len(header_cells) and not _is_blank(cells[len(header_cells) :]):
-                record[EXTRA_CELLS] = cells[len(header_cells) :]
-            result.rows.append((locator, record))
+        _place_sheet(result, sheet, grid, found)
+    if result.header_row:
+        for sheet, rule, grid in skipped:
+            result.excluded.extend((f"sheet '{sheet}' row {n}", rule) for n, cells in grid if not _is_blank(cells))
         return result
 
     expected = ", ".join(

@@ -48,8 +48,9 @@ def _number(record: dict, column: str, fixes: list[str], currency: str | None = 
         parsed = parse_number(record.get(column), currency=currency)
     except RowProblem as exc:
         # An out-of-range amount keeps its reason; a count is not an amount, so it stays bad_participants.
-        out_of_range = exc.reason == "amount_out_of_range" and column != "participants"
-        generic = column in ("participants", "funding_value") and not out_of_range
+        generic = column in ("participants", "funding_value") and (
+            exc.reason == "bad_number" or (exc.reason == "amount_out_of_range" and column == "participants")
+        )
         raise RowProblem(f"bad_{column}" if generic else exc.reason, str(exc), column) from None
     if parsed.fixed:
         fixes.append(column)

@@ -385,3 +385,44 @@ def test_a_fifo_among_crs_files_is_skipped(tmp_path):
     notices: list[str] = []
     assert find_crs_inputs(tmp_path / "data" / "raw", notices) == [folder / "CRS 2020.txt"]
     assert notices == ["oecd-crs/CRS 2019.txt is a FIFO (named pipe), not a file; skipped"]
+
+
+def test_a_changed_or_special_money_file_is_not_used(tmp_path):
+    """Rates are inputs too: a fetched FX file that differs from its pin, or a FIFO in its place,
+    is refused and the embedded extract used, saying why."""
+    from kss_analysis import money
+
+    raw = tmp_path / "data" / "raw"
+    folder = raw / money.FX_SOURCE_ID
+    folder.mkdir(parents=True)
+    planted = folder / money.FX_FILE
+    planted.write_text("Date,Rate,Currency,Frequency,Source,Country code,Country\n2020,1,IDR,A,x,IDN,Indonesia\n")
+    money.load_money_tables.cache_clear()
+    provenance = money.load_money_tables(raw).provenance["fx"]
+    assert provenance["origin"] == "embedded extract"
+    assert "differs from the pinned" in provenance["refused"]
+    planted.unlink()
+    os.mkfifo(planted)
+    money.load_money_tables.cache_clear()
+    provenance = money.load_money_tables(raw).provenance["fx"]
+    assert provenance["origin"] == "embedded extract" and "is a FIFO" in provenance["refused"]
+    money.load_money_tables.cache_clear()
+
+
+def test_special_files_in_embedded_and_pattern_sources_are_skipped_with_a_notice(tmp_path):
+    """find_inputs (the reader registry) admits only regular files for every source kind."""
+    from kss_analysis.readers import find_inputs, source_files
+
+    raw = tmp_path / "data" / "raw"
+    (raw / "kss").mkdir(parents=True)
+    os.mkfifo(raw / "kss" / "kss_programmes.csv")
+    (raw / "kss" / "kss_figures.csv").symlink_to("/dev/zero")
+    (raw / "tossd").mkdir()
+    os.mkfifo(raw / "tossd" / "tossddata_2020.parquet")
+    notices: list[str] = []
+    assert find_inputs(raw, notices) == []
+    assert "kss/kss_programmes.csv is a FIFO (named pipe), not a file; skipped" in notices
+    assert "tossd/tossddata_2020.parquet is a FIFO (named pipe), not a file; skipped" in notices
+    figure_notices: list[str] = []
+    assert source_files(raw, "figures", figure_notices) == []
+    assert len(figure_notices) == 1 and figure_notices[0].startswith("kss/kss_figures.csv is a link out")

@@ -252,7 +252,7 @@ def _build_all(
         step_written, step_unchanged = step(raw, processed, notices)
         written += step_written
         unchanged += step_unchanged
-    return BuildResult(tables, written, unchanged, inputs, reports, notices)
+    return BuildResult(tables, written, unchanged, inputs, reports, list(dict.fromkeys(notices)))  # once each
 
 
 # Small row groups make the partitioned sink flush often: peak memory on 1M synthetic rows

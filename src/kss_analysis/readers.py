@@ -162,7 +162,7 @@ def _present(source: Source, raw: Path, manifest: dict[str, dict], notices: list
             p.name for p in folder.iterdir() if p.suffix.casefold() in suffixes and not p.name.startswith(".")
         )
     else:
-        names = [p for p in sorted(source.files) if (folder / p).is_file() or (folder / p).is_symlink()]
+        names = [p for p in sorted(source.files) if (folder / p).exists() or (folder / p).is_symlink()]
     present = []
     for name in names:
         if reason := special_file_reason(folder / name, raw.parent):

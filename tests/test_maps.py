@@ -9,10 +9,10 @@ from pathlib import Path
 import matplotlib.colors as mcolors
 import pandas as pd
 import pytest
-from kss_analysis.chart_export import export_charts, load_chart_tables
 from matplotlib.figure import Figure
 
 from kss_analysis import maps, reference
+from kss_analysis.chart_export import export_charts, load_chart_tables
 from kss_analysis.map_charts import MAP_CHARTS, chart_partner_map, chart_partner_map_by_period
 from kss_analysis.pipeline import build_all
 

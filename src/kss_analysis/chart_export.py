@@ -7,10 +7,12 @@ no dates in SVG/PDF metadata, a fixed SVG hash salt, sorted data.
 
 from __future__ import annotations
 
+import hashlib
 import io as _io
 import json
 from collections.abc import Callable
 from functools import partial
+from importlib.metadata import version
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -85,7 +87,65 @@ def _chart_sets(processed: Path) -> list[tuple[dict[str, Drawer], dict, dict[str
     return sets
 
 
+KEY_FILE = ".export-key.json"
+PACKAGE = Path(__file__).resolve().parent
+
+
+def export_key(processed: Path, langs: list[str], formats: list[str], names: list[str] | None) -> str:
+    """Changes when a processed table, the package (version or code), matplotlib or the options change."""
+    digest = hashlib.sha256(json.dumps([__version__, version("matplotlib"), langs, formats, names]).encode())
+    # Every processed table, not only those the charts read: knowing which needs the chart code.
+    for table in sorted(processed.glob("*.parquet")):
+        digest.update(f"{table.name} {io.sha256_file(table)}\n".encode())
+    # The version stays 0.1.0 while the code changes in development: hash the code and reference data too.
+    for path in sorted([*PACKAGE.rglob("*.py"), *PACKAGE.glob("styles/*.mplstyle"), *PACKAGE.glob("reference/*")]):
+        digest.update(f"{path.relative_to(PACKAGE)} {io.sha256_file(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def _unchanged(out: Path, key: str) -> list[Path] | None:
+    """The files of the last export when its key is ``key`` and they are all there, unaltered."""
+    try:
+        stored = json.loads((out / KEY_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if stored.get("key") != key:
+        return None
+    files = stored.get("files", {})
+    for relative, sha in files.items():
+        path = out / relative
+        if not path.is_file() or io.sha256_file(path) != sha:
+            return None
+    return [out / relative for relative in files]
+
+
 def export_charts(
+    processed: Path,
+    out: Path,
+    langs: list[str],
+    formats: list[str],
+    names: list[str] | None = None,
+    *,
+    echo: Callable[[str], None] = print,
+) -> list[Path]:
+    """Write every standard chart (or ``names``) into out/<lang>/; returns the files written or checked.
+
+    Skipped, with one line saying so, when the last export into ``out`` had the same key
+    (out/.export-key.json: processed tables, package code, matplotlib, options) and its files
+    are intact: the same bytes would be drawn again.
+    """
+    key = export_key(processed, langs, formats, names)
+    if (previous := _unchanged(out, key)) is not None:
+        echo(f"unchanged {len(previous)} chart files in {out}: data, package and options as in the last export")
+        return previous
+    (out / KEY_FILE).unlink(missing_ok=True)  # an interrupted export leaves no stale key behind
+    paths = _draw_charts(processed, out, langs, formats, names)
+    files = {str(path.relative_to(out)): io.sha256_file(path) for path in paths}
+    io.write_bytes_atomic(out / KEY_FILE, (json.dumps({"key": key, "files": files}, indent=1) + "\n").encode())
+    return paths
+
+
+def _draw_charts(
     processed: Path, out: Path, langs: list[str], formats: list[str], names: list[str] | None = None
 ) -> list[Path]:
     """Write every standard chart (or ``names``) into out/<lang>/; returns the files written or checked.

@@ -244,6 +244,7 @@ def source_files(raw: Path, reader: str, notices: list[str] | None = None) -> li
             continue
         left_out: list[str] = []
         present = _present(source, raw, manifest, left_out)
-        notices += [n for n in left_out if n.split(" ", 1)[0].split(":", 1)[0].split("/", 1)[-1] in mine]
+        named = tuple(f"{source.id}/{name}{end}" for name in mine for end in (" ", ":"))
+        notices += [n for n in left_out if n.startswith(named)]  # only this reader's files
         files += [raw / source.id / name for name in present if name in mine]
     return files

@@ -16,8 +16,8 @@ CORPUS = Path(__file__).resolve().parent / "bad_inputs"
 CASES = list(csv.DictReader(open(CORPUS / "cases.csv", encoding="utf-8")))
 
 
-def test_corpus_has_at_least_30_cases_and_every_file_exists():
-    assert len(CASES) >= 30
+def test_corpus_has_at_least_70_cases_and_every_file_exists():
+    assert len(CASES) >= 70
     assert all((CORPUS / c["file"]).is_file() for c in CASES)
 
 

@@ -270,7 +270,8 @@ def test_registry_lists_every_mirrored_source_with_checksums():
 def test_fetch_all_from_the_real_mirror_places_664_verified_files(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("KSS_DATA_DIR", str(tmp_path))
     assert cli.main(["fetch", "--all", "--mirror", str(mirror_dir())]) == 0
-    files = [p for p in (tmp_path / "raw").rglob("*") if p.is_file() and p.name != "MANIFEST.json"]
+    bookkeeping = ("MANIFEST.json", fetch.FETCH_LOCK)  # the manifest and the lock file (locking.py)
+    files = [p for p in (tmp_path / "raw").rglob("*") if p.is_file() and p.name not in bookkeeping]
     assert len(files) == 664  # 656 + exchange rates and deflators (4 files) + world-atlas (4 files)
     manifest = json.loads((tmp_path / "raw" / "MANIFEST.json").read_text())["files"]
     assert len(manifest) == 664

@@ -102,7 +102,12 @@ def test_xlsx_with_title_rows_merged_cells_and_hidden_sheet(tmp_path):
     assert [r["title"] for r in records] == ["Pelatihan A", "Pelatihan B", "Pelatihan C"]
     assert records[1]["year"] == 2023  # filled from the merged cell above
     assert records[1]["sector"] == "perikanan"
-    assert rows.excluded == [("sheet 'Program' row 6", "blank_row")]
+    # the hidden sheet is not read as data, but its rows are counted (rule hidden_sheet)
+    assert rows.excluded == [
+        ("sheet 'Program' row 6", "blank_row"),
+        ("sheet 'old' row 1", "hidden_sheet"),
+        ("sheet 'old' row 2", "hidden_sheet"),
+    ]
     assert rows.rows[2][0] == "sheet 'Program' row 7"
 
 

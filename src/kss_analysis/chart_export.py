@@ -24,6 +24,7 @@ from kss_analysis.charts import STYLE
 from kss_analysis.labels import label, text
 from kss_analysis.map_charts import MAP_CHARTS
 from kss_analysis.spreadsheet import localised
+from kss_analysis.spreadsheet_export import escape_frame
 from kss_analysis.standard_charts import (
     CHART_TABLES,
     COMPARISON_SPECS,
@@ -199,7 +200,8 @@ def _write_chart(
     spec = SPECS.get(name)
     table = chart_table(spec.dimension if spec else None, chart.data, lang)
     written = localised(table, lang) if lang != "en" else table
-    io.write_bytes_atomic(folder / f"{name}.csv", written.to_csv(index=False, lineterminator="\n").encode())
+    csv = escape_frame(written).to_csv(index=False, lineterminator="\n").encode()  # formulas escaped, as tables export
+    io.write_bytes_atomic(folder / f"{name}.csv", csv)
     sidecar = {
         "chart": name,
         "lang": lang,

@@ -8,6 +8,7 @@ an ambiguous or unreadable cell is an error, not a default.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 
@@ -134,6 +135,21 @@ def _scale_of_m(raw: str, currency: str | None, decimal_mark: str | None) -> flo
     )
 
 
+MAX_ABS_NUMBER = 1e15  # Rp 1,000 trillion: a third of Indonesia's state budget; beyond is a typo or an attack
+
+
+def _in_range(value: float | int, raw: str) -> float:
+    """``value`` as a float, or RowProblem('amount_out_of_range') when it is not finite or too large."""
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float
+        number = float("inf")
+    if not math.isfinite(number) or abs(number) > MAX_ABS_NUMBER:
+        shown = raw if len(raw) <= 40 else f"{raw[:20]}...({len(raw):,} characters)"
+        raise RowProblem("amount_out_of_range", f"number '{shown}' is outside +/-{MAX_ABS_NUMBER:,.0f}")
+    return number
+
+
 def parse_number(text: object, decimal: str | None = None, currency: str | None = None) -> ParsedNumber:
     """Read a number written in Indonesian or English style.
 
@@ -153,7 +169,7 @@ def parse_number(text: object, decimal: str | None = None, currency: str | None 
     if isinstance(text, (int, float)):
         if text != text:  # NaN from a spreadsheet cell
             return ParsedNumber(None)
-        return ParsedNumber(float(text))
+        return ParsedNumber(_in_range(text, str(text)))
     if is_missing(text):
         return ParsedNumber(None)
     raw = str(text).strip()
@@ -180,7 +196,7 @@ def parse_number(text: object, decimal: str | None = None, currency: str | None 
         scale = _scale_of_m(raw, found_currency or currency, decimal_mark)
     else:
         scale = SCALE_WORDS[scale_word] if scale_word else 1.0
-    value = number * scale
+    value = _in_range(number * scale, raw)
     if negative or match["sign"] or match["sign2"]:
         value = -value
     currency = found_currency

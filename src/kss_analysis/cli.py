@@ -65,6 +65,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     data = Path(args.data_dir) if args.data_dir else data_dir()
     result = build_all(data, tossd_providers=_parse_providers(args.providers))
+    for notice in result.notices:
+        print(f"kss: skipped {notice}", file=sys.stderr)
     print(_ledger_table(result.tables.ledger))
     quarantine = result.tables.quarantine
     if len(quarantine):
@@ -399,11 +401,27 @@ def _export_parser(sub, noun: str, help_text: str, func) -> argparse.ArgumentPar
     return export
 
 
+EXIT_INTERRUPTED = 130
+
+
+def _terminate(signum, frame):  # SIGTERM ends a run like Ctrl-C: staging removed, one line
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
     parser = make_parser()
     args = parser.parse_args(argv)
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.func(args)
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print("kss: interrupted; nothing partial was kept, earlier outputs are unchanged", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except (InputError, UsageError) as exc:
         if args.debug:
             raise

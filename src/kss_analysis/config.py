@@ -28,4 +28,7 @@ def raw_dir() -> Path:
 
 
 def processed_dir() -> Path:
-    return data_dir() / "processed"
+    """The published build (publish.py). Resolved once per call, so a reader that takes this
+    path and reads several tables reads them all from one build even if another is published."""
+    path = data_dir() / "processed"
+    return path.resolve() if path.is_symlink() else path

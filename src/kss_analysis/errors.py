@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class InputError(Exception):
     """A file that cannot be read at all (exit code 2 at the command line)."""
@@ -23,3 +26,24 @@ class RowProblem(ValueError):
         super().__init__(message)
         self.reason = reason
         self.column = column
+
+
+@contextmanager
+def reading(file: str) -> Iterator[None]:
+    """Any unexpected failure while reading ``file`` becomes an InputError naming it: the one
+    user-facing error path (exit 2, one line). Readers raise precise InputErrors where they
+    can; this catches what they did not foresee (a parser's own exception, deep recursion,
+    a value of an odd type), so a hostile file never ends in a traceback."""
+    try:
+        yield
+    except (InputError, KeyboardInterrupt, SystemExit):
+        raise
+    except MemoryError:
+        raise InputError(file, "ran out of memory reading this file (too large or hostile?)") from None
+    except RecursionError:
+        raise InputError(file, "structure nested too deeply to read") from None
+    except Exception as exc:
+        if type(exc).__name__ == "InvariantError":  # a build check, not a reading failure
+            raise
+        text = str(exc).splitlines()[0][:300] if str(exc) else ""
+        raise InputError(file, f"cannot be read ({exc.__class__.__name__}: {text})") from None

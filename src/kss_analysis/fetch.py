@@ -21,10 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kss_analysis.fetch_checks import replacement_problem
 from kss_analysis.io import readable_by_umask, sha256_file, write_bytes_atomic
 from kss_analysis.registry import Source
 
 MANIFEST_NAME = "MANIFEST.json"
+FETCH_LOCK = ".fetch.lock"
 RETRIES = 3
 BACKOFF_SECONDS = 1.0
 TIMEOUT_SECONDS = 60
@@ -133,6 +135,8 @@ def fetch_file(
         actual = sha256_file(staging)
         if expected and actual != expected:
             raise ChecksumError(f"{source.id}/{path}", expected, actual)
+        if not expected and (problem := replacement_problem(staging, final)):
+            raise FetchError(f"{source.id}/{path}: {problem}; the earlier copy (if any) is unchanged")
         os.replace(staging, final)
         return actual
     except OSError as exc:
@@ -144,8 +148,46 @@ def fetch_file(
 
 
 def read_manifest(raw: Path) -> dict[str, dict]:
+    """path -> record of every fetched file. A corrupt manifest is rebuilt (with a warning)
+    from the files on disk that match a registry pin; unpinned files must be fetched again."""
     path = raw / MANIFEST_NAME
-    return json.loads(path.read_text(encoding="utf-8"))["files"] if path.exists() else {}
+    if not path.exists():
+        return {}
+    try:
+        files = json.loads(path.read_text(encoding="utf-8"))["files"]
+        if isinstance(files, dict) and all(isinstance(v, dict) and "sha256" in v for v in files.values()):
+            return files
+        problem = "entries without a sha256"
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        problem = exc.__class__.__name__
+    rebuilt = rebuild_manifest(raw)
+    print(
+        f"kss: warning: {path} is corrupt ({problem}); rebuilt from the checksums of {len(rebuilt)} pinned "
+        "files on disk (files without a pin need `kss fetch` again)",
+        file=sys.stderr,
+    )
+    return rebuilt
+
+
+def rebuild_manifest(raw: Path) -> dict[str, dict]:
+    """Manifest records for the files on disk whose sha256 matches their registry pin."""
+    from kss_analysis.registry import load_sources
+
+    files = {}
+    for source in load_sources().values():
+        for relative, pinned in source.files.items():
+            file = raw / source.id / relative
+            if source.kind == "fetched" and pinned and file.is_file() and sha256_file(file) == pinned:
+                files[f"{source.id}/{relative}"] = {
+                    "source": source.id,
+                    "url": source.url_of(relative),
+                    "sha256": pinned,
+                    "bytes": file.stat().st_size,
+                    "retrieved": None,
+                    "licence": source.licence,
+                    "via": "rebuilt from checksums",
+                }
+    return files
 
 
 def write_manifest(raw: Path, files: dict[str, dict]) -> None:
@@ -175,6 +217,14 @@ def fetch_source(
     if source.kind == "embedded":
         return report
     progress = sys.stderr.isatty() if progress is None else progress
+    from kss_analysis.locking import hold
+
+    # One fetch writes raw/ at a time; the manifest is read and rewritten under the lock.
+    with hold(raw / FETCH_LOCK, f"kss fetch {source.id}"):
+        return _fetch_locked(source, raw, report, mirror, force, years, progress, on_file)
+
+
+def _fetch_locked(source, raw, report, mirror, force, years, progress, on_file) -> FetchReport:
     manifest = read_manifest(raw)
     today = dt.datetime.now(dt.UTC).date().isoformat()
     try:
@@ -209,7 +259,8 @@ def fetch_source(
                 on_file(path)
     finally:
         if report.fetched:
-            write_manifest(raw, manifest)
+            fetched = {f"{source.id}/{p}" for p in report.fetched}
+            write_manifest(raw, {**read_manifest(raw), **{k: v for k, v in manifest.items() if k in fetched}})
     return report
 
 
@@ -227,4 +278,14 @@ def source_status(source: Source, raw: Path, manifest: dict[str, dict]) -> tuple
     if not pinned:
         return "present", len(present), len(expected)
     modified = [p for p, sha in pinned.items() if sha256_file(folder / p) != sha]
-    return ("modified" if modified else "verified"), len(present), len(expected)
+    status = "modified" if modified else "verified"
+    if source.kind == "fetched" and folder.is_dir():
+        # files a build refuses (inputs.admit_source): the folder is not only what was verified
+        unlisted = [
+            p
+            for p in folder.rglob("*")
+            if not p.name.startswith(".") and not p.is_dir() and p.relative_to(folder).as_posix() not in expected
+        ]
+        if unlisted:
+            status += f" + {len(unlisted)} unlisted (not built)"
+    return status, len(present), len(expected)

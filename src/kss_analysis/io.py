@@ -59,8 +59,12 @@ def write_bytes_atomic(path: Path, data: bytes) -> bool:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, IsADirectoryError):
+            raise IsADirectoryError(exc.errno, "a folder is in the way of this file; move it away", str(path)) from None
+        if isinstance(exc, OSError):  # name the final file, not the hidden temporary one
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
         raise
     return True
 

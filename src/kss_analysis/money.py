@@ -140,16 +140,33 @@ def _commit_of(source_id: str) -> str:
 
 
 def _origin(raw: Path | None, source_id: str, upstream_file: str) -> tuple[Path, dict]:
-    """The fetched file when present in raw/, else the embedded extract; with its provenance."""
+    """The fetched file when present in raw/ and verified, else the embedded extract; with its provenance.
+
+    Only verified inputs (as inputs.py for the activity sources): a fetched copy that is not a
+    regular file inside the data folder, or whose sha256 differs from the registry's pin, is
+    not used; the provenance of the extract used instead says why (``refused``).
+    """
+    from kss_analysis.inputs import special_file_reason
+    from kss_analysis.registry import load_sources
+
     commit = _commit_of(source_id)
     fetched = raw / source_id / upstream_file if raw is not None else None
-    if fetched is not None and fetched.is_file():
-        return fetched, {
-            "file": f"{source_id}/{upstream_file}",
-            "origin": "fetched",
-            "sha256": sha256_file(fetched),
-            "commit": commit,
-        }
+    refused = None
+    if fetched is not None and (fetched.exists() or fetched.is_symlink()):
+        pinned = load_sources()[source_id].files.get(upstream_file)
+        if reason := special_file_reason(fetched, raw.parent):
+            refused = f"{source_id}/{upstream_file} {reason}"
+        elif pinned and (actual := sha256_file(fetched)) != pinned:
+            refused = (
+                f"{source_id}/{upstream_file}: sha256 {_short(actual)}... differs from the pinned {_short(pinned)}..."
+            )
+        else:
+            return fetched, {
+                "file": f"{source_id}/{upstream_file}",
+                "origin": "fetched",
+                "sha256": sha256_file(fetched),
+                "commit": commit,
+            }
     meta = json.loads((REFERENCE_DIR / EXTRACT_METADATA).read_text(encoding="utf-8"))[EXTRACT_FILES[source_id]]
     path = REFERENCE_DIR / EXTRACT_FILES[source_id]
     return path, {
@@ -159,6 +176,7 @@ def _origin(raw: Path | None, source_id: str, upstream_file: str) -> tuple[Path,
         "extracted_from": meta["upstream_file"],
         "extracted_from_sha256": meta["upstream_sha256"],
         "commit": meta["commit"],
+        **({"refused": refused} if refused else {}),
     }
 
 

@@ -7,6 +7,10 @@ quarantine, ledger, kss_figures and the standard aggregates, each with provenanc
 metadata (the sha256 of every raw file read, and the FX and deflator vintages used for
 the money equivalents, see money.py); unmapped_values.csv lists the values kept as
 'unclassified' and the reference file to extend (unmapped.py).
+
+A build is one transaction (publish.py): every step writes into a staging folder that is
+published in one atomic step, under the build lock (locking.py). Only verified inputs are
+read (inputs.py); raw files left out are explained in ``BuildResult.notices``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import pandas as pd
 from kss_analysis import io, reference, schema
 from kss_analysis.aggregate import aggregate_standard
 from kss_analysis.build_reports import write_reports
+from kss_analysis.errors import reading
 from kss_analysis.figures import read_figures
 from kss_analysis.finalise import finalise
 from kss_analysis.model import SourceTables
@@ -44,17 +49,26 @@ class BuildResult:
     reports: dict[str, Path] = field(default_factory=dict)  # quarantine and duplicates CSVs
     unmapped: pd.DataFrame | None = None  # unmapped-values report (unmapped.py)
     unmapped_path: Path | None = None
+    notices: list[str] = field(default_factory=list)  # raw files not built, and why
 
 
-def find_crs_inputs(raw: Path) -> list[Path]:
-    """OECD CRS files fetched or placed by hand in the folder of every source read as ``crs``."""
+def find_crs_inputs(raw: Path, notices: list[str] | None = None) -> list[Path]:
+    """OECD CRS files fetched or placed by hand in the folder of every source read as ``crs``;
+    special files and links out of the data folder are skipped with a notice."""
+    from kss_analysis.inputs import special_file_reason
+
     found = []
     for source in load_sources().values():
         folder = raw / source.id
         if source.reader == "crs" and folder.is_dir():
-            found += sorted(
-                p for p in folder.iterdir() if p.suffix.casefold() in CRS_SUFFIXES and not p.name.startswith(".")
-            )
+            for path in sorted(folder.iterdir()):
+                if path.suffix.casefold() not in CRS_SUFFIXES or path.name.startswith("."):
+                    continue
+                if reason := special_file_reason(path, raw.parent):
+                    if notices is not None:
+                        notices.append(f"{path.relative_to(raw)} {reason}")
+                else:
+                    found.append(path)
     return found
 
 
@@ -125,16 +139,20 @@ def _checksums(raw: Path, files) -> dict[str, str]:
 
 
 def build_activities(
-    raw: Path, *, tossd_providers: tuple[str, ...] | None = DEFAULT_PROVIDERS
+    raw: Path,
+    *,
+    tossd_providers: tuple[str, ...] | None = DEFAULT_PROVIDERS,
+    notices: list[str] | None = None,
 ) -> tuple[SourceTables, dict[str, str], dict]:
     """Every register and activity source in raw/ -> canonical tables (money equivalents beside
     every stated amount), the sha256 of the files read, and the FX/deflator provenance.
 
     ``tossd_providers``: DAC provider codes read from TOSSD files (None = every provider).
+    ``notices`` gets one line per raw file not built (unverified, special, duplicate name).
     """
     inputs: dict[str, str] = {}
     parts = []
-    for found in find_inputs(raw):
+    for found in find_inputs(raw, notices):
         inputs.update(_checksums(raw, found.files))
         if found.reader == "register" and (profile := profile_beside(found.path)):
             inputs.update(_checksums(raw, [profile]))  # a profile changes how the register reads
@@ -145,6 +163,7 @@ def build_activities(
                 source=found.source,
                 file_label=str(found.path.relative_to(raw)),
                 providers=tossd_providers,
+                files=found.files,
             )
         )
     tables = SourceTables.concat(parts)
@@ -154,17 +173,21 @@ def build_activities(
     return tables, inputs, money
 
 
-def build_figures(raw: Path) -> tuple[pd.DataFrame | None, dict[str, str]]:
+def build_figures(raw: Path, notices: list[str] | None = None) -> tuple[pd.DataFrame | None, dict[str, str]]:
     """The headline-figures register, checked, when present."""
-    files = source_files(raw, "figures")
+    files = source_files(raw, "figures", notices)
     if not files:
         return None, {}
-    return pd.concat([read_figures(f) for f in files], ignore_index=True), _checksums(raw, files)
+    frames = []
+    for file in files:
+        with reading(str(file)):
+            frames.append(read_figures(file))
+    return pd.concat(frames, ignore_index=True), _checksums(raw, files)
 
 
-def build_crs_outputs(raw: Path, processed: Path) -> tuple[list[Path], list[Path]]:
+def build_crs_outputs(raw: Path, processed: Path, notices: list[str] | None = None) -> tuple[list[Path], list[Path]]:
     """CRS files -> year-partitioned processed/crs/ and processed/crs_ledger.parquet."""
-    crs_inputs = find_crs_inputs(raw)
+    crs_inputs = find_crs_inputs(raw, notices)
     if not crs_inputs:
         return [], []
     built = build_crs(crs_inputs, processed / "crs", [str(p.relative_to(raw)) for p in crs_inputs])
@@ -174,43 +197,75 @@ def build_crs_outputs(raw: Path, processed: Path) -> tuple[list[Path], list[Path
     return ([ledger_path] if changed else []) + [processed / "crs"], [] if changed else [ledger_path]
 
 
-def build_codelists(raw: Path, processed: Path) -> tuple[list[Path], list[Path]]:
-    """DAC/CRS and IATI code lists -> processed/codelists.parquet, when fetched."""
-    codelists = read_codelists(raw)
+def verified_codelists(raw: Path, notices: list[str] | None = None) -> list[Path]:
+    """The code-list files that match their checksum (inputs.admit_source); others in ``notices``."""
+    from kss_analysis.fetch import read_manifest
+    from kss_analysis.inputs import admit_source
+
+    sources, manifest, files = load_sources(), read_manifest(raw), []
+    for source_id in ("dac-crs-codes", "iati-codelists"):
+        if source_id in sources:
+            admitted = admit_source(sources[source_id], raw, manifest)
+            if notices is not None:
+                notices.extend(admitted.notices)
+            files.extend(admitted.files)
+    return sorted(files)
+
+
+def build_codelists(raw: Path, processed: Path, notices: list[str] | None = None) -> tuple[list[Path], list[Path]]:
+    """DAC/CRS and IATI code lists -> processed/codelists.parquet, when fetched (verified files only)."""
+    files = verified_codelists(raw, notices)
+    codelists = read_codelists(raw, files)
     if not len(codelists):
         return [], []
-    files = sorted([*(raw / "dac-crs-codes").glob("*.csv"), *(raw / "iati-codelists").glob("*.xml")])
     provenance = {"inputs": _checksums(raw, files), "dataset": "codelists", "grain": "one row per codelist x code"}
     path = processed / "codelists.parquet"
     return ([path], []) if io.write_table(codelists, path, provenance=provenance) else ([], [path])
 
 
+BUILD_LOCK = ".build.lock"
+
+
 def build_all(data: Path, *, tossd_providers: tuple[str, ...] | None = DEFAULT_PROVIDERS) -> BuildResult:
     """Every register and fetched source in ``data``/raw -> ``data``/processed, one step per output,
-    with the user's alias tables in raw/reference/ on (recorded among the inputs)."""
+    with the user's alias tables in raw/reference/ on (recorded among the inputs).
+
+    Published as one transaction (publish.py) while holding the build lock (locking.py):
+    readers of ``processed`` see the previous complete build or this one, never a mix.
+    """
+    from kss_analysis import locking, publish
+
     overrides = reference.use_overrides(data / "raw" / USER_REFERENCE)
     try:
         inputs = {str(USER_REFERENCE / p.name): io.sha256_file(p) for p in overrides.values()}
-        return _build_all(data, inputs, tossd_providers)
+        with locking.hold(data / BUILD_LOCK, "kss build"), publish.transaction(data) as staging:
+            result = _build_all(data / "raw", staging, inputs, tossd_providers)
+            previous = publish.published(data)
+        return publish.relocate(result, staging, data / publish.PROCESSED, previous)
     finally:
         reference.use_overrides(None)
 
 
-def _build_all(data: Path, inputs: dict[str, str], tossd_providers: tuple[str, ...] | None) -> BuildResult:
-    raw, processed = data / "raw", data / "processed"
-    tables, activity_inputs, money = build_activities(raw, tossd_providers=tossd_providers)
+def _build_all(
+    raw: Path, processed: Path, inputs: dict[str, str], tossd_providers: tuple[str, ...] | None
+) -> BuildResult:
+    """Every step, writing into the folder ``processed`` (the staging folder of a build)."""
+    notices: list[str] = []
+    tables, activity_inputs, money = build_activities(raw, tossd_providers=tossd_providers, notices=notices)
     inputs.update(activity_inputs)
-    figures, figure_inputs = build_figures(raw)
+    figures, figure_inputs = build_figures(raw, notices)
     inputs.update(figure_inputs)
     written, unchanged = write_outputs(tables, processed, dict(sorted(inputs.items())), figures, money)
     reports = write_reports(tables.activities, tables.quarantine, processed)
     unmapped_path, unmapped, changed = write_report(tables.activities, processed)
     (written if changed else unchanged).append(unmapped_path)
     for step in (build_crs_outputs, build_codelists):
-        step_written, step_unchanged = step(raw, processed)
+        step_written, step_unchanged = step(raw, processed, notices)
         written += step_written
         unchanged += step_unchanged
-    return BuildResult(tables, written, unchanged, inputs, reports, unmapped, unmapped_path)
+    return BuildResult(
+        tables, written, unchanged, inputs, reports, unmapped, unmapped_path, list(dict.fromkeys(notices))
+    )  # notices once each
 
 
 # Small row groups make the partitioned sink flush often: peak memory on 1M synthetic rows

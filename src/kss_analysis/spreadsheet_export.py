@@ -36,9 +36,10 @@ def escape_formula(value: object) -> object:
 
 def escape_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(escape_formula)
+    for position in range(out.shape[1]):  # by position: two headers may read alike in a translation
+        values = out.iloc[:, position]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            out.isetitem(position, values.map(escape_formula))
     out.columns = [escape_formula(c) for c in out.columns]
     return out
 

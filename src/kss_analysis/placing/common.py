@@ -8,6 +8,7 @@ then builds the ledger: rows_read = kept + fixed + quarantined + excluded.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 
 from kss_analysis import schema
@@ -49,7 +50,7 @@ class TableBuilder:
     def count_amounts(self, outcome: str, amounts: dict[str, float] | None) -> None:
         """Add a row's amounts (measure -> value) to the file's amount ledger under ``outcome``."""
         for measure, value in (amounts or {}).items():
-            if value is not None and value == value:
+            if value is not None and math.isfinite(value):  # an overflowing raw amount is quarantined, not summed
                 self.amounts.setdefault(self.file_label, {}).setdefault(measure, Counter())[outcome] += value
 
     def _count(self, outcome: str) -> None:
@@ -63,6 +64,9 @@ class TableBuilder:
         amounts: dict[str, float] | None = None,
     ) -> None:
         """A placed row; ``amounts`` are its values as placed (checked against the raw sums)."""
+        from kss_analysis.text_hygiene import scrub_row
+
+        scrub_row(activity, recipients, transactions)
         self.count_amounts("processed", amounts)
         row = dict.fromkeys(ACTIVITY_COLUMNS)
         row.update(activity)

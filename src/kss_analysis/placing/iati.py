@@ -59,7 +59,9 @@ def _number(text: object, what: str) -> float | None:
     try:
         return parse_number(text, decimal=".").value
     except RowProblem as exc:
-        raise RowProblem("bad_number", f"{what}: {exc}") from None
+        raise RowProblem(
+            exc.reason if exc.reason == "amount_out_of_range" else "bad_number", f"{what}: {exc}"
+        ) from None
 
 
 def _shares(entries: list[tuple[object, float | None]]) -> tuple[list[tuple[object, float]], str]:
@@ -297,8 +299,11 @@ def place_iati(records: Iterator[tuple[str, dict]], *, source: str, file_label: 
     return builder.tables()
 
 
-def place_iati_path(path: Path, *, kind: str, source: str, file_label: str) -> SourceTables:
+def place_iati_path(
+    path: Path, *, kind: str, source: str, file_label: str, files: list[Path] | None = None
+) -> SourceTables:
+    """``files``: the verified files of a JSON folder to read (default: every .json in it)."""
     from kss_analysis.sources.iati import read_iati_json, read_iati_xml
 
-    reader = read_iati_json if kind == "iati-json" else read_iati_xml
-    return place_iati(reader(path), source=source, file_label=file_label)
+    records = read_iati_json(path, files=files) if kind == "iati-json" else read_iati_xml(path)
+    return place_iati(records, source=source, file_label=file_label)

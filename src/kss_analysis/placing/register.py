@@ -30,6 +30,7 @@ from kss_analysis.schema import PARTICIPANT_QUALIFIERS, REGISTER_AMOUNT_BASES
 from kss_analysis.sources.register import EXTRA_CELLS, MAX_FIELD_CHARS, UNCACHED_FORMULAS, RegisterRows
 from kss_analysis.unmapped import UNCLASSIFIED, Unmapped
 
+MAX_COUNTRIES = 1000  # more partner countries than exist is a typo (and would overflow int32)
 PROVIDER_ISO3 = "IDN"
 PROVIDER_NAME = "Indonesia"
 # date_basis spellings -> canonical; Indonesian registers write 'kegiatan' or 'publikasi'.
@@ -50,7 +51,10 @@ def _number(record: dict, column: str, fixes: list[str], currency: str | None = 
     try:
         parsed = parse_number(record.get(column), currency=currency)
     except RowProblem as exc:
-        generic = exc.reason == "bad_number" and column in ("participants", "funding_value")
+        # An out-of-range amount keeps its reason; a count is not an amount, so it stays bad_participants.
+        generic = column in ("participants", "funding_value") and (
+            exc.reason == "bad_number" or (exc.reason == "amount_out_of_range" and column == "participants")
+        )
         raise RowProblem(f"bad_{column}" if generic else exc.reason, str(exc), column) from None
     if parsed.fixed:
         fixes.append(column)
@@ -185,6 +189,14 @@ def place_row(
         )
 
     n_partners = _number(record, "n_partner_countries", fixes)
+    if n_partners.value is not None and not (
+        0 <= n_partners.value <= MAX_COUNTRIES and float(n_partners.value).is_integer()
+    ):
+        raise RowProblem(
+            "bad_n_partner_countries",
+            f"must be a whole number from 0 to {MAX_COUNTRIES}, got '{record.get('n_partner_countries')}'",
+            "n_partner_countries",
+        )
     triangular_partner = clean_text(record.get("triangular_partner"))
     programme_id = clean_text(record.get("programme_id"))
     # The row's own id when given; otherwise one derived from its content, so inserting

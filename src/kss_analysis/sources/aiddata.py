@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from kss_analysis.errors import InputError
+from kss_analysis.safe_archive import check_archive, read_member
+from kss_analysis.sources.register import decode_text
 
 DATA_SUFFIXES = (".xlsx", ".csv")
 
@@ -33,14 +35,8 @@ def _data_member(archive: zipfile.ZipFile, file: str) -> zipfile.ZipInfo:
     return members[0]
 
 
-def _read_text_csv(data: bytes) -> pd.DataFrame:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+def _read_text_csv(data: bytes, file: str) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(decode_text(data, file), newline=""), dtype=str, keep_default_na=False)
 
 
 def read_aiddata(path: str | Path) -> tuple[str, pd.DataFrame]:
@@ -50,8 +46,9 @@ def read_aiddata(path: str | Path) -> tuple[str, pd.DataFrame]:
     try:
         if path.suffix.casefold() == ".zip":
             with zipfile.ZipFile(path) as archive:
+                check_archive(archive, file)  # member count, sizes, ratios, encryption: before any read
                 member = _data_member(archive, file)
-                data, name = archive.read(member), member.filename
+                data, name = read_member(archive, member, file), member.filename
         else:
             data, name = path.read_bytes(), path.name
     except (zipfile.BadZipFile, EOFError) as exc:
@@ -60,9 +57,11 @@ def read_aiddata(path: str | Path) -> tuple[str, pd.DataFrame]:
         raise InputError(file, f"zip compression not supported ({exc})") from None
     try:
         if name.casefold().endswith(".xlsx"):
+            with zipfile.ZipFile(io.BytesIO(data)) as workbook:  # a workbook is a zip too
+                check_archive(workbook, f"{file} ({name})")
             frame = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False, engine="openpyxl")
         else:
-            frame = _read_text_csv(data)
+            frame = _read_text_csv(data, f"{file} ({name})" if name != path.name else file)
     except (ValueError, KeyError, zipfile.BadZipFile, pd.errors.ParserError) as exc:
         raise InputError(file, f"cannot read {name}: {exc}") from None
     return name, frame

@@ -73,10 +73,13 @@ def read_iati_codelist(path: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def read_codelists(raw: Path) -> pd.DataFrame:
-    """Every code list present under raw/dac-crs-codes and raw/iati-codelists."""
-    frames = [read_dac_codelist(p) for p in sorted((raw / "dac-crs-codes").glob("*.csv")) if p.name in DAC_LISTS]
-    frames += [read_iati_codelist(p) for p in sorted((raw / "iati-codelists").glob("*.xml"))]
+def read_codelists(raw: Path, files: list[Path] | None = None) -> pd.DataFrame:
+    """Every code list present under raw/dac-crs-codes and raw/iati-codelists (only ``files``
+    of them when given: a build passes the verified ones)."""
+    dac = sorted((raw / "dac-crs-codes").glob("*.csv")) if files is None else sorted(files)
+    iati = sorted((raw / "iati-codelists").glob("*.xml")) if files is None else sorted(files)
+    frames = [read_dac_codelist(p) for p in dac if p.parent.name == "dac-crs-codes" and p.name in DAC_LISTS]
+    frames += [read_iati_codelist(p) for p in iati if p.parent.name == "iati-codelists" and p.suffix == ".xml"]
     if not frames:
         return pd.DataFrame(columns=COLUMNS)
     return pd.concat(frames, ignore_index=True).sort_values(["codelist", "code"], kind="stable").reset_index(drop=True)

@@ -118,10 +118,27 @@ def activity_from_json(record: dict) -> dict:
     }
 
 
-def read_iati_json(path: str | Path) -> Iterator[tuple[str, dict]]:
-    """(file name, common record) for a Datastore JSON file, or every .json file of a folder."""
+def _json_records(data: object, file: str) -> list:
+    """The activity list of a Datastore response, a bare list, or one bare activity."""
+    if isinstance(data, list):
+        return data
+    if not isinstance(data, dict):
+        shown = "null" if data is None else type(data).__name__
+        raise InputError(file, f"top-level JSON is {shown}, not an activity, a list or a Datastore response")
+    if "response" not in data:
+        return [data]
+    response = data["response"]
+    docs = response.get("docs") if isinstance(response, dict) else None
+    if not isinstance(docs, list):
+        raise InputError(file, "'response' holds no 'docs' list: not a Datastore response", locator="response")
+    return docs
+
+
+def read_iati_json(path: str | Path, files: list[Path] | None = None) -> Iterator[tuple[str, dict]]:
+    """(file name, common record) for a Datastore JSON file, or the .json files of a folder
+    (``files`` when given: a build passes only the verified ones)."""
     path = Path(path)
-    files = sorted(path.rglob("*.json")) if path.is_dir() else [path]
+    files = sorted(files) if files is not None else sorted(path.rglob("*.json")) if path.is_dir() else [path]
     if not files:
         raise InputError(str(path), "no .json files found")
     for file in files:
@@ -130,13 +147,9 @@ def read_iati_json(path: str | Path) -> Iterator[tuple[str, dict]]:
             data = json.loads(file.read_text(encoding="utf-8-sig"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InputError(str(file), f"not valid JSON ({exc})") from None
-        records = (
-            data
-            if isinstance(data, list)
-            else data.get("response", {}).get("docs", [data])
-            if "response" in data
-            else [data]
-        )
+        except RecursionError:
+            raise InputError(str(file), "JSON nested too deeply to be IATI Datastore JSON") from None
+        records = _json_records(data, str(file))
         for index, record in enumerate(records):
             if not isinstance(record, dict) or "iati_identifier" not in record:
                 raise InputError(str(file), f"activity {index + 1} has no iati_identifier: not IATI Datastore JSON")
@@ -241,7 +254,8 @@ def read_iati_xml(path: str | Path) -> Iterator[tuple[str, dict]]:
                 index += 1
                 yield f"iati-activity {index}", activity_from_xml(element, element.get("version") or version)
                 element.clear()
-                root.remove(element)  # keep memory bounded
+                if element in root:  # keep memory bounded; a nested activity is cleared only
+                    root.remove(element)
     except DefusedXmlException as exc:
         raise InputError(
             str(path),

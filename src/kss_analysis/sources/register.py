@@ -53,7 +53,7 @@ class RegisterRows:
     headers: dict[str, str] = field(default_factory=dict)  # canonical name -> header as written
 
 
-def _decode(data: bytes, file: str) -> str:
+def decode_text(data: bytes, file: str) -> str:
     """UTF-8 (with or without BOM) or UTF-16 with BOM; otherwise Windows-1252."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
@@ -68,7 +68,7 @@ def _decode(data: bytes, file: str) -> str:
 
 
 def _read_csv_cells(path: Path) -> list[list[object]]:
-    text = _decode(path.read_bytes(), str(path))
+    text = decode_text(path.read_bytes(), str(path))
     sample = text[:20000]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
@@ -76,7 +76,7 @@ def _read_csv_cells(path: Path) -> list[list[object]]:
     except csv.Error:
         delimiter = ","
     csv.field_size_limit(max(len(text), 131072))  # read any cell; place_row refuses the over-long ones
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)  # CR, LF or CRLF
     rows: list[list[object]] = []
     try:
         for row in reader:
@@ -85,32 +85,6 @@ def _read_csv_cells(path: Path) -> list[list[object]]:
         hint = "truncated inside a quoted field?" if "end of data" in str(exc) else "malformed"
         raise InputError(str(path), f"CSV {hint} ({exc})", locator=f"line {reader.line_num}") from None
     return rows
-
-
-def _read_xlsx_sheets(path: Path) -> list[tuple[str, list[list[object]]]]:
-    """Visible sheets as cell grids, merged ranges filled with their top-left value."""
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(path, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError(str(path), f"not a readable XLSX workbook ({exc.__class__.__name__}: {exc})") from None
-    sheets = []
-    for sheet in workbook.worksheets:
-        if sheet.sheet_state != "visible":
-            continue
-        merged = list(sheet.merged_cells.ranges)
-        for cell_range in merged:
-            sheet.unmerge_cells(str(cell_range))
-            value = sheet.cell(cell_range.min_row, cell_range.min_col).value
-            for row in range(cell_range.min_row, cell_range.max_row + 1):
-                for col in range(cell_range.min_col, cell_range.max_col + 1):
-                    sheet.cell(row, col).value = value
-        grid = [list(row) for row in sheet.iter_rows(values_only=True)]
-        sheets.append((sheet.title, grid))
-    return sheets
 
 
 def _is_blank(cells: list[object]) -> bool:
@@ -135,7 +109,15 @@ def _section_above(grid: list[list[object]], header_index: int, profile: Registe
 
 def read_register(path: str | Path, profile: RegisterProfile | None = None) -> RegisterRows:
     """Read a register file (every visible sheet with a header); raises ``InputError`` when
-    no sheet has a usable header. ``profile`` maps other headers and layouts (register_profile)."""
+    no sheet has a usable header. ``profile`` maps other headers and layouts (register_profile).
+
+    Every sheet of a workbook is accounted for: each visible sheet with a register header adds
+    its rows; the non-blank rows of a hidden sheet or of a sheet without a header are counted
+    as excluded (rules ``hidden_sheet``, ``sheet_without_header``). Cells are read sparsely
+    (sources/xlsx_sparse.py): a stray cell far down or right costs nothing.
+    """
+    from kss_analysis.sources.xlsx_sparse import read_sheets
+
     path = Path(path)
     file = str(path)
     profile = profile or NO_PROFILE
@@ -144,33 +126,37 @@ def read_register(path: str | Path, profile: RegisterProfile | None = None) -> R
     suffix = path.suffix.casefold()
     formulas: dict[str | None, dict[tuple[int, int], str]] = {}
     if suffix in (".xlsx", ".xlsm"):
-        sheets = _read_xlsx_sheets(path)
+        sheets = [(s.title, s.state, s.rows) for s in read_sheets(path)]
         formulas = formula_cells(path)
     elif suffix in (".csv", ".txt", ".tsv"):
-        sheets = [(None, _read_csv_cells(path))]
+        sheets = [(None, "visible", list(enumerate(_read_csv_cells(path), start=1)))]
     else:
         raise InputError(file, f"unsupported register format '{path.suffix}' (use .csv or .xlsx)")
     if profile.sheets is not None:
-        names = [name for name, _ in sheets]
+        names = [name for name, state, _ in sheets if state == "visible"]
         if missing := [s for s in profile.sheets if s not in names]:
             raise InputError(profile.file, f"key 'sheets': no visible sheet named {', '.join(missing)} in {file}")
         sheets = [sheet for sheet in sheets if sheet[0] in profile.sheets]
 
     lookup = profile.header_lookup()
     result: RegisterRows | None = None
-    for sheet, grid in sheets:
-        found = _find_header(grid, lookup)
+    skipped = []
+    for sheet, state, grid in sheets:
+        found = _find_header([cells for _, cells in grid], lookup) if state == "visible" else None
         if found is None:
+            skipped.append((sheet, "hidden_sheet" if state != "visible" else "sheet_without_header", grid))
             continue
         header_index, columns = found
-        header_cells = grid[header_index]
+        header_number, header_cells = grid[header_index]
         if result is None:
-            result = RegisterRows(file=file, sheet=sheet, header_row=header_index + 1, columns=columns)
+            result = RegisterRows(file=file, sheet=sheet, header_row=header_number, columns=columns)
             result.ignored_headers = [
                 str(c) for i, c in enumerate(header_cells) if i not in columns and c not in (None, "")
             ]
         _read_rows(result, sheet, grid, formulas.get(sheet, {}), header_index, columns, profile, lookup)
     if result is not None:
+        for sheet, rule, grid in skipped:
+            result.excluded.extend((f"sheet '{sheet}' row {n}", rule) for n, cells in grid if not _is_blank(cells))
         return result
 
     expected = ", ".join(
@@ -193,7 +179,7 @@ def _note_headers(result: RegisterRows, header_cells: list[object], columns: dic
 def _read_rows(
     result: RegisterRows,
     sheet: str | None,
-    grid: list[list[object]],
+    grid: list[tuple[int, list[object]]],
     formulas: dict[tuple[int, int], str],
     header_index: int,
     columns: dict[int, str],
@@ -201,16 +187,16 @@ def _read_rows(
     lookup: dict[str, str],
 ) -> None:
     """The rows below one sheet's header: data rows, or exclusions with their rule.
-    ``formulas``: the sheet's formula cells, (row number, column index) -> formula."""
+    ``grid``: (row number, cells) per stored row; ``formulas``: the sheet's formula cells,
+    (row number, column index) -> formula."""
     from openpyxl.utils import get_column_letter
 
-    header_cells = grid[header_index]
+    header_cells = grid[header_index][1]
     _note_headers(result, header_cells, columns)
     prefix = f"sheet '{sheet}' " if sheet else ""
-    section = _section_above(grid, header_index, profile)
-    for index in range(header_index + 1, len(grid)):
-        cells = grid[index]
-        locator = f"{prefix}row {index + 1}"
+    section = _section_above([cells for _, cells in grid], header_index, profile)
+    for number, cells in grid[header_index + 1 :]:
+        locator = f"{prefix}row {number}"
         if _is_blank(cells):
             result.excluded.append((locator, "blank_row"))
             continue
@@ -241,9 +227,9 @@ def _read_rows(
                 record[column] = value
         # A formula whose cell reads empty has no saved value (written by a script, never opened).
         uncached = {
-            name: f"cell {get_column_letter(col + 1)}{index + 1}: {formulas[(index + 1, col)]}"
+            name: f"cell {get_column_letter(col + 1)}{number}: {formulas[(number, col)]}"
             for col, name in columns.items()
-            if (index + 1, col) in formulas and _is_blank(cells[col : col + 1])
+            if (number, col) in formulas and _is_blank(cells[col : col + 1])
         }
         if uncached:
             record[UNCACHED_FORMULAS] = uncached

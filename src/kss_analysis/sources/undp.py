@@ -13,6 +13,7 @@ import pandas as pd
 
 from kss_analysis.errors import InputError
 from kss_analysis.schema import normalise_header
+from kss_analysis.sources.register import decode_text
 
 COLUMNS = {
     "number": "number",
@@ -35,13 +36,11 @@ def read_undp(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     try:
         data = path.read_bytes()
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252")
     except OSError as exc:
         raise InputError(str(path), exc.strerror or str(exc)) from None
+    text = decode_text(data, str(path))
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        frame = pd.read_csv(io.StringIO(text, newline=""), dtype=str, keep_default_na=False)
     except pd.errors.ParserError as exc:
         raise InputError(str(path), f"malformed CSV: {exc}") from None
     frame = frame.rename(columns={c: COLUMNS.get(normalise_header(c), c) for c in frame.columns})

@@ -12,19 +12,17 @@ from pathlib import Path
 
 
 def formula_cells(path: Path) -> dict[str, dict[tuple[int, int], str]]:
-    """Sheet title -> {(row number 1-based, column index 0-based): formula text}."""
-    from openpyxl import load_workbook
+    """Sheet title -> {(row number 1-based, column index 0-based): formula text}.
 
-    workbook = load_workbook(path, read_only=True, data_only=False)
-    try:
-        return {
-            sheet.title: {
-                (number, col): value
-                for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)
-                for col, value in enumerate(row)
-                if isinstance(value, str) and value.startswith("=")
-            }
-            for sheet in workbook.worksheets
+    Read sparsely (xlsx_sparse), like the values: a stray cell far away costs nothing."""
+    from kss_analysis.sources.xlsx_sparse import read_sheets
+
+    return {
+        sheet.title: {
+            (number, col): value
+            for number, cells in sheet.rows
+            for col, value in enumerate(cells)
+            if isinstance(value, str) and value.startswith("=")
         }
-    finally:
-        workbook.close()
+        for sheet in read_sheets(path, data_only=False)
+    }

@@ -1,0 +1,29 @@
+"""Strip control characters (NUL and the other C0/C1 codes, except tab and line breaks)
+from the text fields of a placed row. They come from broken exports or hostile files,
+corrupt CSV and terminal output downstream, and are never part of a title or a name;
+a row that needed this is counted as fixed (fix ``control_characters``)."""
+
+from __future__ import annotations
+
+import re
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+FIX = "control_characters"
+
+
+def scrub(record: dict) -> bool:
+    """Remove control characters from every text value of ``record`` in place; True if any."""
+    changed = False
+    for key, value in record.items():
+        if isinstance(value, str) and CONTROL.search(value):
+            record[key] = CONTROL.sub("", value).strip() or None
+            changed = True
+    return changed
+
+
+def scrub_row(activity: dict, recipients: list[dict] = (), transactions: list[dict] = ()) -> None:
+    """Scrub an activity and its child rows; note the fix on the activity."""
+    changed = any([scrub(activity), *(scrub(r) for r in recipients), *(scrub(t) for t in transactions)])
+    if changed:
+        fixes = [f for f in (activity.get("fixes") or "").split(";") if f]
+        activity["fixes"] = ";".join(dict.fromkeys([*fixes, FIX]))

@@ -333,6 +333,25 @@ def draw(spec: ChartSpec, t: Tables, lang: str) -> ChartOutput:
 
 
 AMOUNT_BASIS = {"amount_basis": "not planned, not cumulative"}
+
+
+def _amount_spec(currency: str, *, unit: str, scale: float, colour: str) -> ChartSpec:
+    """Amounts in one currency by year: currencies are never added, so one chart each."""
+    code = currency.lower()
+    return ChartSpec(
+        f"amount_{code}_by_year",
+        "activities",
+        "yearly",
+        measure=f"amount_{code}",
+        measure_text=f"measure_{code}",
+        basis=("basis_overlap", "basis_amounts"),
+        notes={**AMOUNT_BASIS, "currency": currency},
+        unit=unit,
+        scale=scale,
+        colour=colour,
+    )
+
+
 STANDARD_SPECS = (
     ChartSpec(
         "programmes_by_year",
@@ -364,30 +383,8 @@ STANDARD_SPECS = (
         notes={"participants": "stated, not cumulative"},
         colour="#009E73",
     ),
-    ChartSpec(
-        "amount_idr_by_year",
-        "activities",
-        "yearly",
-        measure="amount_idr",
-        measure_text="measure_idr",
-        basis=("basis_overlap", "basis_amounts"),
-        notes={**AMOUNT_BASIS, "currency": "IDR"},
-        unit="billion_idr",
-        scale=1e9,
-        colour="#882255",
-    ),
-    ChartSpec(
-        "amount_usd_by_year",
-        "activities",
-        "yearly",
-        measure="amount_usd",
-        measure_text="measure_usd",
-        basis=("basis_overlap", "basis_amounts"),
-        notes={**AMOUNT_BASIS, "currency": "USD"},
-        unit="million_usd",
-        scale=1e6,
-        colour="#332288",
-    ),
+    _amount_spec("IDR", unit="billion_idr", scale=1e9, colour="#882255"),
+    _amount_spec("USD", unit="million_usd", scale=1e6, colour="#332288"),
     ChartSpec(
         "triangular_partners", "activities", "totals", "triangular_partner", filters={"cooperation_type": "triangular"}
     ),

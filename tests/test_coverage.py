@@ -3,6 +3,7 @@ rules on a synthetic figures table, and the chart in both languages."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -24,7 +25,9 @@ def _register_activities() -> pd.DataFrame:
     return place_register(read_register(KSS / "kss_programmes.csv"), source="kss").activities
 
 
-def test_ratios_match_a_plain_pandas_recount_of_the_two_csvs():
+def _plain_recount() -> dict[str, tuple[int, int, str, str, str]]:
+    """figure_id -> (register programmes, official count, first year, last year, qualifier),
+    recounted from the two CSVs with plain pandas."""
     programmes = pd.read_csv(KSS / "kss_programmes.csv", dtype=str, keep_default_na=False)
     figures = pd.read_csv(KSS / "kss_figures.csv", dtype=str, keep_default_na=False)
     counted = programmes[(programmes["parent_programme_id"] == "") & (programmes["year"] != "")]
@@ -37,13 +40,20 @@ def test_ratios_match_a_plain_pandas_recount_of_the_two_csvs():
         & (figures["period_start"] != "")
         & (figures["period_end"] != "")
     ]
-    expected = {
+    return {
         row.figure_id: (
             int(years.between(int(row.period_start[:4]), int(row.period_end[:4])).sum()),
             int(row.value),
+            row.period_start[:4],
+            row.period_end[:4],
+            row.value_qualifier,
         )
         for row in official.itertuples()
     }
+
+
+def test_ratios_match_a_plain_pandas_recount_of_the_two_csvs():
+    expected = {figure: counts[:2] for figure, counts in _plain_recount().items()}
     table = coverage_table(_register_activities(), read_figures(KSS / "kss_figures.csv"))
     got = {row.figure_id: (row.register_programmes, row.official_programmes) for row in table.itertuples()}
     assert got == expected
@@ -125,3 +135,44 @@ def test_coverage_chart_without_the_figures_register_has_no_bars():
     chart = chart_register_coverage({"activities": activities}, "id")
     assert chart.data.empty
     assert len(chart.figure.axes[0].patches) == 0
+
+
+PROGRAMME_CHARTS = ["programmes_by_year", "region_by_period", "top_partner_countries", "partner_map"]
+
+
+def test_programme_chart_footers_give_the_coverage_of_every_official_count(processed, tmp_path):
+    export_charts(processed, tmp_path, ["en", "id"], ["svg"], names=[*PROGRAMME_CHARTS, "participants_by_year"])
+    recount = _plain_recount()
+    assert len(recount) >= 3
+    english, indonesian = [], []
+    for register, official, first, last, qualifier in recount.values():
+        period = first if first == last else f"{first}–{last}"
+        pct = f"{100 * register / official:.1f}"
+        at_most = ("at most ", "paling banyak ") if qualifier == "lower_bound" else ("", "")
+        over = ("over ", "lebih dari ") if qualifier == "lower_bound" else ("", "")
+        english.append(f"{at_most[0]}{pct}% for {period} ({register} of {over[0]}{official:,})")
+        official_id = f"{official:,}".replace(",", ".")  # Indonesian: 1.234,5
+        pct_id = pct.replace(".", ",")
+        indonesian.append(f"{at_most[1]}{pct_id}% untuk {period} ({register} dari {over[1]}{official_id})")
+    for name in PROGRAMME_CHARTS:
+        notes_en = " ".join(json.loads((tmp_path / "en" / f"{name}.json").read_text())["notes"])
+        notes_id = " ".join(json.loads((tmp_path / "id" / f"{name}.json").read_text())["notes"])
+        for phrase in english:
+            assert phrase in notes_en, (name, phrase, notes_en)
+        for phrase in indonesian:
+            assert phrase in notes_id, (name, phrase, notes_id)
+    # participants are not programmes: official programme counts say nothing of their coverage
+    participants = " ".join(json.loads((tmp_path / "en" / "participants_by_year.json").read_text())["notes"])
+    assert "official programme counts" not in participants
+
+
+def test_programme_chart_footers_without_the_figures_register_say_nothing_of_coverage():
+    from kss_analysis.standard_charts import chart_programmes_by_year
+
+    activities = _register_activities()
+    with_figures = chart_programmes_by_year(
+        {"activities": activities, "kss_figures": read_figures(KSS / "kss_figures.csv")}, "en"
+    )
+    without = chart_programmes_by_year({"activities": activities}, "en")
+    assert any("official programme counts" in n for n in with_figures.meta["notes"])
+    assert not any("official programme counts" in n for n in without.meta["notes"])

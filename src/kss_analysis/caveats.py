@@ -138,6 +138,31 @@ def coverage_caveat(activities: pd.DataFrame, lang: str) -> str:
     return _text("caveat_thin", lang, year=year, n=n, first=first, last=last)
 
 
+def coverage_ratio_caveat(activities: pd.DataFrame, figures: pd.DataFrame | None, lang: str) -> str:
+    """'The register holds 8% of the official count for 2000–2012 (55 of 700); ...': the same
+    ratios as the register_coverage chart (coverage.py), for the footers of programme charts.
+    Empty when there is no figures register or no official count with a stated period."""
+    from kss_analysis.coverage import coverage_table
+
+    if figures is None or figures.empty:
+        return ""
+    items = []
+    for row in coverage_table(activities, figures).itertuples(index=False):
+        first, last = row.period_start[:4], row.period_end[:4]
+        key = "coverage_item_at_most" if row.official_qualifier == "lower_bound" else "coverage_item"
+        items.append(
+            _text(
+                key,
+                lang,
+                pct=_format(100 * row.ratio, lang, 1),
+                period=first if first == last else f"{first}–{last}",
+                register=_format(row.register_programmes, lang),
+                official=_format(row.official_programmes, lang),
+            )
+        )
+    return _text("caveat_coverage", lang, items="; ".join(items)) if items else ""
+
+
 def partial_caveat(activities: pd.DataFrame, lang: str) -> str:
     year = partial_year(activities)
     return _text("caveat_partial", lang, year=year, date=data_date(activities)) if year else ""
@@ -176,7 +201,7 @@ def participants_caveat(activities: pd.DataFrame, lang: str) -> str:
     )
 
 
-def _format(value: float, lang: str) -> str:
+def _format(value: float, lang: str, decimals: int = 0) -> str:
     from kss_analysis.charts import format_number
 
-    return format_number(value, lang)
+    return format_number(value, lang, decimals)

@@ -119,7 +119,8 @@ def _period_ticks(ax: plt.Axes, periods, lang: str = "en", partial_year: int | N
 
 
 def _mark_partial(ax: plt.Axes, year: int | None, top: float, lang: str) -> None:
-    """'to date' over the bar of a year whose data are not complete."""
+    """'to date' over the bar of a year whose data are not complete, upright so that it stays
+    within the bar's width (level, it ran over the taller bar beside it)."""
     if year is None:
         return
     ax.annotate(
@@ -129,6 +130,7 @@ def _mark_partial(ax: plt.Axes, year: int | None, top: float, lang: str) -> None
         textcoords="offset points",
         ha="center",
         va="bottom",
+        rotation=90,
         fontsize=7,
         color="#555555",
     )

@@ -40,15 +40,17 @@ def _table(values: pd.Series, classes: maps.Classes, lang: str) -> pd.DataFrame:
     return frame.sort_values(["value", "iso3"], ascending=[False, True]).reset_index(drop=True)
 
 
-def _footer(acts: pd.DataFrame, lang: str, *notes: str) -> Footer:
+def _footer(t: dict[str, pd.DataFrame], lang: str, *notes: str) -> Footer:
     small = text("map_small_rule", lang, km2=format_number(maps.SMALL_AREA_KM2, lang))
     sentences = (*notes, small, text("map_coverage", lang), text("map_shapes_source", lang))
     note = " ".join(f"{n}." for n in sentences if n)
+    acts = t["activities"]
     return Footer(
         caveats.source_line(caveats.chart_sources(acts, lang)),
         text("measure_programmes", lang),
         (text("basis_country_count", lang), text("basis_overlap", lang), text("map_classes", lang)),
         note,
+        tuple(filter(None, [caveats.coverage_ratio_caveat(acts, t.get("kss_figures"), lang)])),
     )
 
 
@@ -56,7 +58,7 @@ def chart_partner_map(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
     named, unnamed = _named(t)
     values = _counts(named)
     classes = maps.classify(values)
-    footer = _footer(t["activities"], lang, text("map_unnamed", lang, n=unnamed) if unnamed else "")
+    footer = _footer(t, lang, text("map_unnamed", lang, n=unnamed) if unnamed else "")
     fig = maps.plot_choropleth(
         values,
         lang=lang,
@@ -81,7 +83,7 @@ def chart_partner_map_by_period(t: dict[str, pd.DataFrame], lang: str) -> ChartO
     panels = {p: counts.get(p, pd.Series(dtype="int64")) for p in sorted({period_of(y) for y in years} | set(counts))}
     classes = maps.classify(pd.concat(list(panels.values())))
     footer = _footer(
-        t["activities"],
+        t,
         lang,
         text("map_unnamed", lang, n=unnamed) if unnamed else "",
         text("undated_not_shown", lang, n=undated) if undated else "",

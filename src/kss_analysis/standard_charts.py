@@ -250,6 +250,8 @@ def _caveats(t: Tables, spec: ChartSpec, lang: str) -> tuple[str, ...]:
         return ()
     acts = t["activities"]
     found = [caveats.coverage_caveat(acts, lang)]
+    if spec.measure == "programmes":  # official counts are counts of programmes, never of money or people
+        found.append(caveats.coverage_ratio_caveat(acts, t.get("kss_figures"), lang))
     if spec.measure == "participants":
         found.append(caveats.participants_caveat(acts, lang))
     if spec.shape != "totals":

@@ -87,3 +87,17 @@ def test_integer_columns_read_as_nullable_integers_with_plain_pandas(processed):
         "Mesir",
         "Afrika",
     )  # UN M49: Northern Africa
+
+
+def test_both_functions_show_the_filters_as_their_arguments():
+    import inspect
+
+    expected = ["years", "regions", "sectors", "cooperation_type", "counted_only", "lang", "sources", "processed"]
+    for function in (kss.programmes, kss.partners):
+        parameters = inspect.signature(function).parameters
+        assert list(parameters) == expected
+        assert parameters["counted_only"].kind is inspect.Parameter.KEYWORD_ONLY
+    with pytest.raises(TypeError):
+        kss.programmes(None, None, None, None, False)  # counted_only is keyword-only
+    with pytest.raises(ValueError, match="lang='fr'"):
+        kss.partners(lang="fr")

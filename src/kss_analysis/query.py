@@ -13,7 +13,10 @@ another programme). Filters accept codes or labels in English or Indonesian.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import wraps
 from pathlib import Path
 
 import pandas as pd
@@ -111,11 +114,6 @@ def _codes(values: object, table: str, what: str) -> set[str] | None:
     return codes
 
 
-def _check_lang(lang: str) -> None:
-    if lang not in LANGS:
-        raise ValueError(f"lang={lang!r}: use 'en' or 'id'")
-
-
 def _load(processed: Path | str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     folder = Path(processed) if processed else None
     activities = io.read_processed("activities", folder)
@@ -125,71 +123,81 @@ def _load(processed: Path | str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     return activities, recipients
 
 
-def _select(
-    activities: pd.DataFrame,
-    recipients: pd.DataFrame,
-    *,
-    years,
-    regions,
-    sectors,
-    cooperation_type,
-    counted_only: bool,
-    sources,
-) -> pd.DataFrame:
-    frame = activities
-    if sources == "registers":
-        frame = frame[is_register(frame["source"])]
-    elif sources != "all":
-        frame = frame[frame["source"].isin(_as_list(sources))]
-    if counted_only:
-        frame = frame[frame["counted"].astype(bool)]
-    if years is not None:
-        frame = frame[frame["year"].isin([int(y) for y in _as_list(years)])]
-    if cooperation_type is not None:
-        wanted = set(_as_list(cooperation_type))
-        if bad := wanted - set(COOPERATION_TYPES):
-            raise ValueError(f"cooperation_type {', '.join(sorted(bad))}: use {' or '.join(COOPERATION_TYPES)}")
-        frame = frame[frame["cooperation_type"].isin(wanted)]
-    if (codes := _codes(sectors, "sector_themes", "sectors")) is not None:
-        frame = frame[frame["sector_theme"].isin(codes)]
-    if (codes := _codes(regions, "regions", "regions")) is not None:
-        touching = recipients.loc[recipients["region"].isin(codes), "activity_id"]
-        frame = frame[frame["activity_id"].isin(touching)]
-    return frame
-
-
-def programmes(
-    years=None,
-    regions=None,
-    sectors=None,
-    cooperation_type=None,
-    *,
-    counted_only: bool = True,
-    lang: str = "id",
-    sources="registers",
-    processed: Path | str | None = None,
-) -> pd.DataFrame:
-    """One row per programme, with sector, modality, partner and region names in ``lang``.
+@dataclass(frozen=True)
+class Query:
+    """What ``programmes`` and ``partners`` select; every field is optional.
 
     years: a year or years (``range(2010, 2026)``); undated programmes are left out when
     given. regions: programmes touching any of these regions (a programme in Africa and
-    the Pacific is returned for either). sectors: primary sector theme. cooperation_type:
-    'south_south' or 'triangular'. counted_only: leave out rows that are part of, or
-    duplicate, another programme (the rule every total uses). sources: 'registers' (the
-    KSS registers, as the standard charts), 'all', or source ids.
+    the Pacific is returned for either; ``partners`` keeps only the partner rows in them).
+    sectors: primary sector theme. cooperation_type: 'south_south' or 'triangular'.
+    counted_only: leave out rows that are part of, or duplicate, another programme (the
+    rule every total uses). lang: 'id' or 'en' for names. sources: 'registers' (the KSS
+    registers, as the standard charts), 'all', or source ids. processed: a folder of
+    processed tables (default: the configured data folder).
     """
-    _check_lang(lang)
-    activities, recipients = _load(processed)
-    frame = _select(
-        activities,
-        recipients,
-        years=years,
-        regions=regions,
-        sectors=sectors,
-        cooperation_type=cooperation_type,
-        counted_only=counted_only,
-        sources=sources,
-    ).copy()
+
+    years: object = None
+    regions: object = None
+    sectors: object = None
+    cooperation_type: object = None
+    counted_only: bool = field(default=True, kw_only=True)
+    lang: str = field(default="id", kw_only=True)
+    sources: object = field(default="registers", kw_only=True)
+    processed: Path | str | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        if self.lang not in LANGS:
+            raise ValueError(f"lang={self.lang!r}: use 'en' or 'id'")
+
+    def select(self, activities: pd.DataFrame, recipients: pd.DataFrame, *, by_region: bool = True) -> pd.DataFrame:
+        """The activities this query selects (``by_region``: filter programmes by their regions)."""
+        frame = activities
+        if self.sources == "registers":
+            frame = frame[is_register(frame["source"])]
+        elif self.sources != "all":
+            frame = frame[frame["source"].isin(_as_list(self.sources))]
+        if self.counted_only:
+            frame = frame[frame["counted"].astype(bool)]
+        if self.years is not None:
+            frame = frame[frame["year"].isin([int(y) for y in _as_list(self.years)])]
+        if self.cooperation_type is not None:
+            wanted = set(_as_list(self.cooperation_type))
+            if bad := wanted - set(COOPERATION_TYPES):
+                raise ValueError(f"cooperation_type {', '.join(sorted(bad))}: use {' or '.join(COOPERATION_TYPES)}")
+            frame = frame[frame["cooperation_type"].isin(wanted)]
+        if (codes := _codes(self.sectors, "sector_themes", "sectors")) is not None:
+            frame = frame[frame["sector_theme"].isin(codes)]
+        if by_region and (codes := self.region_codes()) is not None:
+            touching = recipients.loc[recipients["region"].isin(codes), "activity_id"]
+            frame = frame[frame["activity_id"].isin(touching)]
+        return frame
+
+    def region_codes(self) -> set[str] | None:
+        return _codes(self.regions, "regions", "regions")
+
+
+def _takes_query(rows: Callable[[Query, pd.DataFrame, pd.DataFrame], pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+    """A public function with Query's fields as its arguments (one signature for both)."""
+
+    @wraps(rows)
+    def public(*args, **kwargs) -> pd.DataFrame:
+        query = Query(*args, **kwargs)
+        activities, recipients = _load(query.processed)
+        return rows(query, activities, recipients)
+
+    public.__signature__ = inspect.signature(Query).replace(return_annotation=pd.DataFrame)
+    return public
+
+
+@_takes_query
+def programmes(query: Query, activities: pd.DataFrame, recipients: pd.DataFrame) -> pd.DataFrame:
+    """One row per programme, with sector, modality, partner and region names in ``lang``.
+
+    Arguments: see ``Query``.
+    """
+    lang = query.lang
+    frame = query.select(activities, recipients).copy()
     named = recipients[recipients["activity_id"].isin(frame["activity_id"])]
     country = named.dropna(subset=["recipient_iso3"]).groupby("activity_id", sort=False)
     region = named.dropna(subset=["region"]).drop_duplicates(["activity_id", "region"]).groupby("activity_id")
@@ -208,17 +216,8 @@ def programmes(
     return frame.sort_values(["year", "activity_id"], na_position="last", kind="stable").reset_index(drop=True)
 
 
-def partners(
-    years=None,
-    regions=None,
-    sectors=None,
-    cooperation_type=None,
-    *,
-    counted_only: bool = True,
-    lang: str = "id",
-    sources="registers",
-    processed: Path | str | None = None,
-) -> pd.DataFrame:
+@_takes_query
+def partners(query: Query, activities: pd.DataFrame, recipients: pd.DataFrame) -> pd.DataFrame:
     """One row per programme x partner (country, or a stated region when no country is named).
 
     ``share`` splits a programme between its partners (shares of a programme sum to 1).
@@ -228,23 +227,13 @@ def partners(
     amounts within one ``currency``). ``participants`` and ``amount`` repeat the whole
     programme's figure on each partner row: never sum them across rows. Count distinct
     ``activity_id`` for "programmes touching" a partner or region (such counts do not add
-    up to the total). Filters as in ``programmes``; ``regions`` keeps only the partner
-    rows in those regions.
+    up to the total). Arguments: see ``Query``; ``regions`` keeps only the partner rows in
+    those regions.
     """
-    _check_lang(lang)
-    activities, recipients = _load(processed)
-    frame = _select(
-        activities,
-        recipients,
-        years=years,
-        regions=None,
-        sectors=sectors,
-        cooperation_type=cooperation_type,
-        counted_only=counted_only,
-        sources=sources,
-    )
+    lang = query.lang
+    frame = query.select(activities, recipients, by_region=False)
     rows = recipients.merge(frame, on="activity_id", how="inner", validate="many_to_one")
-    if (codes := _codes(regions, "regions", "regions")) is not None:
+    if (codes := query.region_codes()) is not None:
         rows = rows[rows["region"].isin(codes)]
     rows = rows.rename(
         columns={

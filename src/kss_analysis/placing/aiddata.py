@@ -178,7 +178,6 @@ def place_aiddata(path: Path, *, source: str, file_label: str) -> SourceTables:
         raise InputError(str(path), f"{name} lacks AidData columns: {', '.join(missing)}")
     builder = TableBuilder(file_label)
     constant_column = "usd_defl_2014" if "usd_defl_2014" in frame.columns else "usd_defl"
-    first_seen: dict[str, str] = {}  # activity id -> locator of the row that placed it
     for index, record in enumerate(frame.to_dict("records")):
         locator = f"{name} row {index + 2}"
         amounts = raw_amounts(record, constant_column)
@@ -191,14 +190,9 @@ def place_aiddata(path: Path, *, source: str, file_label: str) -> SourceTables:
             continue
         try:
             activity, recipients = place_row(record, source=source, file_label=file_label, locator=locator)
-            if activity["activity_id"] in first_seen:
-                raise RowProblem(
-                    "duplicate_id",
-                    f"project_id {activity['activity_id']} is already placed from {first_seen[activity['activity_id']]}",
-                )
+            builder.claim_id(activity["activity_id"], locator, "project_id")
         except RowProblem as problem:
             builder.quarantine(locator, problem.reason, str(problem), record, amounts)
             continue
-        first_seen[activity["activity_id"]] = locator
         builder.add(activity, recipients, amounts=placed_amounts(activity))
     return builder.tables()

@@ -46,6 +46,7 @@ class TableBuilder:
         self.counts: dict[str, Counter[str]] = {}
         # file -> measure -> outcome -> sum; "raw" is summed from the raw file independently
         self.amounts: dict[str, dict[str, Counter[str]]] = {}
+        self.placed_from: dict[str, str] = {}  # activity id -> locator of the row that placed it
 
     def count_amounts(self, outcome: str, amounts: dict[str, float] | None) -> None:
         """Add a row's amounts (measure -> value) to the file's amount ledger under ``outcome``."""
@@ -76,6 +77,15 @@ class TableBuilder:
         self.activities.append(row)
         self.recipients.extend(recipients)
         self.transactions.extend(transactions)
+
+    def claim_id(self, activity_id: str, locator: str, id_column: str) -> None:
+        """Note that ``locator`` places ``activity_id``; an id placed before raises ``duplicate_id``
+        (the later row is quarantined, never merged or renumbered)."""
+        if activity_id in self.placed_from:
+            raise RowProblem(
+                "duplicate_id", f"{id_column} {activity_id} is already placed from {self.placed_from[activity_id]}"
+            )
+        self.placed_from[activity_id] = locator
 
     def quarantine(
         self,

@@ -127,19 +127,13 @@ def place_row(record: dict, *, source: str, file_label: str, locator: str) -> tu
 def place_undp(path: Path, *, source: str, file_label: str) -> SourceTables:
     frame = read_undp(path)
     builder = TableBuilder(file_label)
-    first_seen: dict[str, str] = {}  # activity id -> locator of the record that placed it
     for record in frame.to_dict("records"):
         locator = f"record {record['row']}"
         try:
             activity, recipients = place_row(record, source=source, file_label=file_label, locator=locator)
-            if activity["activity_id"] in first_seen:
-                raise RowProblem(
-                    "duplicate_id",
-                    f"Number {activity['activity_id']} is already placed from {first_seen[activity['activity_id']]}",
-                )
+            builder.claim_id(activity["activity_id"], locator, "Number")
         except RowProblem as problem:
             builder.quarantine(locator, problem.reason, str(problem), record)
             continue
-        first_seen[activity["activity_id"]] = locator
         builder.add(activity, recipients)
     return builder.tables()

@@ -131,8 +131,7 @@ def test_coverage_chart_without_the_figures_register_has_no_bars():
     # A user's own registers without kss_figures: the chart is still drawn, with no official counts.
     from kss_analysis.standard_charts import chart_register_coverage
 
-    activities = pd.DataFrame({"activity_id": ["A"], "parent_activity_id": [None], "year": [2010]})
-    chart = chart_register_coverage({"activities": activities}, "id")
+    chart = chart_register_coverage({"activities": _register_activities()}, "id")
     assert chart.data.empty
     assert len(chart.figure.axes[0].patches) == 0
 

@@ -13,10 +13,11 @@ from matplotlib.figure import Figure
 
 from kss_analysis import maps, reference
 from kss_analysis.chart_export import export_charts, load_chart_tables
-from kss_analysis.map_charts import MAP_CHARTS, chart_partner_map, chart_partner_map_by_period
 from kss_analysis.pipeline import build_all
+from kss_analysis.standard_charts import chart_partner_map, chart_partner_map_by_period
 
 ROOT = Path(__file__).resolve().parents[1]
+MAPS = ["partner_map", "partner_map_by_period"]
 GREY = mcolors.to_rgba(maps.NONE_COLOUR)
 
 
@@ -131,8 +132,8 @@ def test_indonesian_map_names_countries_and_legend_in_indonesian(tables):
 
 
 def test_two_map_exports_are_byte_identical_with_csv_and_sidecar(processed, tmp_path):
-    first = export_charts(processed, tmp_path / "a", ["id"], ["png", "svg", "pdf"], list(MAP_CHARTS))
-    second = export_charts(processed, tmp_path / "b", ["id"], ["png", "svg", "pdf"], list(MAP_CHARTS))
+    first = export_charts(processed, tmp_path / "a", ["id"], ["png", "svg", "pdf"], MAPS)
+    second = export_charts(processed, tmp_path / "b", ["id"], ["png", "svg", "pdf"], MAPS)
     assert len(first) == len(second) == 10
     for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name

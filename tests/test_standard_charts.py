@@ -10,7 +10,7 @@ import pytest
 
 from kss_analysis import charts, reference, standard_charts
 from kss_analysis.chart_export import export_charts, load_chart_tables
-from kss_analysis.standard_charts import COMPARISON_SPECS, STANDARD_SPECS, ChartSpec, draw
+from kss_analysis.standard_charts import COMPARISON_SPECS, REGISTER_SPECS, ChartSpec, draw
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +35,21 @@ def test_a_code_without_a_colour_is_an_error_not_a_borrowed_colour():
 
 def test_every_spec_has_its_text_in_both_languages():
     keys = {row["key"] for row in reference.read_reference("chart_text")}
-    for spec in (*STANDARD_SPECS, *COMPARISON_SPECS):
-        assert {f"title_{spec.name}", f"subtitle_{spec.name}", spec.source, spec.measure_text, *spec.basis} <= keys
-    assert len({s.name for s in (*STANDARD_SPECS, *COMPARISON_SPECS)}) == len(STANDARD_SPECS) + len(COMPARISON_SPECS)
+    for spec in (*REGISTER_SPECS, *COMPARISON_SPECS):
+        wanted = {f"title_{spec.name}", f"subtitle_{spec.name}", spec.source, spec.measure_text, *spec.basis}
+        assert wanted | ({spec.extra_source} if spec.extra_source else set()) <= keys
+    assert len({s.name for s in (*REGISTER_SPECS, *COMPARISON_SPECS)}) == len(REGISTER_SPECS) + len(COMPARISON_SPECS)
+
+
+def test_every_exported_register_chart_is_a_spec_drawn_by_draw():
+    # money, coverage and maps included: no chart is drawn by a function of its own
+
+    assert {"funding_usd_constant_by_year", "register_coverage", "partner_map", "partner_map_by_period"} <= {
+        spec.name for spec in REGISTER_SPECS
+    }
+    assert set(standard_charts.STANDARD_CHARTS) == {spec.name for spec in REGISTER_SPECS}
+    for drawer in standard_charts.STANDARD_CHARTS.values():
+        assert drawer.func is draw
 
 
 def test_notebook_names_still_draw(processed):

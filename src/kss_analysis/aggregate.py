@@ -51,6 +51,14 @@ REGION_BASIS = {
 }
 
 
+PERIOD_YEARS = 5  # charts by period group years in fives: 2000-2004, 2005-2009, ...
+
+
+def period_of(year: int) -> str:
+    start = year - year % PERIOD_YEARS
+    return f"{start}-{start + PERIOD_YEARS - 1}"
+
+
 def top_level(activities: pd.DataFrame) -> pd.DataFrame:
     """Activities counted in programme totals (not part of, nor a duplicate of, another)."""
     return counted(activities)

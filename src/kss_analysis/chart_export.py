@@ -22,15 +22,13 @@ from matplotlib.figure import Figure
 from kss_analysis import __version__, io
 from kss_analysis.charts import STYLE
 from kss_analysis.labels import label, text
-from kss_analysis.map_charts import MAP_CHARTS
 from kss_analysis.spreadsheet import localised
 from kss_analysis.spreadsheet_export import escape_frame
 from kss_analysis.standard_charts import (
     CHART_TABLES,
     COMPARISON_SPECS,
-    CUSTOM_CHARTS,
+    REGISTER_SPECS,
     SPECS,
-    STANDARD_SPECS,
     ChartOutput,
     draw,
 )
@@ -83,7 +81,7 @@ Drawer = Callable[[dict, str], ChartOutput]
 
 def _chart_sets(processed: Path) -> list[tuple[dict[str, Drawer], dict, dict[str, str]]]:
     """(charts by name, tables, inputs): register charts, then comparison charts whose sources were built."""
-    register_charts = {spec.name: partial(draw, spec) for spec in STANDARD_SPECS} | CUSTOM_CHARTS | MAP_CHARTS
+    register_charts = {spec.name: partial(draw, spec) for spec in REGISTER_SPECS}
     sets = [(register_charts, *load_chart_tables(processed))]
     tables, inputs = load_chart_tables(processed, registers_only=False)
     present = set(tables["activities"]["source"])

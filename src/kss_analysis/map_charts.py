@@ -1,4 +1,4 @@
-"""The two standard maps: partner countries over all years, and by five-year period.
+"""The numbers and notes of the two standard maps (their specs are in standard_charts.py).
 
 Counting rule (as the top-partners chart): a top-level programme counts once in each partner
 country it names; programmes that name no country are left off the map and counted in the footer.
@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kss_analysis import caveats, maps
-from kss_analysis.aggregate import top_level
-from kss_analysis.charts import Footer, Titles, format_number
+from kss_analysis import maps
+from kss_analysis.aggregate import PERIOD_YEARS, period_of, top_level
+from kss_analysis.charts import format_number
 from kss_analysis.labels import label, text
-from kss_analysis.standard_charts import PERIOD_YEARS, ChartOutput, input_meta, period_of
+
+Tables = dict[str, pd.DataFrame]
 
 
-def _named(t: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, int]:
+def _named(t: Tables) -> tuple[pd.DataFrame, int]:
     """(top-level programme x named partner country, with year), number of programmes naming no country."""
     top = top_level(t["activities"])[["activity_id", "year"]]
     recips = t["activity_recipients"]
@@ -40,72 +41,46 @@ def _table(values: pd.Series, classes: maps.Classes, lang: str) -> pd.DataFrame:
     return frame.sort_values(["value", "iso3"], ascending=[False, True]).reset_index(drop=True)
 
 
-def _footer(t: dict[str, pd.DataFrame], lang: str, *notes: str) -> Footer:
-    small = text("map_small_rule", lang, km2=format_number(maps.SMALL_AREA_KM2, lang))
-    sentences = (*notes, small, text("map_coverage", lang), text("map_shapes_source", lang))
-    note = " ".join(f"{n}." for n in sentences if n)
-    acts = t["activities"]
-    return Footer(
-        caveats.source_line(caveats.chart_sources(acts, lang)),
-        text("measure_programmes", lang),
-        (text("basis_country_count", lang), text("basis_overlap", lang), text("map_classes", lang)),
-        note,
-        tuple(filter(None, [caveats.coverage_ratio_caveat(acts, t.get("kss_figures"), lang)])),
-    )
+def partner_map_table(t: Tables, lang: str) -> pd.DataFrame:
+    """Programmes per partner country, all years: iso3, name, value, class."""
+    values = _counts(_named(t)[0])
+    return _table(values, maps.classify(values), lang)
 
 
-def chart_partner_map(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
-    named, unnamed = _named(t)
-    values = _counts(named)
-    classes = maps.classify(values)
-    footer = _footer(t, lang, text("map_unnamed", lang, n=unnamed) if unnamed else "")
-    fig = maps.plot_choropleth(
-        values,
-        lang=lang,
-        title=text("title_partner_map", lang),
-        subtitle=text("subtitle_partner_map", lang),
-        footer=footer,
-        legend_title=text("programmes", lang),
-    )
-    titles = Titles(text("title_partner_map", lang), text("subtitle_partner_map", lang), footer)
-    meta = input_meta(t["activities"], lang, titles, text("programmes", lang))
-    return ChartOutput(fig, _table(values, classes, lang), "activity_recipients", {"recipient_iso3": "named"}, meta)
-
-
-def chart_partner_map_by_period(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
-    named, unnamed = _named(t)
+def partner_map_by_period_table(t: Tables, lang: str) -> pd.DataFrame:
+    """Programmes per partner country and five-year period (dated programmes only)."""
+    named, _ = _named(t)
     dated = named[named["year"].notna()].copy()
     dated["period"] = dated["year"].astype(int).map(period_of)
-    undated = int(top_level(t["activities"])["year"].isna().sum())
     counts = {period: _counts(group) for period, group in dated.groupby("period")}
-    years = range(int(dated["year"].min()), int(dated["year"].max()) + 1, PERIOD_YEARS) if len(dated) else []
-    # every period from the first to the last, an empty one included: a gap in the register is shown as a gap
-    panels = {p: counts.get(p, pd.Series(dtype="int64")) for p in sorted({period_of(y) for y in years} | set(counts))}
-    classes = maps.classify(pd.concat(list(panels.values())))
-    footer = _footer(
-        t,
-        lang,
+    classes = maps.classify(pd.concat(list(counts.values())) if counts else pd.Series(dtype="int64"))
+    columns = ["period", "iso3", "name", "value", "class"]
+    tables = [_table(values, classes, lang).assign(period=period)[columns] for period, values in counts.items()]
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
+
+
+def map_values(data: pd.DataFrame) -> pd.Series:
+    """The map's numbers (ISO3 -> programmes) from its chart table."""
+    return data.set_index("iso3")["value"].astype("int64").sort_index()
+
+
+def map_panels(data: pd.DataFrame) -> dict[str, pd.Series]:
+    """One map per period, every period from the first to the last: a gap in the register is an empty map."""
+    starts = [int(period[:4]) for period in data["period"]]
+    every = [period_of(y) for y in range(min(starts), max(starts) + 1, PERIOD_YEARS)] if starts else []
+    return {period: map_values(data[data["period"] == period]) for period in every}
+
+
+def map_note(t: Tables, data: pd.DataFrame, lang: str) -> str:
+    """Programmes left off the map, the small-country rule, coverage and the shapes' source."""
+    _, unnamed = _named(t)
+    undated = int(top_level(t["activities"])["year"].isna().sum()) if "period" in data else 0
+    small = text("map_small_rule", lang, km2=format_number(maps.SMALL_AREA_KM2, lang))
+    sentences = (
         text("map_unnamed", lang, n=unnamed) if unnamed else "",
         text("undated_not_shown", lang, n=undated) if undated else "",
+        small,
+        text("map_coverage", lang),
+        text("map_shapes_source", lang),
     )
-    fig = maps.plot_choropleth_panels(
-        panels,
-        lang=lang,
-        title=text("title_partner_map_by_period", lang),
-        subtitle=text("subtitle_partner_map_by_period", lang),
-        footer=footer,
-        legend_title=text("programmes", lang),
-    )
-    data = pd.concat(
-        [_table(values, classes, lang).assign(period=period) for period, values in panels.items()], ignore_index=True
-    )
-    data = data[["period", "iso3", "name", "value", "class"]]
-    titles = Titles(text("title_partner_map_by_period", lang), text("subtitle_partner_map_by_period", lang), footer)
-    meta = input_meta(t["activities"], lang, titles, text("programmes", lang))
-    return ChartOutput(fig, data, "activity_recipients", {"recipient_iso3": "named", "year": "stated"}, meta)
-
-
-MAP_CHARTS = {
-    "partner_map": chart_partner_map,
-    "partner_map_by_period": chart_partner_map_by_period,
-}
+    return " ".join(f"{n}." for n in sentences if n)

@@ -1,11 +1,14 @@
 """The standard charts as data: one ``ChartSpec`` per chart and one function that draws any spec.
 
 A spec names the processed table the numbers come from, the dimension (colour and label
-codes), how the numbers are shaped (totals, five-year periods, years), the measure, the
-counting basis printed in the footer and the row filters. Titles and subtitles come from
-reference/chart_text.csv under ``title_<name>`` and ``subtitle_<name>``, colours from the
-code tables. Adding a chart = one entry in STANDARD_CHARTS (or COMPARISON_CHARTS) plus its
-EN/ID text. ``chart_<name>(tables, lang)`` is kept for every chart (the notebooks call them).
+codes), the shape (how the numbers are made and drawn: totals, five-year periods, years, a
+coverage bar, a map), the measure, the counting basis printed in the footer and the row
+filters. Titles and subtitles come from reference/chart_text.csv under ``title_<name>`` and
+``subtitle_<name>``, colours from the code tables. Charts no counting shape describes (money
+in constant prices, coverage of official counts, maps) give their numbers, footer note and
+text values as functions in their spec. Adding a chart = one entry in STANDARD_SPECS (or
+COMPARISON_SPECS) plus its EN/ID text. ``chart_<name>(tables, lang)`` draws any chart by name
+(the notebooks call them).
 """
 
 from __future__ import annotations
@@ -18,15 +21,16 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from kss_analysis import caveats, charts
-from kss_analysis.aggregate import aggregate_by, top_level
+from kss_analysis import caveats, charts, maps
+from kss_analysis.aggregate import PERIOD_YEARS, aggregate_by, period_of, top_level
 from kss_analysis.charts import Footer
 from kss_analysis.counting import SEGMENT_ORDER, amount_rows, counted, participants_countable
 from kss_analysis.coverage import NO_FIGURES, coverage_table
 from kss_analysis.coverage_chart import plot_coverage
 from kss_analysis.labels import text
+from kss_analysis.map_charts import map_note, map_panels, map_values, partner_map_by_period_table, partner_map_table
 
-PERIOD_YEARS = 5
+__all__ = ["PERIOD_YEARS", "ChartOutput", "ChartSpec", "draw", "period_of", "top_with_ties"]
 TOP_PARTNERS = 15
 MAX_TIE_EXTRA = 5  # a top-N chart shows up to this many extra bars to keep a tie whole
 OPEN_INTAKE_COLOUR = "#CC79A7"
@@ -69,17 +73,19 @@ class ChartSpec:
     unit: str | None = None  # chart_text key of the value axis (default: the measure)
     scale: float = 1.0  # values are divided by this for display
     colour: str | None = None  # single-measure charts only; coded dimensions take theirs from reference/
-    data: Callable[[Tables], pd.DataFrame] | None = None  # for charts no shape describes
+    data: Callable[[Tables, str], pd.DataFrame] | None = None  # for charts no shape describes
     period: str = "period"  # column on the x axis of a stacked chart made by ``data``
+    # Charts whose text depends on the data (the price base year, the official counts used):
+    text_values: Callable[[Tables, pd.DataFrame], dict] | None = None  # values for titles, measure, unit
+    extra_source: str | None = None  # chart_text key added to the footer's source line
+    note: Callable[[Tables, pd.DataFrame, str], str] | None = None  # the footer note of a ``data`` chart
+    extra_filters: Callable[[Tables], dict] | None = None  # sidecar filters known only from the data
+    register_caveats: bool = True  # thin years, participants and partial-year caveats (caveats.py)
+    whole_numbers: bool = True  # value axis ticks on whole numbers (counts)
 
     @property
     def sidecar_filters(self) -> dict:
         return {**self.filters, **self.notes}
-
-
-def period_of(year: int) -> str:
-    start = year - year % PERIOD_YEARS
-    return f"{start}-{start + PERIOD_YEARS - 1}"
 
 
 def _select(frame: pd.DataFrame, filters: dict) -> pd.DataFrame:
@@ -207,6 +213,8 @@ SHAPES = {"totals": _totals, "by_period": _by_period, "by_year": _by_year, "year
 
 def _note(t: Tables, spec: ChartSpec, data: pd.DataFrame, lang: str) -> str:
     """How many programmes a chart leaves out (undated ones) or stated its measure."""
+    if spec.note is not None:
+        return spec.note(t, data, lang)
     if spec.data is not None:
         return ""
     if spec.shape == "yearly" and spec.measure != "participants":  # participants: caveats.participants_caveat
@@ -248,13 +256,14 @@ def _caveats(t: Tables, spec: ChartSpec, lang: str) -> tuple[str, ...]:
     """The coverage caveats that apply to a chart (register charts only; see caveats.py)."""
     if spec.needs_sources:
         return ()
-    acts = t["activities"]
-    found = [caveats.coverage_caveat(acts, lang)]
+    acts, found = t["activities"], []
+    if spec.register_caveats:
+        found.append(caveats.coverage_caveat(acts, lang))
     if spec.measure == "programmes":  # official counts are counts of programmes, never of money or people
         found.append(caveats.coverage_ratio_caveat(acts, t.get("kss_figures"), lang))
-    if spec.measure == "participants":
+    if spec.register_caveats and spec.measure == "participants":
         found.append(caveats.participants_caveat(acts, lang))
-    if spec.shape != "totals":
+    if spec.register_caveats and spec.shape != "totals":
         found.append(caveats.partial_caveat(acts, lang))
     return tuple(c for c in found if c)
 
@@ -273,65 +282,95 @@ def _series_style(spec: ChartSpec, lang: str) -> dict:
     return {"series": YEARLY_SERIES[spec.measure], "series_colours": colours, "series_labels": labels}
 
 
+def _plot_bars(spec: ChartSpec, data: pd.DataFrame, common: dict, axis_label: str, partial: int | None) -> Figure:
+    bars = data[data[spec.dimension].notna()] if "also_tied" in data.columns else data
+    return charts.plot_bars(
+        bars, category=spec.dimension, value=spec.measure, kind=spec.dimension, x_label=axis_label, **common
+    )
+
+
+def _plot_yearly(spec: ChartSpec, data: pd.DataFrame, common: dict, axis_label: str, partial: int | None) -> Figure:
+    style = _series_style(spec, common["lang"]) if spec.data is None and spec.dataset == "activities" else {}
+    return charts.plot_by_year(
+        data,
+        value=spec.measure,
+        scale=spec.scale,
+        colour=spec.colour,
+        y_label=axis_label,
+        partial_year=partial,
+        **style,
+        **common,
+    )
+
+
+def _plot_stacked(spec: ChartSpec, data: pd.DataFrame, common: dict, axis_label: str, partial: int | None) -> Figure:
+    return charts.plot_stacked_by_period(
+        data,
+        period="year" if spec.shape == "by_year" else spec.period,
+        category=spec.dimension,
+        value=spec.measure,
+        kind=spec.dimension,
+        y_label=axis_label,
+        partial_year=partial,
+        **common,
+    )
+
+
+def _figure_text(common: dict) -> dict:
+    titles = common["titles"]
+    return {"lang": common["lang"], "title": titles.title, "subtitle": titles.subtitle, "footer": titles.footer}
+
+
+def _plot_coverage(spec: ChartSpec, data: pd.DataFrame, common: dict, axis_label: str, partial: int | None) -> Figure:
+    return plot_coverage(data, **_figure_text(common))
+
+
+def _plot_map(spec: ChartSpec, data: pd.DataFrame, common: dict, axis_label: str, partial: int | None) -> Figure:
+    return maps.plot_choropleth(map_values(data), legend_title=axis_label, **_figure_text(common))
+
+
+def _plot_map_panels(spec: ChartSpec, data: pd.DataFrame, common: dict, axis_label: str, partial: int | None) -> Figure:
+    return maps.plot_choropleth_panels(map_panels(data), legend_title=axis_label, **_figure_text(common))
+
+
+# How each shape is drawn (its numbers come from SHAPES, or from the spec's ``data``).
+PLOTS = {
+    "totals": _plot_bars,
+    "yearly": _plot_yearly,
+    "by_year": _plot_stacked,
+    "by_period": _plot_stacked,
+    "by_source": _plot_stacked,
+    "coverage": _plot_coverage,
+    "map": _plot_map,
+    "map_by_period": _plot_map_panels,
+}
+
+
 def draw(spec: ChartSpec, t: Tables, lang: str) -> ChartOutput:
     """The chart ``spec`` describes, drawn from the processed tables ``t`` in ``lang``."""
     data = spec.data(t, lang) if spec.data is not None else SHAPES[spec.shape](t, spec)
     drawn = _drawn_activities(t, spec)
-    sources = caveats.chart_sources(drawn, lang)
+    values = {"n": spec.filters.get("top"), **(spec.text_values(t, data) if spec.text_values else {})}
+    source = caveats.source_line(caveats.chart_sources(drawn, lang)) or text(spec.source, lang)
+    if spec.extra_source:
+        source = f"{source}; {text(spec.extra_source, lang, **values)}"
     footer = Footer(
-        caveats.source_line(sources) or text(spec.source, lang),
-        text(spec.measure_text, lang),
+        source,
+        text(spec.measure_text, lang, **values),
         tuple(text(b, lang) for b in spec.basis),
         _note(t, spec, data, lang),
         _caveats(t, spec, lang),
     )
-    common = {
-        "lang": lang,
-        "titles": charts.Titles(
-            text(f"title_{spec.name}", lang), text(f"subtitle_{spec.name}", lang, n=spec.filters.get("top")), footer
-        ),
-    }
-    axis_label = text(spec.unit or spec.measure, lang)
-    partial = caveats.partial_year(drawn) if not spec.needs_sources else None
-    if spec.shape == "totals":
-        bars = data[data[spec.dimension].notna()] if "also_tied" in data.columns else data
-        fig = charts.plot_bars(
-            bars, category=spec.dimension, value=spec.measure, kind=spec.dimension, x_label=axis_label, **common
-        )
-    elif spec.shape == "yearly":
-        style = _series_style(spec, lang) if spec.data is None and spec.dataset == "activities" else {}
-        fig = charts.plot_by_year(
-            data,
-            value=spec.measure,
-            scale=spec.scale,
-            colour=spec.colour,
-            y_label=axis_label,
-            partial_year=partial,
-            **style,
-            **common,
-        )
-    else:
-        period = "year" if spec.shape == "by_year" else spec.period
-        fig = charts.plot_stacked_by_period(
-            data,
-            period=period,
-            category=spec.dimension,
-            value=spec.measure,
-            kind=spec.dimension,
-            y_label=axis_label,
-            partial_year=partial,
-            **common,
-        )
-    meta = {
-        "title": common["titles"].title,
-        "subtitle": common["titles"].subtitle,
-        "units": axis_label,
-        "notes": footer.lines(lang)[1:],
-        "sources": sources,
-        "licence": caveats.licence_line(sources),
-        "data_date": caveats.data_date(drawn),
-    }
-    return ChartOutput(fig, data, spec.dataset, spec.sidecar_filters, meta)
+    titles = charts.Titles(
+        text(f"title_{spec.name}", lang, **values), text(f"subtitle_{spec.name}", lang, **values), footer
+    )
+    axis_label = text(spec.unit or spec.measure, lang, **values)
+    partial = caveats.partial_year(drawn) if spec.register_caveats and not spec.needs_sources else None
+    fig = PLOTS[spec.shape](spec, data, {"lang": lang, "titles": titles}, axis_label, partial)
+    if not spec.whole_numbers:
+        fig.axes[0].yaxis.set_major_locator(MaxNLocator())  # amounts in millions need not be whole
+    filters = {**spec.sidecar_filters, **(spec.extra_filters(t) if spec.extra_filters else {})}
+    return ChartOutput(fig, data, spec.dataset, filters, input_meta(drawn, lang, titles, axis_label))
 
 
 AMOUNT_BASIS = {"amount_basis": "not planned, not cumulative"}
@@ -434,60 +473,103 @@ def _not_converted_note(unconverted: pd.DataFrame, lang: str) -> str:
     return " ".join(lines)
 
 
-def _constant_funding_chart(t: dict[str, pd.DataFrame], lang: str, currency: str) -> ChartOutput:
+def _price_base(acts: pd.DataFrame, currency: str) -> int | None:
+    bases = acts["price_base_year" if currency == "USD" else "idr_price_base_year"].dropna().unique()
+    return int(bases[0]) if len(bases) == 1 else None  # one base year per build
+
+
+def _constant_funding(t: Tables, lang: str, currency: str) -> pd.DataFrame:
     """Stated register funding by year in constant prices, stacked by amount basis (see money.py)."""
     from kss_analysis.money import funding_by_year
 
+    value = f"amount_{currency.lower()}_constant"
+    totals, _ = funding_by_year(t["activities"], value)
+    scale, word = (1e6, "million") if currency == "USD" else (1e9, "billion")
+    return totals.assign(**{f"{value}_{word}": totals[value] / scale})
+
+
+def _unconverted(t: Tables, currency: str) -> pd.DataFrame:
+    from kss_analysis.money import funding_by_year
+
+    return funding_by_year(t["activities"], f"amount_{currency.lower()}_constant")[1]
+
+
+def _constant_funding_filters(t: Tables, currency: str) -> dict:
     acts = t["activities"]
-    value, base_column = (
-        ("amount_usd_constant", "price_base_year")
-        if currency == "usd"
-        else ("amount_idr_constant", "idr_price_base_year")
-    )
-    totals, unconverted = funding_by_year(acts, value)
-    registers = caveats.source_line(caveats.chart_sources(acts, lang))
-    bases = acts[base_column].dropna().unique()
-    base = int(bases[0]) if len(bases) == 1 else None  # one base year per build
-    scale, unit = (1e6, "million_usd_constant") if currency == "usd" else (1e9, "billion_idr_constant")
-    plotted = f"{value}_{'million' if currency == 'usd' else 'billion'}"
-    data = totals.assign(**{plotted: totals[value] / scale})
-    titles = charts.Titles(
-        text(f"title_funding_{currency}_constant_by_year", lang, base=base),
-        text(f"subtitle_funding_{currency}_constant_by_year", lang, base=base),
-        Footer(
-            f"{registers}; {text('source_money', lang)}",
-            text(f"measure_{currency}_constant", lang, base=base),
-            (text("basis_overlap", lang), text("basis_amounts", lang)),
-            _not_converted_note(unconverted, lang),
-        ),
-    )
-    fig = charts.plot_stacked_by_period(
-        data,
-        period="year",
-        category="amount_basis",
-        value=plotted,
-        kind="amount_basis",
-        lang=lang,
-        titles=titles,
-        y_label=text(unit, lang, base=base),
-    )
-    fig.axes[0].yaxis.set_major_locator(MaxNLocator())  # amounts in millions need not be whole
-    sources = {c: sorted(acts[c].dropna().unique()) for c in ("fx_source", "deflator_source")}
-    filters = {
-        "amount_basis": "not planned, not cumulative",
-        "price_base_year": base,
-        "not_converted": int(unconverted["amounts"].sum()),
-        **sources,
+    return {
+        "price_base_year": _price_base(acts, currency),
+        "not_converted": int(_unconverted(t, currency)["amounts"].sum()),
+        **{c: sorted(acts[c].dropna().unique()) for c in ("fx_source", "deflator_source")},
     }
-    return ChartOutput(fig, data, "activities", filters, input_meta(acts, lang, titles, text(unit, lang, base=base)))
 
 
-def chart_funding_usd_constant_by_year(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
-    return _constant_funding_chart(t, lang, "usd")
+def _constant_funding_spec(currency: str, unit: str) -> ChartSpec:
+    """Register funding by year in constant prices of one currency (never added to another)."""
+    code = currency.lower()
+    return ChartSpec(
+        f"funding_{code}_constant_by_year",
+        "activities",
+        "by_year",
+        "amount_basis",
+        measure=f"amount_{code}_constant_{unit.split('_')[0]}",
+        measure_text=f"measure_{code}_constant",
+        basis=("basis_overlap", "basis_amounts"),
+        notes=AMOUNT_BASIS,
+        unit=unit,
+        data=partial(_constant_funding, currency=currency),
+        text_values=lambda t, data: {"base": _price_base(t["activities"], currency)},
+        extra_source="source_money",
+        note=lambda t, data, lang: _not_converted_note(_unconverted(t, currency), lang),
+        extra_filters=partial(_constant_funding_filters, currency=currency),
+        register_caveats=False,  # its note says which amounts are left out
+        whole_numbers=False,
+    )
 
 
-def chart_funding_idr_constant_by_year(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
-    return _constant_funding_chart(t, lang, "idr")
+def _coverage(t: Tables, lang: str) -> pd.DataFrame:
+    # Without the figures register (a user's own registers only) there are no official counts: no bars.
+    return coverage_table(t["activities"], t.get("kss_figures", NO_FIGURES))
+
+
+# Register charts no counting shape describes: money in constant prices, coverage of official counts, maps.
+DERIVED_SPECS = (
+    _constant_funding_spec("USD", "million_usd_constant"),
+    _constant_funding_spec("IDR", "billion_idr_constant"),
+    ChartSpec(
+        "register_coverage",
+        "activities",
+        "coverage",
+        measure="ratio",
+        measure_text="measure_coverage",
+        basis=("basis_coverage_years", "basis_coverage_left_out"),
+        notes={"parent_activity_id": "none", "official": "kss_figures"},
+        unit="coverage_axis",
+        data=_coverage,
+        text_values=lambda t, data: {"ids": ", ".join(data["figure_id"]) or "-"},
+        extra_source="source_coverage",
+        register_caveats=False,
+    ),
+    ChartSpec(
+        "partner_map",
+        "activity_recipients",
+        "map",
+        basis=("basis_country_count", "basis_overlap", "map_classes"),
+        filters={"recipient_iso3": "named"},
+        data=partner_map_table,
+        note=map_note,
+        register_caveats=False,  # the map's own note says what the register covers
+    ),
+    ChartSpec(
+        "partner_map_by_period",
+        "activity_recipients",
+        "map_by_period",
+        basis=("basis_country_count", "basis_overlap", "map_classes"),
+        filters={"recipient_iso3": "named", "year": "stated"},
+        data=partner_map_by_period_table,
+        note=map_note,
+        register_caveats=False,
+    ),
+)
 
 
 # Charts across sources: drawn from every source's activities (load_chart_tables(registers_only=False)).
@@ -530,38 +612,13 @@ COMPARISON_SPECS = (
 )
 
 
-def chart_register_coverage(t: dict[str, pd.DataFrame], lang: str) -> ChartOutput:
-    """Register programmes as a share of each official programme count (needs kss_figures)."""
-    # Without the figures register (a user's own registers only) the chart says so: no bars.
-    data = coverage_table(t["activities"], t.get("kss_figures", NO_FIGURES))
-    ids = ", ".join(data["figure_id"]) or "-"
-    registers = caveats.source_line(caveats.chart_sources(t["activities"], lang)) if "source" in t["activities"] else ""
-    titles = charts.Titles(
-        text("title_register_coverage", lang),
-        text("subtitle_register_coverage", lang),
-        Footer(
-            "; ".join(filter(None, (registers, text("source_coverage", lang, ids=ids)))),
-            text("measure_coverage", lang),
-            (text("basis_coverage_years", lang), text("basis_coverage_left_out", lang)),
-        ),
-    )
-    fig = plot_coverage(data, lang=lang, title=titles.title, subtitle=titles.subtitle, footer=titles.footer)
-    meta = input_meta(t["activities"], lang, titles, text("coverage_axis", lang)) if registers else {}
-    return ChartOutput(fig, data, "activities", {"parent_activity_id": "none", "official": "kss_figures"}, meta)
-
-
 def _drawers(specs: tuple[ChartSpec, ...]) -> dict[str, Callable[[Tables, str], ChartOutput]]:
     return {spec.name: partial(draw, spec) for spec in specs}
 
 
-SPECS = {spec.name: spec for spec in (*STANDARD_SPECS, *COMPARISON_SPECS)}
-# Charts no spec shape describes (their own footers: unconverted amounts, official counts).
-CUSTOM_CHARTS: dict[str, Callable[[Tables, str], ChartOutput]] = {
-    "funding_usd_constant_by_year": chart_funding_usd_constant_by_year,
-    "funding_idr_constant_by_year": chart_funding_idr_constant_by_year,
-    "register_coverage": chart_register_coverage,
-}
-STANDARD_CHARTS = {**_drawers(STANDARD_SPECS), **CUSTOM_CHARTS}
+REGISTER_SPECS = (*STANDARD_SPECS, *DERIVED_SPECS)  # every chart of the KSS registers
+SPECS = {spec.name: spec for spec in (*REGISTER_SPECS, *COMPARISON_SPECS)}
+STANDARD_CHARTS = _drawers(REGISTER_SPECS)
 COMPARISON_CHARTS = _drawers(COMPARISON_SPECS)
 CHART_TABLES = (
     "activities",

@@ -79,10 +79,6 @@ _NUMBER_RE = re.compile(
 )
 
 
-def _digits_to_float(num: str, decimal: str | None = None) -> float:
-    return _read_digits(num, decimal)[0]
-
-
 def _read_digits(num: str, decimal: str | None = None) -> tuple[float, str | None]:
     """Read '1.234.567,89', '1,234.56', '2,5' and '1.2' by the separators they use.
 
@@ -154,7 +150,7 @@ def parse_number(text: object, decimal: str | None = None, currency: str | None 
     """Read a number written in Indonesian or English style.
 
     ``decimal`` ('.' or ',') states the source's decimal mark when it is known (machine
-    exports); otherwise the separators decide (see ``_digits_to_float``).
+    exports); otherwise the separators decide (see ``_read_digits``).
 
     Handles 'Rp 1.234.567,89', '1,234.56', 'Rp 2,5 miliar', 'USD 1.2 million',
     '20 orang', 'lebih dari 120', '(1,234)' for negatives and the missing-value

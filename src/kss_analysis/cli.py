@@ -404,7 +404,7 @@ def _export_parser(sub, noun: str, help_text: str, func) -> argparse.ArgumentPar
 EXIT_INTERRUPTED = 130
 
 
-def _terminate(signum, frame):  # SIGTERM ends a run like Ctrl-C: staging removed, one line
+def _terminate(_signum, _frame):  # SIGTERM ends a run like Ctrl-C: staging removed, one line
     raise KeyboardInterrupt
 
 

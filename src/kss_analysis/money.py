@@ -53,14 +53,6 @@ NO_RATE_FOR_YEAR = "no_rate_for_year"
 AMBIGUOUS_RATE = "ambiguous_rate"
 NO_DEFLATOR_FOR_YEAR = "no_deflator_for_year"
 NO_IDR_DEFLATOR_FOR_YEAR = "no_idr_deflator_for_year"
-NOTE_TEXT = {
-    NO_YEAR: "no year stated",
-    UNKNOWN_CURRENCY: "currency not in the IMF table",
-    NO_RATE_FOR_YEAR: "no annual rate for the year yet",
-    AMBIGUOUS_RATE: "IMF rows for the currency disagree",
-    NO_DEFLATOR_FOR_YEAR: "no US deflator for the year yet",
-    NO_IDR_DEFLATOR_FOR_YEAR: "no Indonesian deflator for the year yet",
-}
 STATED_USD = "stated in USD"
 SOURCE_USD = "source's own current-USD figure"
 

@@ -15,7 +15,6 @@ import zipfile
 from kss_analysis.errors import InputError
 
 MAX_MEMBER_BYTES = 1 << 30  # 1 GiB uncompressed per member; KSS_MAX_UNZIPPED_BYTES
-MAX_TOTAL_BYTES = 2 << 30  # all members together; twice the member cap
 MAX_MEMBERS = 10_000
 MAX_RATIO = 200  # uncompressed / compressed; spreadsheets and CSVs stay far below
 RATIO_FLOOR_BYTES = 10 << 20  # the ratio is only checked on members larger than this
@@ -53,7 +52,7 @@ def check_archive(archive: zipfile.ZipFile, file: str, members: list[zipfile.Zip
         if info.file_size > RATIO_FLOOR_BYTES and ratio > MAX_RATIO:
             raise _refuse(file, info.filename, f"compression ratio {ratio:,.0f}:1 looks like a zip bomb")
         total += info.file_size
-    if total > 2 * cap:
+    if total > 2 * cap:  # all members together: twice the member cap
         raise InputError(file, f"archive expands to {total:,} bytes in all (limit {2 * cap:,}); refused")
 
 

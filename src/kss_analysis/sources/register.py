@@ -49,7 +49,6 @@ class RegisterRows:
     columns: dict[int, str]
     rows: list[tuple[str, dict[str, object]]] = field(default_factory=list)
     excluded: list[tuple[str, str]] = field(default_factory=list)
-    ignored_headers: list[str] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)  # canonical name -> header as written
 
 
@@ -147,12 +146,9 @@ def read_register(path: str | Path, profile: RegisterProfile | None = None) -> R
             skipped.append((sheet, "hidden_sheet" if state != "visible" else "sheet_without_header", grid))
             continue
         header_index, columns = found
-        header_number, header_cells = grid[header_index]
+        header_number = grid[header_index][0]
         if result is None:
             result = RegisterRows(file=file, sheet=sheet, header_row=header_number, columns=columns)
-            result.ignored_headers = [
-                str(c) for i, c in enumerate(header_cells) if i not in columns and c not in (None, "")
-            ]
         _read_rows(result, sheet, grid, formulas.get(sheet, {}), header_index, columns, profile, lookup)
     if result is not None:
         for sheet, rule, grid in skipped:

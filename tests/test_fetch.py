@@ -281,3 +281,14 @@ def test_fetch_all_from_the_real_mirror_places_664_verified_files(tmp_path, monk
     assert cli.main(["sources"]) == 0
     table = capsys.readouterr().out
     assert table.count("verified") == 10
+
+
+def test_a_host_that_does_not_resolve_is_reported_at_once_without_retrying(tmp_path, monkeypatch):
+    # .invalid never resolves (RFC 6761): as on a machine with no network, there is no DNS answer
+    waits = []
+    monkeypatch.setattr(fetch.time, "sleep", waits.append)
+    report = fetch_source(make_source("https://kss-analysis.invalid/data/", b"x"), tmp_path)
+    (error,) = report.errors
+    assert isinstance(error, UnreachableError) and error.network_down
+    assert "host name not resolved" in str(error)
+    assert waits == []  # retrying cannot bring a name back: no back-off

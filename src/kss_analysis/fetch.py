@@ -77,6 +77,13 @@ def mirror_from_env() -> Path | None:
     return Path(value) if value else None
 
 
+def _name_not_resolved(exc: Exception) -> bool:
+    from urllib3.exceptions import NameResolutionError
+
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NameResolutionError)
+
+
 def _http_download(url: str, target: Path, *, progress: bool) -> None:
     """One HTTP GET into ``target`` with pooch's downloader; retried on transient failure."""
     import pooch
@@ -92,6 +99,10 @@ def _http_download(url: str, target: Path, *, progress: bool) -> None:
             if status is not None and status < 500 or attempt == RETRIES:
                 raise UnreachableError(f"HTTP {status} for {url}") from None
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            if _name_not_resolved(exc):  # no DNS answer: offline; waiting to retry would only delay saying so
+                raise UnreachableError(
+                    f"network unreachable for {url} (host name not resolved)", network_down=True
+                ) from None
             if attempt == RETRIES:
                 kind = (
                     "timed out" if isinstance(exc, requests.Timeout) else "network unreachable or transfer interrupted"

@@ -216,3 +216,24 @@ def indonesia_elsewhere(table: pd.DataFrame) -> str:
     )
     as_recipient = f"as a recipient in {_join(recipient)}" if recipient else "nowhere a recipient"
     return f"{as_provider}; {as_recipient}."
+
+
+def coverage(data: pd.DataFrame) -> str:
+    """Reading of the register_coverage chart (one row per official programme count)."""
+    if data.empty:
+        return "No official programme count with a stated period is in the figures register, so coverage is unknown."
+    rows = []
+    for row in data.itertuples(index=False):
+        first, last = row.period_start[:4], row.period_end[:4]
+        period = first if first == last else f"{first}–{last}"
+        over = "over " if row.official_qualifier == "lower_bound" else ""
+        rows.append(
+            f"{row.register_programmes:,} of {over}{row.official_programmes:,} for {period} "
+            f"({100 * row.ratio:.1f}%, {row.figure_id})"
+        )
+    lowest = data.loc[data["ratio"].idxmin()]
+    return (
+        f"Against the official programme counts, the register holds {_join(rows)}. "
+        f"At its lowest it names {100 * lowest['ratio']:.1f}% of what officials counted: every chart of "
+        "programmes shows what public pages cover, not the whole of Indonesia's South-South cooperation."
+    )

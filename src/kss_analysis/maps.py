@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 import shapely.affinity
+from matplotlib.artist import Artist
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -43,6 +44,12 @@ WORLD = "+proj=eqearth +lon_0=0 +datum=WGS84 +units=m +no_defs"
 PANEL_COARSEN_M = 8_000.0  # small multiples: 8 km, about a tenth of a pixel of a 2.6-inch panel at 200 dpi
 PACIFIC = "+proj=eqearth +lon_0=170 +datum=WGS84 +units=m +no_defs"
 PACIFIC_WINDOW = (128.0, -26.0, 192.0, 10.0)  # lon west, lat south, lon east (east of 180 counted past 180), lat north
+
+
+class CountryShapes(PathCollection):
+    """A map's country shapes; ``iso3`` says which country each path is, for tests and readers of the figure."""
+
+    iso3: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -162,7 +169,7 @@ def draw_map(
 ) -> None:
     """Fill each country by its class of ``values`` (ISO3 -> number) on ``ax``; small states also get circles.
 
-    Adds two artists: a PathCollection ``shapes`` and a scatter ``markers``, each with ``.iso3`` naming its items.
+    Adds two artists: CountryShapes ``shapes`` and a scatter ``markers``, each with ``.iso3`` naming its items.
     """
     paths, points, small = _layer(proj, coarsen_m)
     colours = classes.colours()
@@ -175,9 +182,9 @@ def draw_map(
         return NONE_COLOUR if i is None else colours[i]
 
     keys = sorted(paths)
-    shapes = PathCollection([paths[k] for k in keys], facecolors=[fill(k) for k in keys], edgecolors=EDGE_COLOUR,
-                            linewidths=0.15, gid="shapes")  # fmt: skip
-    shapes.iso3 = tuple(keys)  # which country each path is, for tests and readers of the figure
+    shapes = CountryShapes([paths[k] for k in keys], facecolors=[fill(k) for k in keys], edgecolors=EDGE_COLOUR,
+                           linewidths=0.15, gid="shapes")  # fmt: skip
+    shapes.iso3 = tuple(keys)
     ax.add_collection(shapes, autolim=False)
     # Circles: the largest drawn first so small ones stay on top and visible
     # (a small state with no value is simply not circled: grey is what it would show)
@@ -211,8 +218,8 @@ def _frame(ax, paths: dict[str, Path]) -> None:
     ax.set_axis_off()
 
 
-def _legend_handles(classes: Classes, lang: str) -> tuple[list, list[str]]:
-    handles = [Patch(facecolor=c, edgecolor="#999999", linewidth=0.3) for c in classes.colours()]
+def _legend_handles(classes: Classes, lang: str) -> tuple[list[Artist], list[str]]:
+    handles: list[Artist] = [Patch(facecolor=c, edgecolor="#999999", linewidth=0.3) for c in classes.colours()]
     labels = list(classes.labels(lang))
     handles += [
         Patch(facecolor=NONE_COLOUR, edgecolor="#999999", linewidth=0.3),

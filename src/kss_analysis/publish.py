@@ -149,7 +149,8 @@ def relocate(result, staging: Path, processed: Path, previous: Path | None):
     a file whose bytes equal the previous build's counts as unchanged."""
     from kss_analysis.io import sha256_file
 
-    written, unchanged = [], []
+    written: list[Path] = []
+    unchanged: list[Path] = []
     for path in [*result.written, *result.unchanged]:
         new = processed / path.relative_to(staging)
         old = previous / path.relative_to(staging) if previous else None

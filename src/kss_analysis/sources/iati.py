@@ -254,7 +254,7 @@ def read_iati_xml(path: str | Path) -> Iterator[tuple[str, dict]]:
                 index += 1
                 yield f"iati-activity {index}", activity_from_xml(element, element.get("version") or version)
                 element.clear()
-                if element in root:  # keep memory bounded; a nested activity is cleared only
+                if root is not None and element in root:  # keep memory bounded; a nested activity is cleared only
                     root.remove(element)
     except DefusedXmlException as exc:
         raise InputError(

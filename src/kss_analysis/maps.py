@@ -12,6 +12,7 @@ Each map adds a PathCollection of shapes and a scatter of circles, each with ``.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -20,6 +21,7 @@ import pandas as pd
 import shapely
 import shapely.affinity
 from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -44,12 +46,6 @@ WORLD = "+proj=eqearth +lon_0=0 +datum=WGS84 +units=m +no_defs"
 PANEL_COARSEN_M = 8_000.0  # small multiples: 8 km, about a tenth of a pixel of a 2.6-inch panel at 200 dpi
 PACIFIC = "+proj=eqearth +lon_0=170 +datum=WGS84 +units=m +no_defs"
 PACIFIC_WINDOW = (128.0, -26.0, 192.0, 10.0)  # lon west, lat south, lon east (east of 180 counted past 180), lat north
-
-
-class CountryShapes(PathCollection):
-    """A map's country shapes; ``iso3`` says which country each path is, for tests and readers of the figure."""
-
-    iso3: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,7 +76,7 @@ class Classes:
         return tuple(CLASS_COLOURS[i] for i in picks)
 
 
-def classify(values, k: int = len(CLASS_COLOURS)) -> Classes:
+def classify(values: Iterable[float], k: int = len(CLASS_COLOURS)) -> Classes:
     """Quantile classes of the positive values, each bound an observed value (ties never split a class)."""
     positive = np.sort(np.asarray([v for v in values if pd.notna(v) and v > 0], dtype=float))
     if positive.size == 0:
@@ -157,8 +153,14 @@ def _marker_position(projected: shapely.Geometry) -> tuple[float, float]:
     return point.x, point.y
 
 
+def _name_items(artist: Artist, keys: list[str]) -> None:
+    """``artist.iso3``: which country each of its items is, for tests and readers of the figure."""
+    # matplotlib's stubs declare no attribute beyond matplotlib's own; an artist takes one at runtime
+    artist.iso3 = tuple(keys)  # type: ignore[attr-defined]
+
+
 def draw_map(
-    ax,
+    ax: Axes,
     values: pd.Series,
     classes: Classes,
     *,
@@ -169,7 +171,7 @@ def draw_map(
 ) -> None:
     """Fill each country by its class of ``values`` (ISO3 -> number) on ``ax``; small states also get circles.
 
-    Adds two artists: CountryShapes ``shapes`` and a scatter ``markers``, each with ``.iso3`` naming its items.
+    Adds two artists: a PathCollection ``shapes`` and a scatter ``markers``, each with ``.iso3`` naming its items.
     """
     paths, points, small = _layer(proj, coarsen_m)
     colours = classes.colours()
@@ -182,9 +184,9 @@ def draw_map(
         return NONE_COLOUR if i is None else colours[i]
 
     keys = sorted(paths)
-    shapes = CountryShapes([paths[k] for k in keys], facecolors=[fill(k) for k in keys], edgecolors=EDGE_COLOUR,
-                           linewidths=0.15, gid="shapes")  # fmt: skip
-    shapes.iso3 = tuple(keys)
+    shapes = PathCollection([paths[k] for k in keys], facecolors=[fill(k) for k in keys], edgecolors=EDGE_COLOUR,
+                            linewidths=0.15, gid="shapes")  # fmt: skip
+    _name_items(shapes, keys)
     ax.add_collection(shapes, autolim=False)
     # Circles: the largest drawn first so small ones stay on top and visible
     # (a small state with no value is simply not circled: grey is what it would show)
@@ -203,7 +205,7 @@ def draw_map(
         clip_on=False,  # a circle at the map's edge (Tuvalu, Samoa near 180 degrees) stays whole
         gid="markers",
     )
-    circles.iso3 = tuple(keys)
+    _name_items(circles, keys)
     _frame(ax, paths)
 
 

@@ -63,9 +63,10 @@ report: $(STAMP) ## Execute the notebooks on this data if needed, then render th
 lab: $(STAMP) ## Open JupyterLab in the project environment
 	$(BIN)/jupyter lab --notebook-dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
-lint: $(STAMP) ## ruff over the package, tests and notebooks
+lint: $(STAMP) ## ruff over the package, tests and notebooks; mypy over the package
 	$(BIN)/ruff check src tests notebooks
 	$(BIN)/ruff format --check src tests notebooks
+	$(BIN)/mypy
 
 format: $(STAMP) ## Format the code with ruff
 	$(BIN)/ruff format src tests notebooks

@@ -81,11 +81,13 @@ Drawer = Callable[[dict, str], ChartOutput]
 
 def _chart_sets(processed: Path) -> list[tuple[dict[str, Drawer], dict, dict[str, str]]]:
     """(charts by name, tables, inputs): register charts, then comparison charts whose sources were built."""
-    register_charts = {spec.name: partial(draw, spec) for spec in REGISTER_SPECS}
+    register_charts: dict[str, Drawer] = {spec.name: partial(draw, spec) for spec in REGISTER_SPECS}
     sets = [(register_charts, *load_chart_tables(processed))]
     tables, inputs = load_chart_tables(processed, registers_only=False)
     present = set(tables["activities"]["source"])
-    comparable = {spec.name: partial(draw, spec) for spec in COMPARISON_SPECS if set(spec.needs_sources) <= present}
+    comparable: dict[str, Drawer] = {
+        spec.name: partial(draw, spec) for spec in COMPARISON_SPECS if set(spec.needs_sources) <= present
+    }
     if comparable:
         sets.append((comparable, tables, inputs))
     return sets
@@ -165,7 +167,8 @@ def _draw_charts(
     return paths
 
 
-def _label_of(column: str, code: object, lang: str) -> str | None:
+def _label_of(column: str, code: str | None, lang: str) -> str | None:
+    """The name of a code; None for a missing one (None, or NaN as pandas reads it)."""
     if code is None or (not isinstance(code, str) and pd.isna(code)):
         return None
     if column == "series":

@@ -14,6 +14,7 @@ import textwrap
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 
 SMALLER_SIZES = (8, 7)  # points; the style's tick labels are 9 pt
 ROTATIONS = (30, 45, 90)
@@ -30,11 +31,10 @@ def period_label(period: str, partial_to_date: str | None = None) -> str:
     return f"{match[1]}–\n{partial_to_date or match[2]}"
 
 
-def tick_label_boxes(fig: Figure, axis: str = "x") -> list:
+def tick_label_boxes(fig: Figure, axis: str = "x") -> list[Bbox]:
     """Rendered extents (display pixels) of every visible, non-empty tick label of every axes."""
-    if not isinstance(fig.canvas, FigureCanvasAgg):
-        FigureCanvasAgg(fig)
-    renderer = fig.canvas.get_renderer()
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)  # attaches itself to fig
+    renderer = canvas.get_renderer()
     fig.draw_without_rendering()
     boxes = []
     for ax in fig.axes:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from kss_analysis import reference
@@ -157,9 +158,10 @@ class Titles:
 def _new_figure(titles: Titles, lang: str) -> tuple[Figure, plt.Axes]:
     """A figure with title, subtitle and footer; the axes fill the space between."""
     title, subtitle, footer = titles.title, titles.subtitle, titles.footer.render(lang)
-    fig = Figure(layout="constrained")
+    engine = ConstrainedLayoutEngine()  # what layout="constrained" makes, kept to set its rect
+    fig = Figure(layout=engine)
     height = _footer_height(footer, fig)
-    fig.get_layout_engine().set(rect=(0, height, 1, 1 - height))
+    engine.set(rect=(0, height, 1, 1 - height))
     ax = fig.add_subplot()
     fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
     ax.set_title(subtitle, fontsize=10, fontweight="normal", color="#444444")
@@ -284,13 +286,14 @@ def plot_by_year(
     else:
         table = stated.pivot_table(index="year", columns=series, values=value, aggfunc="sum", fill_value=0)
         bottom = pd.Series(0.0, index=table.index)
-        for code in [c for c in (series_colours or {}) if c in table.columns]:
+        colours = series_colours or {}
+        for code in [c for c in colours if c in table.columns]:
             heights = table[code].astype(float) / scale
             ax.bar(
                 _positions(table.index),
                 heights,
                 bottom=bottom,
-                color=series_colours[code],
+                color=colours[code],
                 label=(series_labels or {}).get(code, code),
                 width=0.7,
                 edgecolor="white",

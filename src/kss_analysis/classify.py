@@ -36,7 +36,7 @@ def classify_country_list(text: object) -> tuple[list[str], list[str]]:
         pieces = CONJUNCTIONS.split(part)
         codes = [classify_country(p) for p in pieces]
         if len(pieces) > 1 and all(codes):
-            found.extend(codes)
+            found.extend(code for code in codes if code)  # all are, as just checked
         else:
             unknown.append(part)
     return list(dict.fromkeys(found)), unknown
@@ -48,7 +48,8 @@ def classify_region(iso3: str) -> str:
 
 def classify_region_names(text: object) -> tuple[list[str], list[str]]:
     """Map stated region names ('Afrika; Pasifik') to region codes; returns (codes, unknown)."""
-    codes, unknown = [], []
+    codes: list[str] = []
+    unknown: list[str] = []
     for part in split_list(text):
         code = reference.region_lookup().get(reference.normalise_name(part))
         (codes if code else unknown).append(code or part)

@@ -251,8 +251,8 @@ def parse_date(text: object) -> tuple[str | None, bool]:
     raw = str(text).strip()
     s = re.sub(r"\s+", " ", raw.casefold()).rstrip(".")
     if m := re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", s):
-        y, mo, d = (int(g) if g else None for g in m.groups())
-        return _iso(y, mo, d, raw), False
+        mo, d = (int(g) if g else None for g in m.groups()[1:])
+        return _iso(int(m[1]), mo, d, raw), False
     if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})[t ]\d{2}:\d{2}(:\d{2})?", s):
         return _iso(int(m[1]), int(m[2]), int(m[3]), raw), True
     if m := re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", s):
@@ -320,8 +320,8 @@ def parse_year_cell(text: object) -> YearCell:
     'T.A. 2019', '2017/2018' or '2017-2018' (the first year is the year; the last is
     returned as ``end_date``). Raises ``RowProblem('bad_year')`` for anything else."""
     if isinstance(text, (dt.date, dt.datetime)):
-        iso, _ = parse_date(text)
-        return YearCell(int(iso[:4]), start_date=iso, fixed=True)
+        day = _iso(text.year, text.month, text.day)  # what parse_date returns for a date
+        return YearCell(text.year, start_date=day, fixed=True)
     if not isinstance(text, str):
         year, fixed = parse_year(text)
         return YearCell(year, fixed=fixed)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from kss_analysis import __version__
@@ -22,7 +23,7 @@ class UsageError(Exception):
     """A bad option or argument: exit 2 with this message."""
 
 
-def _table(rows: list[list[str]], header: list[str]) -> str:
+def _table(rows: Sequence[Sequence[object]], header: list[str]) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
     line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=False)).rstrip()  # noqa: E731
     return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])

@@ -13,8 +13,10 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
@@ -23,6 +25,9 @@ import pyarrow.parquet as pq
 from kss_analysis import __version__
 from kss_analysis.errors import InputError
 from kss_analysis.model import to_frame
+
+if TYPE_CHECKING:
+    import polars as pl  # for hints; write_partitioned imports it when called
 
 METADATA_KEY = b"kss_analysis"
 
@@ -119,7 +124,7 @@ def _part_path(key: str, args) -> str:
     return f"{key}={args.partition_keys[key][0]}/part-{args.index_in_partition:05d}.parquet"
 
 
-def write_partitioned(frames: list[tuple[str, object]], out: Path, *, key: str, row_group_size: int) -> Path:
+def write_partitioned(frames: Sequence[tuple[str, pl.LazyFrame]], out: Path, *, key: str, row_group_size: int) -> Path:
     """Stream (file label, polars LazyFrame) inputs into ``out`` partitioned by ``key`` (zstd Parquet).
 
     Input N's parts are named part-NNNK so inputs never clash. Written into a staging folder

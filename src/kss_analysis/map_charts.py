@@ -33,9 +33,9 @@ def _table(values: pd.Series, classes: maps.Classes, lang: str) -> pd.DataFrame:
     """Chart CSV rows: every country with a non-zero value, largest first."""
     labels = classes.labels(lang)
     rows = [
-        {"iso3": iso3, "name": label("country", iso3, lang), "value": int(v), "class": labels[classes.index(v)]}
+        {"iso3": iso3, "name": label("country", iso3, lang), "value": int(v), "class": labels[i]}
         for iso3, v in values.items()
-        if v > 0
+        if v > 0 and (i := classes.index(v)) is not None  # always, for v > 0
     ]
     frame = pd.DataFrame(rows, columns=["iso3", "name", "value", "class"])
     return frame.sort_values(["value", "iso3"], ascending=[False, True]).reset_index(drop=True)

@@ -41,7 +41,9 @@ ISC_NOTICE = (
 )
 
 
-def decode_topojson(topology: dict, object_name: str = "countries") -> list[tuple[str | None, str, object]]:
+def decode_topojson(
+    topology: dict, object_name: str = "countries"
+) -> list[tuple[str | None, str, shapely.MultiPolygon]]:
     """[(id, name, shapely geometry in lon/lat)] for every geometry of a (quantized) TopoJSON object."""
     transform = topology.get("transform")
     arcs = []

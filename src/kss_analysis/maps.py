@@ -12,6 +12,7 @@ Each map adds a PathCollection of shapes and a scatter of circles, each with ``.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -19,6 +20,8 @@ import numpy as np
 import pandas as pd
 import shapely
 import shapely.affinity
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -73,7 +76,7 @@ class Classes:
         return tuple(CLASS_COLOURS[i] for i in picks)
 
 
-def classify(values, k: int = len(CLASS_COLOURS)) -> Classes:
+def classify(values: Iterable[float], k: int = len(CLASS_COLOURS)) -> Classes:
     """Quantile classes of the positive values, each bound an observed value (ties never split a class)."""
     positive = np.sort(np.asarray([v for v in values if pd.notna(v) and v > 0], dtype=float))
     if positive.size == 0:
@@ -150,8 +153,14 @@ def _marker_position(projected: shapely.Geometry) -> tuple[float, float]:
     return point.x, point.y
 
 
+def _name_items(artist: Artist, keys: list[str]) -> None:
+    """``artist.iso3``: which country each of its items is, for tests and readers of the figure."""
+    # matplotlib's stubs declare no attribute beyond matplotlib's own; an artist takes one at runtime
+    artist.iso3 = tuple(keys)  # type: ignore[attr-defined]
+
+
 def draw_map(
-    ax,
+    ax: Axes,
     values: pd.Series,
     classes: Classes,
     *,
@@ -177,7 +186,7 @@ def draw_map(
     keys = sorted(paths)
     shapes = PathCollection([paths[k] for k in keys], facecolors=[fill(k) for k in keys], edgecolors=EDGE_COLOUR,
                             linewidths=0.15, gid="shapes")  # fmt: skip
-    shapes.iso3 = tuple(keys)  # which country each path is, for tests and readers of the figure
+    _name_items(shapes, keys)
     ax.add_collection(shapes, autolim=False)
     # Circles: the largest drawn first so small ones stay on top and visible
     # (a small state with no value is simply not circled: grey is what it would show)
@@ -196,7 +205,7 @@ def draw_map(
         clip_on=False,  # a circle at the map's edge (Tuvalu, Samoa near 180 degrees) stays whole
         gid="markers",
     )
-    circles.iso3 = tuple(keys)
+    _name_items(circles, keys)
     _frame(ax, paths)
 
 
@@ -211,8 +220,8 @@ def _frame(ax, paths: dict[str, Path]) -> None:
     ax.set_axis_off()
 
 
-def _legend_handles(classes: Classes, lang: str) -> tuple[list, list[str]]:
-    handles = [Patch(facecolor=c, edgecolor="#999999", linewidth=0.3) for c in classes.colours()]
+def _legend_handles(classes: Classes, lang: str) -> tuple[list[Artist], list[str]]:
+    handles: list[Artist] = [Patch(facecolor=c, edgecolor="#999999", linewidth=0.3) for c in classes.colours()]
     labels = list(classes.labels(lang))
     handles += [
         Patch(facecolor=NONE_COLOUR, edgecolor="#999999", linewidth=0.3),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import pyarrow as pa
@@ -38,11 +38,7 @@ class SourceTables:
     activity_recipients: pd.DataFrame
     quarantine: pd.DataFrame
     ledger: pd.DataFrame
-    activity_transactions: pd.DataFrame | None = None
-
-    def __post_init__(self) -> None:
-        if self.activity_transactions is None:
-            self.activity_transactions = empty_frame(schema.ACTIVITY_TRANSACTIONS)
+    activity_transactions: pd.DataFrame = field(default_factory=lambda: empty_frame(schema.ACTIVITY_TRANSACTIONS))
 
     @classmethod
     def empty(cls) -> SourceTables:

@@ -142,9 +142,8 @@ def _origin(raw: Path | None, source_id: str, upstream_file: str) -> tuple[Path,
     from kss_analysis.registry import load_sources
 
     commit = _commit_of(source_id)
-    fetched = raw / source_id / upstream_file if raw is not None else None
     refused = None
-    if fetched is not None and (fetched.exists() or fetched.is_symlink()):
+    if raw is not None and ((fetched := raw / source_id / upstream_file).exists() or fetched.is_symlink()):
         pinned = load_sources()[source_id].files.get(upstream_file)
         if reason := special_file_reason(fetched, raw.parent):
             refused = f"{source_id}/{upstream_file} {reason}"
@@ -248,7 +247,8 @@ def convert(
     usd = stated_usd.where(from_source, (amount / rate).where(has_amount))
     fx_rate = rate.where(has_amount & ~from_source | (from_source & is_usd))
     fx_source = pd.Series(
-        np.select(
+        # numpy's stub types ``default`` as array-like, which excludes the None np.select accepts
+        np.select(  # type: ignore[call-overload]
             [from_source & is_usd, from_source, usd.notna()],
             [STATED_USD, SOURCE_USD, tables.fx_source],
             default=None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pandas as pd
 
@@ -11,7 +12,9 @@ from kss_analysis.chart_export import load_chart_tables as _load
 from kss_analysis.config import processed_dir
 
 
-def load_chart_tables(processed=None, *, registers_only: bool = True) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+def load_chart_tables(
+    processed: Path | None = None, *, registers_only: bool = True
+) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
     """The processed tables the charts use (KSS registers only unless asked), and the raw inputs' sha256."""
     return _load(processed or processed_dir(), registers_only=registers_only)
 
@@ -54,7 +57,7 @@ def register_rows(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["file"].str.startswith(REGISTER_FOLDERS)].reset_index(drop=True)
 
 
-def data_vintage(notebook: str, processed=None) -> str:
+def data_vintage(notebook: str, processed: Path | None = None) -> str:
     """Markdown naming what this run read: the inputs and their sha256, and the package version.
 
     Reads the notebook's own metadata (``kss.needs_sources``); when some of the sources it
@@ -98,7 +101,7 @@ def say(text: str) -> None:
 TOSSD_FIXTURES = ("tossd_2022_vintage_fixture.parquet", "tossd_2024_fixture.parquet")
 
 
-def load_tossd_beside_register(processed=None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
+def load_tossd_beside_register(processed: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
     """(register programmes, Indonesia's TOSSD activities, recipient rows of both, where TOSSD came from).
 
     When no TOSSD file has been built (these machines cannot reach tossd.online), the

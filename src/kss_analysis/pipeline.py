@@ -124,7 +124,8 @@ def write_outputs(
     for name, (table, basis) in aggregate_standard(tables.activities[registers], register_recipients).items():
         grain = f"one row per {name.split('_by_')[1].replace('_', ' x ')}"
         outputs.append((name, table, None, {"grain": grain, "basis": basis, "scope": "KSS programme registers"}))
-    written, unchanged = [], []
+    written: list[Path] = []
+    unchanged: list[Path] = []
     for name, frame, arrow_schema, extra in outputs:
         path = out / f"{name}.parquet"
         changed = io.write_table(
@@ -202,7 +203,8 @@ def verified_codelists(raw: Path, notices: list[str] | None = None) -> list[Path
     from kss_analysis.fetch import read_manifest
     from kss_analysis.inputs import admit_source
 
-    sources, manifest, files = load_sources(), read_manifest(raw), []
+    sources, manifest = load_sources(), read_manifest(raw)
+    files: list[Path] = []
     for source_id in ("dac-crs-codes", "iati-codelists"):
         if source_id in sources:
             admitted = admit_source(sources[source_id], raw, manifest)

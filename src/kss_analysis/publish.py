@@ -24,6 +24,10 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kss_analysis.pipeline import BuildResult
 
 PROCESSED = "processed"
 BUILDS = "builds"
@@ -144,12 +148,13 @@ def transaction(data: Path) -> Iterator[Path]:
     _prune(data)
 
 
-def relocate(result, staging: Path, processed: Path, previous: Path | None):
+def relocate(result: BuildResult, staging: Path, processed: Path, previous: Path | None) -> BuildResult:
     """A BuildResult's paths moved from the (now published) staging folder to ``processed``;
     a file whose bytes equal the previous build's counts as unchanged."""
     from kss_analysis.io import sha256_file
 
-    written, unchanged = [], []
+    written: list[Path] = []
+    unchanged: list[Path] = []
     for path in [*result.written, *result.unchanged]:
         new = processed / path.relative_to(staging)
         old = previous / path.relative_to(staging) if previous else None
@@ -157,6 +162,6 @@ def relocate(result, staging: Path, processed: Path, previous: Path | None):
         (unchanged if same else written).append(new)
     result.written, result.unchanged = written, unchanged
     result.reports = {name: processed / path.relative_to(staging) for name, path in result.reports.items()}
-    if getattr(result, "unmapped_path", None) is not None:
+    if result.unmapped_path is not None:
         result.unmapped_path = processed / result.unmapped_path.relative_to(staging)
     return result

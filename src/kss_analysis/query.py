@@ -83,9 +83,7 @@ PARTNER_COLUMNS = [
 ]
 
 
-def _as_list(value: object) -> list | None:
-    if value is None:
-        return None
+def _as_list(value: object) -> list:
     if isinstance(value, (str, int)):
         return [value]
     if isinstance(value, Iterable):
@@ -95,9 +93,9 @@ def _as_list(value: object) -> list | None:
 
 def _codes(values: object, table: str, what: str) -> set[str] | None:
     """Codes for filter values given as codes or labels (English or Indonesian)."""
-    values = _as_list(values)
     if values is None:
         return None
+    values = _as_list(values)
     lookup = {}
     for lang in LANGS:
         lookup.update({normalise_name(label): code for code, label in reference.labels(table, lang).items()})
@@ -186,7 +184,8 @@ def _takes_query(rows: Callable[[Query, pd.DataFrame, pd.DataFrame], pd.DataFram
         activities, recipients = _load(query.processed)
         return rows(query, activities, recipients)
 
-    public.__signature__ = inspect.signature(Query).replace(return_annotation=pd.DataFrame)
+    # typeshed's _Wrapped does not declare __signature__, the attribute inspect.signature reads (PEP 362)
+    public.__signature__ = inspect.signature(Query).replace(return_annotation=pd.DataFrame)  # type: ignore[attr-defined]
     return public
 
 

@@ -50,7 +50,7 @@ def _place_undp(path: Path, *, source: str, file_label: str) -> SourceTables:
 
 
 def _place_iati(
-    path: Path, *, kind: str, source: str, file_label: str, files: tuple[Path, ...] | None = None
+    path: Path, *, kind: str, source: str, file_label: str, files: list[Path] | None = None
 ) -> SourceTables:
     from kss_analysis.placing.iati import place_iati_path
 
@@ -124,7 +124,7 @@ def place_file(
     if path.is_dir() and not entry.reads_folder:
         folder_readers = " or ".join(f"--as {r.name}" for r in READERS.values() if r.reads_folder)
         raise InputError(str(path), f"is a folder; only {folder_readers} reads a folder of files")
-    extra = {"providers": providers} if entry.takes_providers else {}
+    extra: dict[str, object] = {"providers": providers} if entry.takes_providers else {}
     if profile is not None:
         if not entry.takes_profile:
             raise ValueError(f"reader {reader} takes no profile")

@@ -11,6 +11,7 @@ carriage return) are prefixed with an apostrophe; numbers are written as numbers
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
@@ -25,9 +26,10 @@ __all__ = ["FIXED_STAMP", "export_tables", "escape_formula", "stable_zip"]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("csv", "xlsx")
 QUARANTINE_COLUMNS = ["file", "locator", "reason_code", "column", "value", "message", "raw"]
+T = TypeVar("T")
 
 
-def escape_formula(value: object) -> object:
+def escape_formula(value: T) -> T | str:
     """'=1+1' -> "'=1+1"; numbers and other text unchanged."""
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value

@@ -160,6 +160,8 @@ def _by_period(t: Tables, spec: ChartSpec) -> pd.DataFrame:
 
 
 def _by_year(t: Tables, spec: ChartSpec) -> pd.DataFrame:
+    if spec.dimension is None:
+        raise ValueError(f"chart {spec.name}: a by_year chart needs a dimension")
     rows = _programmes(t, spec)
     table = aggregate_by(rows, spec.dimension) if spec.dataset == "activities" else rows
     return table[["year", spec.dimension, "programmes"]].reset_index(drop=True)

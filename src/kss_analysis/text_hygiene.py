@@ -6,6 +6,7 @@ a row that needed this is counted as fixed (fix ``control_characters``)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 FIX = "control_characters"
@@ -21,7 +22,7 @@ def scrub(record: dict) -> bool:
     return changed
 
 
-def scrub_row(activity: dict, recipients: list[dict] = (), transactions: list[dict] = ()) -> None:
+def scrub_row(activity: dict, recipients: Iterable[dict] = (), transactions: Iterable[dict] = ()) -> None:
     """Scrub an activity and its child rows; note the fix on the activity."""
     changed = any([scrub(activity), *(scrub(r) for r in recipients), *(scrub(t) for t in transactions)])
     if changed:

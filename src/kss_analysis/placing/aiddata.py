@@ -60,7 +60,7 @@ def _recipients(text: str) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(codes)), list(dict.fromkeys(regions))
 
 
-def place_row(record: dict, *, source: str, file_label: str, locator: str) -> dict:
+def place_row(record: dict, *, source: str, file_label: str, locator: str) -> tuple[dict, list[dict]]:
     project_id = clean_text(record.get("project_id"))
     if not project_id:
         raise RowProblem("missing_id", "project_id is empty")
@@ -73,8 +73,8 @@ def place_row(record: dict, *, source: str, file_label: str, locator: str) -> di
     if donor and provider is None:
         unmapped.add("provider_iso3", "donor", donor, "reference/aiddata_donors.csv")
     codes, regions = _recipients(clean_text(record.get("recipient_iso3")) or "")
-    if not codes and not regions and clean_text(record.get("recipient_region")):
-        regions = _recipients(clean_text(record.get("recipient_region")))[1]
+    if not codes and not regions and (region_text := clean_text(record.get("recipient_region"))):
+        regions = _recipients(region_text)[1]
     sector_code = clean_text(record.get("crs_sector_code"))
     sector_name = clean_text(record.get("crs_sector_name"))
     theme = classify_dac_sector(sector_code) if sector_code else None
@@ -141,7 +141,7 @@ def place_row(record: dict, *, source: str, file_label: str, locator: str) -> di
     return activity, equal_split(activity_id, codes, regions)
 
 
-def raw_amounts(record: dict, constant_column: str) -> dict[str, float]:
+def raw_amounts(record: dict, constant_column: str) -> dict[str, float | None]:
     """A row's amounts read straight from the raw text (commas dropped), independently of
     the placer: the amount ledger checks that placing lost or changed nothing."""
 
@@ -160,7 +160,7 @@ def raw_amounts(record: dict, constant_column: str) -> dict[str, float]:
     }
 
 
-def placed_amounts(activity: dict) -> dict[str, float]:
+def placed_amounts(activity: dict) -> dict[str, float | None]:
     return {
         "usd_current": activity["amount_usd"],
         "usd_constant": activity["amount_usd_constant_stated"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Mapping, Sequence
 
 from kss_analysis import schema
 from kss_analysis.clean import parse_year
@@ -48,11 +49,12 @@ class TableBuilder:
         self.amounts: dict[str, dict[str, Counter[str]]] = {}
         self.placed_from: dict[str, str] = {}  # activity id -> locator of the row that placed it
 
-    def count_amounts(self, outcome: str, amounts: dict[str, float] | None) -> None:
+    def count_amounts(self, outcome: str, amounts: Mapping[str, float | None] | None) -> None:
         """Add a row's amounts (measure -> value) to the file's amount ledger under ``outcome``."""
         for measure, value in (amounts or {}).items():
             if value is not None and math.isfinite(value):  # an overflowing raw amount is quarantined, not summed
-                self.amounts.setdefault(self.file_label, {}).setdefault(measure, Counter())[outcome] += value
+                # typeshed types Counter values as int; Counter sums floats as documented
+                self.amounts.setdefault(self.file_label, {}).setdefault(measure, Counter())[outcome] += value  # type: ignore[assignment]
 
     def _count(self, outcome: str) -> None:
         self.counts.setdefault(self.file_label, Counter())[outcome] += 1
@@ -61,8 +63,8 @@ class TableBuilder:
         self,
         activity: dict,
         recipients: list[dict],
-        transactions: list[dict] = (),
-        amounts: dict[str, float] | None = None,
+        transactions: Sequence[dict] = (),
+        amounts: Mapping[str, float | None] | None = None,
     ) -> None:
         """A placed row; ``amounts`` are its values as placed (checked against the raw sums)."""
         from kss_analysis.text_hygiene import scrub_row
@@ -93,7 +95,7 @@ class TableBuilder:
         reason: str,
         message: str,
         raw: dict,
-        amounts: dict[str, float] | None = None,
+        amounts: Mapping[str, float | None] | None = None,
         *,
         column: str | None = None,
         value: str | None = None,
@@ -113,12 +115,12 @@ class TableBuilder:
             }
         )
 
-    def exclude(self, rule: str, amounts: dict[str, float] | None = None) -> None:
+    def exclude(self, rule: str, amounts: Mapping[str, float | None] | None = None) -> None:
         self.count_amounts("excluded", amounts)
         self._count("excluded")
         self._count(f"rule:{rule}")
 
-    def exclude_many(self, rule: str, rows: int, amounts: dict[str, float] | None = None) -> None:
+    def exclude_many(self, rule: str, rows: int, amounts: Mapping[str, float | None] | None = None) -> None:
         """``rows`` rows left out together by one rule (counted without reading them one by one)."""
         self.count_amounts("excluded", amounts)
         counts = self.counts.setdefault(self.file_label, Counter())

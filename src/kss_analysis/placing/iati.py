@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from kss_analysis.classify import classify_dac_sector, classify_region
 from kss_analysis.clean import parse_date, parse_number
@@ -35,6 +36,7 @@ from kss_analysis.reference import (
 )
 from kss_analysis.unmapped import UNCLASSIFIED, Unmapped
 
+K = TypeVar("K")  # a recipient key in _shares
 TRANSACTION_TYPES = {
     "1": "incoming_funds",
     "2": "commitment",
@@ -64,14 +66,14 @@ def _number(text: object, what: str) -> float | None:
         ) from None
 
 
-def _shares(entries: list[tuple[object, float | None]]) -> tuple[list[tuple[object, float]], str]:
+def _shares(entries: Sequence[tuple[K, float | None]]) -> tuple[list[tuple[K, float]], str]:
     """Stated percentages -> shares summing to 1; equal split when none is stated."""
     if not entries:
         return [], "unallocated"
     stated = [p for _, p in entries if p is not None]
     if len(stated) == len(entries) and sum(stated) > 0:
         total = sum(stated)
-        return [(k, p / total) for k, p in entries], "stated_percentage"
+        return [(k, p / total) for k, p in entries if p is not None], "stated_percentage"  # all are
     return [(k, 1.0 / len(entries)) for k, _ in entries], "equal_split"
 
 
@@ -138,7 +140,9 @@ def place_activity(record: dict, *, source: str, file_label: str, locator: str) 
     activity_id = f"{source}:{identifier}"  # one activity may appear in several datasets
 
     fixes: list[str] = list(record.get("fixes", []))
-    countries, regions, unknown = [], [], []
+    countries: list[tuple[str, float | None]] = []
+    regions: list[tuple[str | None, float | None]] = []  # None: a region code no table places
+    unknown: list[str] = []
     for code, percentage in record["countries"]:
         text = str(code or "").strip()
         iso3 = iso_codes().get(text.upper())
@@ -161,18 +165,18 @@ def place_activity(record: dict, *, source: str, file_label: str, locator: str) 
         if not known:
             fixes.append(f"region_code_unplaced:{code}")
         regions.append((region, _number(percentage, "recipient-region percentage")))
-    shares, allocation = _shares(
-        [(("country", iso3), p) for iso3, p in countries] + [(("region", r), p) for r, p in regions]
-    )
+    keyed: list[tuple[tuple[str | None, str | None], float | None]] = [((iso3, None), p) for iso3, p in countries]
+    keyed += [((None, region), p) for region, p in regions]
+    shares, allocation = _shares(keyed)  # keys: (country, None) or (None, region)
     recipients = [
         {
             "activity_id": activity_id,
-            "recipient_iso3": key if kind == "country" else None,
-            "region": classify_region(key) if kind == "country" else key,
+            "recipient_iso3": iso3,
+            "region": classify_region(iso3) if iso3 else region,
             "share": share,
-            "allocation": allocation if kind == "country" else ("stated_region" if key else "unallocated"),
+            "allocation": allocation if iso3 else ("stated_region" if region else "unallocated"),
         }
-        for (kind, key), share in shares
+        for (iso3, region), share in shares
     ] or [
         {"activity_id": activity_id, "recipient_iso3": None, "region": None, "share": 1.0, "allocation": "unallocated"}
     ]

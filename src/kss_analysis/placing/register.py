@@ -44,7 +44,7 @@ DATE_BASES = {
 }
 # The flow an amount describes follows from its basis; 'reported' leaves commitment vs
 # disbursement open because registers built from news rarely say which.
-FLOW_BY_BASIS = {"planned": "planned", "in_kind": "in_kind"}
+FLOW_BY_BASIS: dict[str | None, str] = {"planned": "planned", "in_kind": "in_kind"}
 
 
 def _number(record: dict, column: str, fixes: list[str], currency: str | None = None):
@@ -72,7 +72,7 @@ def _date(record: dict, column: str, fixes: list[str]) -> str | None:
 
 
 def place_row(
-    record: dict[str, object],
+    record: dict,
     *,
     locator: str,
     source: str,

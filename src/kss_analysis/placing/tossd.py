@@ -77,7 +77,7 @@ def _code(value: object) -> str:
     return str(value).strip()
 
 
-def _usd(value: object) -> float | None:
+def _usd(value: float | None) -> float | None:
     """Thousands of USD -> USD; None stays None."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
@@ -205,7 +205,7 @@ def place_row(record: dict, *, file_label: str, locator: str) -> tuple[dict, lis
     return activity, recipients, transactions
 
 
-def row_amounts(record: dict) -> dict[str, float]:
+def row_amounts(record: dict) -> dict[str, float | None]:
     """A row's ledger measures in USD, straight from its raw thousands."""
     return {measure: _usd(record.get(column)) for column, measure in MEASURES.items()}
 

@@ -22,7 +22,7 @@ from kss_analysis.sources.undp import read_undp
 from kss_analysis.unmapped import UNCLASSIFIED, Unmapped
 
 
-def _iso3_list(text: str, column: str, fixes: list[str]) -> tuple[list[str], list[str]]:
+def _iso3_list(text: str | None, column: str, fixes: list[str]) -> tuple[list[str], list[str]]:
     """'IDN,JPN' -> (['IDN', 'JPN'], unknown tokens); also splits on ';' or '.' and maps known
     variant codes (reference/code_aliases.csv, e.g. ROK -> KOR), recording each as a fix."""
     raw = (text or "").strip()
@@ -44,7 +44,7 @@ def _iso3_list(text: str, column: str, fixes: list[str]) -> tuple[list[str], lis
     return list(dict.fromkeys(codes)), unknown
 
 
-def _themes(text: str, subthemes: str | None, unmapped: Unmapped) -> list[str]:
+def _themes(text: str | None, subthemes: str | None, unmapped: Unmapped) -> list[str]:
     """Thematic areas -> themes: reference/undp_themes.csv, then the keyword classifier
     (sector_keywords.csv) on the area, then on the sub-thematic areas; else unclassified."""
     table = {row["area"].casefold(): row["theme"] for row in read_reference("undp_themes")}

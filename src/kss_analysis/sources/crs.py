@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -116,7 +117,7 @@ def _copy_as_utf8(source, target, first: bytes) -> None:
 
 
 @contextmanager
-def utf8_text(path: Path):
+def utf8_text(path: Path) -> Iterator[Path]:
     """A UTF-8 text file with the CRS data: ``path`` itself when it already is one, else a
     temporary extraction / transcoding (zip member, UTF-16) removed afterwards."""
     file = str(path)

@@ -18,8 +18,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kss_analysis.errors import InputError
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 # IATI 1.0x wrote codes as words; these are their 2.0x codes.
 TRANSACTION_TYPES_V1 = {
@@ -177,7 +181,7 @@ def _coded_shares(element, tag: str, v1_vocabularies: dict[str, str]) -> list[tu
     return shares
 
 
-def activity_from_xml(element, version: str) -> dict:
+def activity_from_xml(element: Element, version: str) -> dict:
     v1 = version.startswith("1.")
     default_currency = element.get("default-currency")
     reporting = element.find("reporting-org")
@@ -188,17 +192,19 @@ def activity_from_xml(element, version: str) -> dict:
             {"role": ORG_ROLES_V1.get(role.casefold(), role) if v1 else role, "name": _text(org), "ref": org.get("ref")}
         )
     dates = {}
-    for date in element.findall("activity-date"):
-        kind = date.get("type") or ""
-        dates[DATE_TYPES_V1.get(kind, kind) if v1 else kind] = date.get("iso-date") or (date.text or "").strip() or None
+    for date_el in element.findall("activity-date"):
+        kind = date_el.get("type") or ""
+        dates[DATE_TYPES_V1.get(kind, kind) if v1 else kind] = (
+            date_el.get("iso-date") or (date_el.text or "").strip() or None
+        )
     transactions = []
     for tx in element.findall("transaction"):
-        type_el, value_el, date_el = tx.find("transaction-type"), tx.find("value"), tx.find("transaction-date")
+        type_el, value_el, tx_date_el = tx.find("transaction-type"), tx.find("value"), tx.find("transaction-date")
         code = type_el.get("code") if type_el is not None else None
         if v1 and code:
             code = TRANSACTION_TYPES_V1.get(code.upper(), code)
         value = value_el.text.strip() if value_el is not None and value_el.text else None
-        date = date_el.get("iso-date") if date_el is not None else None
+        date = tx_date_el.get("iso-date") if tx_date_el is not None else None
         date = date or (value_el.get("value-date") if value_el is not None else None)
         currency = (value_el.get("currency") if value_el is not None else None) or default_currency
         transactions.append((code, date, value, currency))
@@ -254,7 +260,7 @@ def read_iati_xml(path: str | Path) -> Iterator[tuple[str, dict]]:
                 index += 1
                 yield f"iati-activity {index}", activity_from_xml(element, element.get("version") or version)
                 element.clear()
-                if element in root:  # keep memory bounded; a nested activity is cleared only
+                if root is not None and element in root:  # keep memory bounded; a nested activity is cleared only
                     root.remove(element)
     except DefusedXmlException as exc:
         raise InputError(

@@ -123,7 +123,8 @@ def read_register(path: str | Path, profile: RegisterProfile | None = None) -> R
     if not path.is_file():
         raise InputError(file, "file not found")
     suffix = path.suffix.casefold()
-    formulas: dict[str | None, dict[tuple[int, int], str]] = {}
+    formulas: dict[str, dict[tuple[int, int], str]] = {}
+    sheets: list[tuple[str | None, str, list[tuple[int, list[object]]]]]  # (name, state, rows); a CSV has no name
     if suffix in (".xlsx", ".xlsm"):
         sheets = [(s.title, s.state, s.rows) for s in read_sheets(path)]
         formulas = formula_cells(path)
@@ -149,7 +150,7 @@ def read_register(path: str | Path, profile: RegisterProfile | None = None) -> R
         header_number = grid[header_index][0]
         if result is None:
             result = RegisterRows(file=file, sheet=sheet, header_row=header_number, columns=columns)
-        _read_rows(result, sheet, grid, formulas.get(sheet, {}), header_index, columns, profile, lookup)
+        _read_rows(result, sheet, grid, formulas.get(sheet or "", {}), header_index, columns, profile, lookup)
     if result is not None:
         for sheet, rule, grid in skipped:
             result.excluded.extend((f"sheet '{sheet}' row {n}", rule) for n, cells in grid if not _is_blank(cells))

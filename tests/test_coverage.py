@@ -4,7 +4,6 @@ rules on a synthetic figures table, and the chart in both languages."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +12,6 @@ import pytest
 from kss_analysis.chart_export import export_charts
 from kss_analysis.coverage import NO_FIGURES, coverage_table
 from kss_analysis.figures import read_figures
-from kss_analysis.pipeline import build_all
 from kss_analysis.placing.register import place_register
 from kss_analysis.sources.register import read_register
 
@@ -107,11 +105,8 @@ def test_only_stated_periods_of_whole_programme_counts_are_compared():
 
 
 @pytest.fixture(scope="module")
-def processed(tmp_path_factory) -> Path:
-    data = tmp_path_factory.mktemp("data")
-    shutil.copytree(KSS, data / "raw" / "kss")
-    build_all(data)
-    return data / "processed"
+def processed(register_build) -> Path:
+    return register_build / "processed"
 
 
 def test_coverage_chart_is_drawn_in_both_languages(processed, tmp_path):

@@ -45,9 +45,16 @@ def test_bad_input(case, tmp_path, capsys):
     assert quarantine["message"].str.len().gt(0).all() and quarantine["locator"].str.len().gt(0).all()
 
 
-def test_a_10_mb_single_field_is_quarantined_not_fatal(tmp_path, capsys):
+@pytest.mark.parametrize(
+    "chars",
+    [
+        pytest.param(200_000, id="200-kB"),  # over the 100,000-character limit and csv's default field limit
+        pytest.param(10_000_000, id="10-MB", marks=pytest.mark.slow),  # about 2 s
+    ],
+)
+def test_a_huge_single_field_is_quarantined_not_fatal(tmp_path, capsys, chars):
     path = tmp_path / "huge_field.csv"
-    path.write_text("judul,tahun\n" + "A" * 10_000_000 + ",2019\nKursus biasa,2020\n", encoding="utf-8")
+    path.write_text("judul,tahun\n" + "A" * chars + ",2019\nKursus biasa,2020\n", encoding="utf-8")
     assert cli.main(["ingest", str(path), "--as", "register", "--out", str(tmp_path / "out")]) == 0
     quarantine = pd.read_parquet(tmp_path / "out" / "quarantine.parquet")
     assert quarantine["reason_code"].tolist() == ["field_too_long"]

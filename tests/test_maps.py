@@ -125,7 +125,7 @@ def test_indonesian_map_names_countries_and_legend_in_indonesian(tables):
     assert "Tidak ada dalam register" in legend and "Indonesia (penyedia)" in legend
 
 
-@pytest.mark.slow  # about 5 s; test_chart_export exports partner_map twice in every format in the fast suite
+@pytest.mark.slow  # about 5 s; the fast suite exports a chart twice in every format (test_chart_export)
 def test_two_map_exports_are_byte_identical_with_csv_and_sidecar(processed, tmp_path):
     first = export_charts(processed, tmp_path / "a", ["id"], ["png", "svg", "pdf"], list(MAP_CHARTS))
     second = export_charts(processed, tmp_path / "b", ["id"], ["png", "svg", "pdf"], list(MAP_CHARTS))

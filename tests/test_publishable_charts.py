@@ -59,7 +59,8 @@ def drawn(tables):
 # --- 1. layout ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("lang", ["en", "id"])
+# Indonesian labels in the fast suite, English ones too in the full suite (about 0.5 s a chart).
+@pytest.mark.parametrize("lang", [pytest.param("en", marks=pytest.mark.slow), "id"])
 @pytest.mark.parametrize("spec", TIME_SPECS, ids=lambda s: s.name)
 def test_rendered_x_labels_never_overlap_at_any_export_size(drawn, spec, lang):
     chart = drawn(spec.name, lang)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import zipfile
 from pathlib import Path
@@ -116,17 +115,11 @@ def test_amount_formatting_in_both_languages():
     assert format_amount(6e6, "USD", "en") == "USD 6 million"
 
 
-def test_cli_export_refuses_unknown_language(tmp_path):
-    import subprocess
-    import sys
+def test_cli_export_refuses_unknown_language(tmp_path, capsys):
+    from kss_analysis.cli import main
 
-    result = subprocess.run(
-        [sys.executable, "-m", "kss_analysis", "charts", "export", "--lang", "fr", "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        env=os.environ,
-    )
-    assert result.returncode == 2 and "--lang fr" in result.stderr
+    assert main(["charts", "export", "--lang", "fr", "--out", str(tmp_path)]) == 2
+    assert "--lang fr" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

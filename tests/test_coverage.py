@@ -135,6 +135,7 @@ def test_coverage_chart_without_the_figures_register_has_no_bars():
 PROGRAMME_CHARTS = ["programmes_by_year", "region_by_period", "top_partner_countries", "partner_map"]
 
 
+@pytest.mark.slow  # about 3.5 s; the next test checks, fast, that the footer is there with the figures
 def test_programme_chart_footers_give_the_coverage_of_every_official_count(processed, tmp_path):
     export_charts(processed, tmp_path, ["en", "id"], ["svg"], names=[*PROGRAMME_CHARTS, "participants_by_year"])
     recount = _plain_recount()

@@ -7,8 +7,10 @@ import os
 import stat
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 import pytest
+from nbformat.v4 import new_code_cell, new_notebook
 
 from kss_analysis.io import write_table
 from kss_analysis.notebook_runner import plan_notebooks, run_notebooks
@@ -22,9 +24,6 @@ def _processed(folder: Path, inputs: list[str]) -> Path:
 
 
 def _notebook(folder: Path, name: str, needs: list[str], code: str = "print(6 * 7)") -> Path:
-    import nbformat  # here, not at collection: importing it takes a second (its schema validator)
-    from nbformat.v4 import new_code_cell, new_notebook
-
     nb = new_notebook(cells=[new_code_cell(code)])
     nb.metadata["kss"] = {"needs_sources": needs}
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

@@ -7,6 +7,7 @@ copy's data/ is never touched by tests. Notebooks that need the fetched sources 
 skipped, with the reason, when the mirror is absent.
 """
 
+import gc
 import os
 import shutil
 import tempfile
@@ -38,6 +39,11 @@ def _build_test_data(config) -> None:
 def pytest_configure(config):
     if not os.environ.get("KSS_DATA_DIR"):
         _build_test_data(config)
+    # Charts leave many short-lived cycles: collect less often, and never scan the objects loaded so far
+    # (modules, reference tables). About 8% off the fast suite; memory grows by some 10 MB.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 HEADER_ID = [
     "Judul",
@@ -92,3 +95,16 @@ def session_data() -> Path:
     """The data folder built once per test session by the root conftest.py (KSS_DATA_DIR): the
     embedded registers, plus every mirrored source when KSS_MIRROR is set. Read it, never write it."""
     return Path(os.environ["KSS_DATA_DIR"])
+
+
+@pytest.fixture(scope="session")
+def register_build(tmp_path_factory) -> Path:
+    """A data folder with the embedded register alone (a copy of data/raw/kss) built once per test
+    session, with or without KSS_MIRROR (unlike ``session_data``). Read it, never write it: a test
+    that changes the inputs or needs a build of its own builds in its own tmp_path."""
+    from kss_analysis.pipeline import build_all
+
+    data = tmp_path_factory.mktemp("register-build")
+    shutil.copytree(ROOT / "data" / "raw" / "kss", data / "raw" / "kss")
+    build_all(data)
+    return data

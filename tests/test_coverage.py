@@ -4,7 +4,6 @@ rules on a synthetic figures table, and the chart in both languages."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +12,6 @@ import pytest
 from kss_analysis.chart_export import export_charts
 from kss_analysis.coverage import NO_FIGURES, coverage_table
 from kss_analysis.figures import read_figures
-from kss_analysis.pipeline import build_all
 from kss_analysis.placing.register import place_register
 from kss_analysis.sources.register import read_register
 
@@ -107,11 +105,8 @@ def test_only_stated_periods_of_whole_programme_counts_are_compared():
 
 
 @pytest.fixture(scope="module")
-def processed(tmp_path_factory) -> Path:
-    data = tmp_path_factory.mktemp("data")
-    shutil.copytree(KSS, data / "raw" / "kss")
-    build_all(data)
-    return data / "processed"
+def processed(register_build) -> Path:
+    return register_build / "processed"
 
 
 def test_coverage_chart_is_drawn_in_both_languages(processed, tmp_path):
@@ -139,6 +134,7 @@ def test_coverage_chart_without_the_figures_register_has_no_bars():
 PROGRAMME_CHARTS = ["programmes_by_year", "region_by_period", "top_partner_countries", "partner_map"]
 
 
+@pytest.mark.slow  # about 3.5 s; the next test checks, fast, that the footer is there with the figures
 def test_programme_chart_footers_give_the_coverage_of_every_official_count(processed, tmp_path):
     export_charts(processed, tmp_path, ["en", "id"], ["svg"], names=[*PROGRAMME_CHARTS, "participants_by_year"])
     recount = _plain_recount()

@@ -9,19 +9,14 @@ import pytest
 
 from kss_analysis import io
 from kss_analysis.chart_export import KEY_FILE, export_charts
-from kss_analysis.pipeline import build_all
-from kss_analysis.standard_charts import STANDARD_CHARTS
 
 ROOT = Path(__file__).resolve().parents[1]
-CHART = sorted(STANDARD_CHARTS)[0]
+CHART = "programmes_by_sector"  # any standard chart will do: one that is quick to draw
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    data = tmp_path_factory.mktemp("data")
-    shutil.copytree(ROOT / "data" / "raw" / "kss", data / "raw" / "kss")
-    build_all(data)
-    return data / "processed"
+def built(register_build) -> Path:
+    return register_build / "processed"
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import matplotlib.colors as mcolors
@@ -13,7 +12,6 @@ from matplotlib.figure import Figure
 
 from kss_analysis import maps, reference
 from kss_analysis.chart_export import export_charts, load_chart_tables
-from kss_analysis.pipeline import build_all
 from kss_analysis.standard_charts import chart_partner_map, chart_partner_map_by_period
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,11 +20,8 @@ GREY = mcolors.to_rgba(maps.NONE_COLOUR)
 
 
 @pytest.fixture(scope="module")
-def processed(tmp_path_factory) -> Path:
-    data = tmp_path_factory.mktemp("data")
-    shutil.copytree(ROOT / "data" / "raw" / "kss", data / "raw" / "kss")
-    build_all(data)
-    return data / "processed"
+def processed(register_build) -> Path:
+    return register_build / "processed"
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +126,7 @@ def test_indonesian_map_names_countries_and_legend_in_indonesian(tables):
     assert "Tidak ada dalam register" in legend and "Indonesia (penyedia)" in legend
 
 
+@pytest.mark.slow  # about 5 s; the fast suite exports a chart twice in every format (test_chart_export)
 def test_two_map_exports_are_byte_identical_with_csv_and_sidecar(processed, tmp_path):
     first = export_charts(processed, tmp_path / "a", ["id"], ["png", "svg", "pdf"], MAPS)
     second = export_charts(processed, tmp_path / "b", ["id"], ["png", "svg", "pdf"], MAPS)

@@ -324,13 +324,8 @@ def test_iati_transactions_converted_in_several_currencies(mirror_build):
 
 
 @pytest.fixture(scope="module")
-def offline_build(tmp_path_factory):
-    from kss_analysis.pipeline import build_all
-
-    data = tmp_path_factory.mktemp("money-offline")
-    shutil.copytree(ROOT / "data" / "raw" / "kss", data / "raw" / "kss")
-    build_all(data)
-    return data / "processed"
+def offline_build(register_build):
+    return register_build / "processed"
 
 
 def test_aggregates_carry_constant_usd_summed_from_the_rows(offline_build):

@@ -40,19 +40,35 @@ def tables(processed):
     return load_chart_tables(processed)[0]
 
 
+@pytest.fixture(scope="module")
+def drawn(tables):
+    """draw(SPECS[name], tables, lang), drawn once per module: the tests below read the charts and
+    only the overlap test sets their resolution, which changes no label, datum or note."""
+    cache = {}
+
+    def chart(name: str, lang: str):
+        if (name, lang) not in cache:
+            cache[name, lang] = draw(SPECS[name], tables, lang)
+        return cache[name, lang]
+
+    yield chart
+    for output in cache.values():
+        plt.close(output.figure)
+
+
 # --- 1. layout ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("lang", ["en", "id"])
+# Indonesian labels in the fast suite, English ones too in the full suite (about 0.5 s a chart).
+@pytest.mark.parametrize("lang", [pytest.param("en", marks=pytest.mark.slow), "id"])
 @pytest.mark.parametrize("spec", TIME_SPECS, ids=lambda s: s.name)
-def test_rendered_x_labels_never_overlap_at_any_export_size(tables, spec, lang):
-    chart = draw(spec, tables, lang)
+def test_rendered_x_labels_never_overlap_at_any_export_size(drawn, spec, lang):
+    chart = drawn(spec.name, lang)
     with plt.style.context(charts.STYLE):
+        assert tick_label_boxes(chart.figure), "no tick labels measured"  # they are there at every resolution
         for fmt, dpi in EXPORT_DPI.items():
             chart.figure.set_dpi(dpi)
-            assert tick_label_boxes(chart.figure), "no tick labels measured"
             assert overlapping_labels(chart.figure) == [], f"{spec.name} {lang} {fmt}: tick labels overlap"
-    plt.close(chart.figure)
 
 
 def _crowded_periods(width: float) -> plt.Figure:
@@ -78,14 +94,13 @@ def test_the_overlap_measure_sees_crowded_labels_and_fitting_clears_them():
             assert overlapping_labels(fig) == []
 
 
-def test_periods_are_two_line_labels_and_the_partial_last_one_says_to_date(tables):
+def test_periods_are_two_line_labels_and_the_partial_last_one_says_to_date(drawn):
     for lang, to_date in (("en", "to date"), ("id", "s.d. kini")):
-        chart = draw(SPECS["region_by_period"], tables, lang)
+        chart = drawn("region_by_period", lang)
         labels = [t.get_text() for t in chart.figure.axes[0].get_xticklabels()]
         assert "2015–\n2019" in labels
         assert labels[-1] == f"2025–\n{to_date}"
         assert any(line.startswith(f"2025: {to_date}") for line in chart.meta["notes"])
-        plt.close(chart.figure)
 
 
 def test_partial_year_follows_the_newest_date():
@@ -95,15 +110,14 @@ def test_partial_year_follows_the_newest_date():
     assert caveats.partial_year(frame.assign(start_date=[None, None])) is None  # only the year: not known
 
 
-def test_by_period_charts_show_only_periods_with_data(tables):
+def test_by_period_charts_show_only_periods_with_data(tables, drawn):
     acts = tables["activities"]
     dated_years = acts.loc[acts["parent_activity_id"].isna() & acts["year"].notna(), "year"].astype(int)
     for name in ("region_by_period", "sector_by_period", "modality_by_period"):
-        chart = draw(SPECS[name], tables, "en")
+        chart = drawn(name, "en")
         assert set(chart.data["period"]) <= {period_of(y) for y in dated_years}
         assert (chart.data.groupby("period")["programmes"].sum() > 0).all()
         assert len(chart.figure.axes[0].get_xticks()) == chart.data["period"].nunique()
-        plt.close(chart.figure)
 
 
 # --- 2. no data is not zero ------------------------------------------------------------------------
@@ -136,8 +150,8 @@ def test_years_without_a_stated_figure_are_no_data_not_zero(processed, tmp_path,
 # --- 3. caveats and open intakes ------------------------------------------------------------------
 
 
-def test_participants_footer_counts_programmes_and_open_intakes(tables):
-    chart = draw(SPECS["participants_by_year"], tables, "en")
+def test_participants_footer_counts_programmes_and_open_intakes(tables, drawn):
+    chart = drawn("participants_by_year", "en")
     acts = tables["activities"]
     start = acts["start_date"].astype("string")
     plan = (acts["amount_basis"] == "planned") & acts["participants"].isna() & (start.isna() | (start.str.len() <= 4))
@@ -156,14 +170,12 @@ def test_participants_footer_counts_programmes_and_open_intakes(tables):
     assert by_series.sum() == stating["participants"].sum()
     legend = [t.get_text() for t in chart.figure.axes[0].get_legend().get_texts()]
     assert {"Open scholarship intakes", "Other programmes", "No data"} <= set(legend)
-    plt.close(chart.figure)
 
 
-def test_every_register_chart_carries_the_coverage_caveat(tables):
+def test_every_register_chart_carries_the_coverage_caveat(drawn):
     for spec in STANDARD_SPECS:
-        chart = draw(spec, tables, "id")
+        chart = drawn(spec.name, "id")
         assert any("jumlah mencerminkan sumber publik, bukan seluruh kegiatan KSS" in n for n in chart.meta["notes"])
-        plt.close(chart.figure)
 
 
 def test_thin_years_are_found_from_the_counts():
@@ -191,7 +203,7 @@ def test_a_top_n_keeps_a_small_tie_whole_and_names_a_large_one():
 
 
 def test_top_partner_countries_cuts_through_no_tie(processed, tmp_path):
-    export_charts(processed, tmp_path, ["en"], ["svg"], names=["top_partner_countries"])
+    export_charts(processed, tmp_path, ["en"], [], names=["top_partner_countries"])  # the CSV only
     csv = pd.read_csv(tmp_path / "en" / "top_partner_countries.csv")
     acts = _register_activities(processed)
     recips = io.read_table(processed / "activity_recipients.parquet")
@@ -208,12 +220,21 @@ def test_top_partner_countries_cuts_through_no_tie(processed, tmp_path):
 # --- 5. sources name the actual inputs --------------------------------------------------------------
 
 
-def test_a_user_register_is_named_in_every_chart_and_sidecar(tmp_path):
+@pytest.mark.parametrize(
+    "names",
+    [
+        pytest.param(
+            ["programmes_by_sector", "funding_usd_constant_by_year", "register_coverage", "partner_map"],
+            id="one-chart-of-each-kind",
+        ),
+        pytest.param(None, id="every-chart", marks=pytest.mark.slow),  # about 10 s
+    ],
+)
+def test_a_user_register_is_named_in_every_chart_and_sidecar(register_build, tmp_path, names):
+    before = tmp_path / "before"
+    export_charts(register_build / "processed", before, ["en"], ["svg"], names)  # the embedded register alone
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data" / "raw" / "kss", data / "raw" / "kss")
-    before = tmp_path / "before"
-    build_all(data)
-    export_charts(data / "processed", before, ["en"], ["svg"])
     (data / "raw" / "registers").mkdir()
     (data / "raw" / "registers" / "daftar_kami.csv").write_text(  # synthetic register
         "judul,tahun,negara_mitra,peserta\nPelatihan irigasi,2021,Fiji,30\nPelatihan benih,2022,Kenya,25\n",
@@ -221,9 +242,10 @@ def test_a_user_register_is_named_in_every_chart_and_sidecar(tmp_path):
     )
     build_all(data)
     after = tmp_path / "after"
-    export_charts(data / "processed", after, ["en"], ["svg"])
+    export_charts(data / "processed", after, ["en"], ["svg"], names)
     sidecars = sorted((after / "en").glob("*.json"))
-    assert len(sidecars) == len(REGISTER_SPECS)  # the standard specs, constant USD and IDR, coverage, two maps
+    # every chart: the standard specs, constant USD and IDR, coverage, two maps
+    assert len(sidecars) == (len(REGISTER_SPECS) if names is None else len(names))
     for path in sidecars:
         old, new = json.loads((before / "en" / path.name).read_text()), json.loads(path.read_text())
         assert [s["id"] for s in old["sources"]] == ["kss"]
@@ -262,13 +284,13 @@ def test_notebook_05_register_usd_total_equals_the_chart_csv(processed, tmp_path
 
     all_tables, _ = notebook_tables(registers_only=False)
     kss_usd = comparison.usd_by_year(all_tables["activities"], "kss")
-    export_charts(processed, tmp_path, ["en"], ["svg"], names=["amount_usd_by_year"])
+    export_charts(processed, tmp_path, ["en"], [], names=["amount_usd_by_year"])  # the CSV only
     csv = pd.read_csv(tmp_path / "en" / "amount_usd_by_year.csv")
     assert kss_usd["amount_usd"].sum() == pytest.approx(csv["amount_usd"].sum())
 
 
-def test_amount_segments_show_the_basis(tables):
-    chart = draw(SPECS["amount_usd_by_year"], tables, "en")
+def test_amount_segments_show_the_basis(tables, drawn):
+    chart = drawn("amount_usd_by_year", "en")
     segments = chart.data.dropna(subset=["amount_usd"]).groupby("amount_segment")["amount_usd"].sum()
     acts = tables["activities"]
     usd = acts[(acts["currency"] == "USD") & acts["parent_activity_id"].isna()]
@@ -279,23 +301,21 @@ def test_amount_segments_show_the_basis(tables):
     )
     legend = [t.get_text() for t in chart.figure.axes[0].get_legend().get_texts()]
     assert "In kind (goods and services)" in legend and "Approximate or unverified" in legend
-    plt.close(chart.figure)
 
 
 # --- 8. Indonesian wording ----------------------------------------------------------------------------
 
 
-def test_indonesian_chart_text_uses_the_reviewed_wording(tables):
+def test_indonesian_chart_text_uses_the_reviewed_wording(drawn):
     assert charts.text("measure", "id") == "Satuan"
     assert "rencana alokasi" in charts.text("basis_amounts", "id")
     assert charts.text("amount_usd", "id") == "USD (harga berlaku)"
     assert "harga berlaku" in charts.text("measure_usd", "id")
-    chart = draw(SPECS["triangular_partners"], tables, "id")
+    chart = drawn("triangular_partners", "id")
     labels = [t.get_text() for t in chart.figure.axes[0].get_yticklabels()]
     assert "Norwegia" in labels and "Norway" not in labels
     footer = charts.Footer("a", "b", ("c",), "d", ("e",)).lines("id")
     assert all(line.endswith(".") for line in footer)
-    plt.close(chart.figure)
 
 
 def test_a_parts_own_amount_counts_only_when_its_parent_cannot_include_it():

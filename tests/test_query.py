@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -10,17 +9,13 @@ import pytest
 
 import kss_analysis as kss
 from kss_analysis.chart_export import export_charts
-from kss_analysis.pipeline import build_all
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def processed(tmp_path_factory) -> Path:
-    data = tmp_path_factory.mktemp("query")
-    shutil.copytree(ROOT / "data" / "raw" / "kss", data / "raw" / "kss")
-    build_all(data)
-    return data / "processed"
+def processed(register_build) -> Path:
+    return register_build / "processed"
 
 
 def test_programmes_per_year_equal_the_programmes_by_year_chart(processed, tmp_path):

@@ -221,7 +221,7 @@ def test_a_waiting_build_runs_once_the_lock_is_released(tmp_path):
         [
             sys.executable,
             "-c",
-            f"from kss_analysis import locking; import time\nwith locking.hold(__import__('pathlib').Path({str(lock)!r}), 'test holder'):\n    print('held', flush=True); time.sleep(1.5)",
+            f"from kss_analysis import locking; import time\nwith locking.hold(__import__('pathlib').Path({str(lock)!r}), 'test holder'):\n    print('held', flush=True); time.sleep(1.0)",
         ],
         stdout=subprocess.PIPE,
         text=True,

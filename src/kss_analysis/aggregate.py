@@ -121,8 +121,11 @@ def aggregate_by(activities: pd.DataFrame, dimension: str) -> pd.DataFrame:
 
     One row per dimension value x year (year may be missing for undated programmes).
     """
-    frame = _totals_rows(activities)
-    frame[dimension] = frame[dimension].fillna(NOT_STATED)
+    return _by(_totals_rows(activities), dimension)
+
+
+def _by(rows: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    frame = rows.assign(**{dimension: rows[dimension].fillna(NOT_STATED)})  # ``rows`` is left as it was
     return _measures(frame, [dimension, "year"])
 
 
@@ -131,7 +134,10 @@ def aggregate_by_region(activities: pd.DataFrame, recipients: pd.DataFrame) -> p
 
     One row per region x year. Counts are distinct programmes touching the region.
     """
-    frame = _totals_rows(activities)
+    return _by_region(_totals_rows(activities), recipients)
+
+
+def _by_region(frame: pd.DataFrame, recipients: pd.DataFrame) -> pd.DataFrame:
     shares = (
         recipients.assign(region=recipients["region"].fillna(NOT_STATED))
         .groupby(["activity_id", "region"], as_index=False)["share"]
@@ -151,12 +157,9 @@ STANDARD_AGGREGATES = {
 def aggregate_standard(activities: pd.DataFrame, recipients: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, dict]]:
     """Every standard aggregate: name -> (table, basis notes)."""
     out = {}
+    rows = _totals_rows(activities)  # the same rows for every table: found once
     for name, (dimension, basis) in STANDARD_AGGREGATES.items():
-        table = (
-            aggregate_by_region(activities, recipients)
-            if dimension == "region"
-            else aggregate_by(activities, dimension)
-        )
+        table = _by_region(rows, recipients) if dimension == "region" else _by(rows, dimension)
         out[name] = (table, basis)
     return out
 

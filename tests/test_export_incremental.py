@@ -77,3 +77,10 @@ def test_other_options_or_changed_data_redraw(processed, tmp_path):
     frame.iloc[:-1].to_parquet(table)  # one activity fewer: the key must change
     _, said = export(processed, out, langs=("id",), formats=("svg", "png"))
     assert said == []
+
+
+def test_changed_package_code_redraws(processed, tmp_path, monkeypatch):
+    export(processed, tmp_path)
+    monkeypatch.setattr(io, "package_fingerprint", lambda: "other code")  # same version, other code
+    paths, said = export(processed, tmp_path)
+    assert paths and not any("unchanged" in line for line in said)

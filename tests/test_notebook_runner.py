@@ -78,3 +78,15 @@ def test_run_executes_skips_with_reason_removes_stale_copies_and_reruns_only_on_
     changed = run_notebooks([runs, needs], out, processed, echo=lines.append)
     assert [p.name for p in changed["executed"]] == ["01-a.ipynb"]
     assert (out / "01-a.ipynb").read_bytes() != first
+
+
+def test_the_run_key_changes_with_the_package_code_not_only_its_version(tmp_path, monkeypatch):
+    # The version stays the same in development: a notebook drawn by older code must run again.
+    from kss_analysis import notebook_runner
+
+    processed = _processed(tmp_path / "processed", ["kss/kss_programmes.csv"])
+    notebook = _notebook(tmp_path, "01-a.ipynb", [])
+    before = notebook_runner.run_key(notebook, processed)
+    assert notebook_runner.run_key(notebook, processed) == before  # same inputs, same key
+    monkeypatch.setattr(notebook_runner, "package_fingerprint", lambda: "other code")
+    assert notebook_runner.run_key(notebook, processed) != before

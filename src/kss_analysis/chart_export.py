@@ -94,7 +94,6 @@ def _chart_sets(processed: Path) -> list[tuple[dict[str, Drawer], dict, dict[str
 
 
 KEY_FILE = ".export-key.json"
-PACKAGE = Path(__file__).resolve().parent
 
 
 def export_key(processed: Path, langs: list[str], formats: list[str], names: list[str] | None) -> str:
@@ -103,9 +102,7 @@ def export_key(processed: Path, langs: list[str], formats: list[str], names: lis
     # Every processed table, not only those the charts read: knowing which needs the chart code.
     for table in sorted(processed.glob("*.parquet")):
         digest.update(f"{table.name} {io.sha256_file(table)}\n".encode())
-    # The version stays 0.1.0 while the code changes in development: hash the code and reference data too.
-    for path in sorted([*PACKAGE.rglob("*.py"), *PACKAGE.glob("styles/*.mplstyle"), *PACKAGE.glob("reference/*")]):
-        digest.update(f"{path.relative_to(PACKAGE)} {io.sha256_file(path)}\n".encode())
+    digest.update(io.package_fingerprint().encode())  # the version stays 0.1.0 while the code changes
     return digest.hexdigest()
 
 

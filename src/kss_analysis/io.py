@@ -40,6 +40,20 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def package_fingerprint() -> str:
+    """sha256 over the package's code and data files (reference tables, styles, sources.yml).
+
+    The version stays the same while the code changes in development, so a run key that
+    only named the version would keep outputs drawn by older code."""
+    from kss_analysis.config import PACKAGE_DIR
+
+    digest = hashlib.sha256()
+    files = (p for p in PACKAGE_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for path in sorted(files):
+        digest.update(f"{path.relative_to(PACKAGE_DIR).as_posix()} {sha256_file(path)}\n".encode())
+    return digest.hexdigest()
+
+
 def current_umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)

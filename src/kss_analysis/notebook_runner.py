@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kss_analysis import __version__
-from kss_analysis.io import read_metadata, sha256_file, write_bytes_atomic
+from kss_analysis.io import package_fingerprint, read_metadata, sha256_file, write_bytes_atomic
 
 METADATA_KEY = "kss"
 FETCH_HINT = "`kss fetch --all` where there is a network, or `kss fetch --all --mirror DIR`"
@@ -67,10 +67,11 @@ def plan_notebooks(notebooks: Iterable[Path], processed: Path) -> list[NotebookP
 
 
 def run_key(notebook: Path, processed: Path) -> str:
-    """Changes when the notebook, the processed data it reads or the package version changes."""
+    """Changes when the notebook, the processed data it reads or the package (version, code or
+    reference data) changes."""
     content = json.loads(notebook.read_text(encoding="utf-8"))
     content.get("metadata", {}).get(METADATA_KEY, {}).pop("run_key", None)  # a copy refreshed in place
-    digest = hashlib.sha256(f"{__version__}\n{json.dumps(content, sort_keys=True)}\n".encode())
+    digest = hashlib.sha256(f"{__version__}\n{package_fingerprint()}\n{json.dumps(content, sort_keys=True)}\n".encode())
     for table in sorted(processed.glob("*.parquet")):
         digest.update(f"{table.name} {sha256_file(table)}\n".encode())
     return digest.hexdigest()

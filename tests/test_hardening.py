@@ -45,18 +45,23 @@ def activity_json(identifier: str, value: float) -> bytes:
     ).encode()
 
 
-def iati_source(files: dict[str, bytes]) -> Source:
+def pinned_source(source_id: str, files: dict[str, bytes], *, reader: str = "undp", fmt: str = "csv") -> Source:
+    """A fetched source whose files are pinned by the sha256 of ``files`` (test data)."""
     return Source(
-        id="iati-ssc-activities",
+        id=source_id,
         title="test",
         publisher="test",
         kind="fetched",
-        format="json",
-        reader="iati-json",
+        format=fmt,
+        reader=reader,
         licence="test",
         citation="test",
         files={name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
     )
+
+
+def iati_source(files: dict[str, bytes]) -> Source:
+    return pinned_source("iati-ssc-activities", files, reader="iati-json", fmt="json")
 
 
 def data_folder(tmp_path: Path) -> Path:
@@ -236,17 +241,7 @@ def test_a_folder_in_the_way_is_named(tmp_path, capsys):
 
 def test_a_corrupt_manifest_is_rebuilt_from_checksums_with_a_warning(tmp_path, monkeypatch, capsys):
     payload = b"Number,Project Name\n1,A\n"
-    source = Source(
-        id="pinned",
-        title="t",
-        publisher="t",
-        kind="fetched",
-        format="csv",
-        reader="undp",
-        licence="t",
-        citation="t",
-        files={"data.csv": hashlib.sha256(payload).hexdigest()},
-    )
+    source = pinned_source("pinned", {"data.csv": payload})
     monkeypatch.setattr("kss_analysis.registry.load_sources", lambda: {"pinned": source})
     (tmp_path / "pinned").mkdir()
     (tmp_path / "pinned" / "data.csv").write_bytes(payload)
@@ -299,17 +294,7 @@ def test_two_concurrent_fetches_keep_every_manifest_entry(tmp_path):
     sources = []
     for n in range(2):
         files = {f"f{i}.csv": f"a,b\n{n},{i}\n".encode() for i in range(30)}
-        source = Source(
-            id=f"s{n}",
-            title="t",
-            publisher="t",
-            kind="fetched",
-            format="csv",
-            reader="undp",
-            licence="t",
-            citation="t",
-            files={k: hashlib.sha256(v).hexdigest() for k, v in files.items()},
-        )
+        source = pinned_source(f"s{n}", files)
         (mirror / source.id).mkdir(parents=True)
         for name, payload in files.items():
             (mirror / source.id / name).write_bytes(payload)
@@ -357,17 +342,7 @@ def test_chart_csvs_escape_formula_cells_like_tables_export(tmp_path, capsys):
 
 def test_kss_sources_does_not_call_a_folder_with_unlisted_files_just_verified(tmp_path):
     payload = b"Number,Project Name\n1,A\n"
-    source = Source(
-        id="pinned",
-        title="t",
-        publisher="t",
-        kind="fetched",
-        format="csv",
-        reader="undp",
-        licence="t",
-        citation="t",
-        files={"data.csv": hashlib.sha256(payload).hexdigest()},
-    )
+    source = pinned_source("pinned", {"data.csv": payload})
     (tmp_path / "pinned").mkdir()
     (tmp_path / "pinned" / "data.csv").write_bytes(payload)
     assert fetch.source_status(source, tmp_path, {})[0] == "verified"

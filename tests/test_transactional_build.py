@@ -169,7 +169,7 @@ def test_a_real_sigint_or_sigterm_during_a_build(tmp_path, signum):
     deadline = time.monotonic() + 120
     while not list((data / "builds").glob(".staging-*")) and time.monotonic() < deadline:
         time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
     assert len(err.strip().splitlines()) == 1 and "interrupted" in err

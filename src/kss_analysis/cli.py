@@ -7,6 +7,7 @@ User errors (unreadable file, bad option) exit with code 2 and one line on stder
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -409,6 +410,18 @@ def _terminate(_signum, _frame):  # SIGTERM ends a run like Ctrl-C: staging remo
     raise KeyboardInterrupt
 
 
+def _exit_now(code: int) -> None:
+    """End the command with ``code`` once an interrupted run is cleaned up.
+
+    Not through interpreter shutdown: under load, CPython sometimes still counted the caught
+    KeyboardInterrupt as unhandled (its flag is set when the interrupt passes through code a C
+    extension runs with PyRun_String) and killed itself with SIGINT on the way out: exit -2,
+    not 130, although this line had printed and atexit had run."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     import signal
 
@@ -422,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         print("kss: interrupted; nothing partial was kept, earlier outputs are unchanged", file=sys.stderr)
+        if argv is None:  # this process is the kss command (not a caller passing its own argv)
+            _exit_now(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     except (InputError, UsageError) as exc:
         if args.debug:

@@ -23,14 +23,14 @@ def _build_test_data(config) -> None:
     shutil.copytree(ROOT / "data" / "raw" / "kss", data / "raw" / "kss")
     mirror = os.environ.get("KSS_MIRROR", "").strip()
     if mirror and Path(mirror).is_dir():
-        from kss_analysis.fetch import fetch_source
-        from kss_analysis.registry import load_sources
+        from kss_analysis.acquire.fetch import fetch_source
+        from kss_analysis.acquire.registry import load_sources
 
         for source in load_sources().values():
             if source.kind == "fetched":
                 fetch_source(source, data / "raw", mirror=Path(mirror))
     os.environ["KSS_DATA_DIR"] = str(data)
-    from kss_analysis.pipeline import build_all
+    from kss_analysis.build.pipeline import build_all
 
     build_all(data)
     config._kss_test_data = data
@@ -48,8 +48,8 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(config, items):
     """Skip a notebook whose sources (its metadata's ``kss.needs_sources``) are not in the test build."""
-    from kss_analysis.config import processed_dir
-    from kss_analysis.notebook_runner import plan_notebooks
+    from kss_analysis.core.config import processed_dir
+    from kss_analysis.outputs.notebooks.runner import plan_notebooks
 
     notebooks = {Path(str(item.fspath)) for item in items if str(item.fspath).endswith(".ipynb")}
     missing = {plan.path.name: plan.missing for plan in plan_notebooks(notebooks, processed_dir()) if plan.missing}

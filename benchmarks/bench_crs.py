@@ -5,7 +5,7 @@
 Generates N rows with ../shared/tools/gen_crs.py (SYNTHETIC data, cached in
 benchmarks/.cache/ or --cache), then runs, each in a fresh process (so peak RSS is per run)
 and interleaved so all see the same machine state:
-- project:    kss_analysis.pipeline.build_crs (typed, mapped to ISO3/region/theme, quarantine
+- project:    kss_analysis.build.pipeline.build_crs (typed, mapped to ISO3/region/theme, quarantine
               reasons, year-partitioned zstd Parquet);
 - polars-eq:  plain polars doing the same reading and writing work without our mapping,
               quarantine or ledger: the same 25 columns read as text and renamed, the same
@@ -39,11 +39,11 @@ kind, src, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 shutil.rmtree(out, ignore_errors=True)
 t0 = time.perf_counter(); r0 = resource.getrusage(resource.RUSAGE_SELF)
 if kind == "project":
-    from kss_analysis.pipeline import build_crs
+    from kss_analysis.build.pipeline import build_crs
     build_crs([src], out)
 elif kind == "polars-eq":
     import polars as pl
-    from kss_analysis.sources.crs import AMOUNTS, COLUMNS
+    from kss_analysis.ingest.crs.read import AMOUNTS, COLUMNS
     frame = pl.scan_csv(src, separator="|", infer_schema=False, quote_char='"').select(
         [pl.col(raw).alias(name) for raw, name in COLUMNS.items()]
     )
@@ -54,7 +54,7 @@ elif kind == "polars-eq":
     frame.sink_parquet(pl.PartitionBy(out, key="year", include_key=False), compression="zstd", mkdir=True)
 elif kind == "duckdb-eq":
     import duckdb
-    from kss_analysis.sources.crs import AMOUNTS, COLUMNS
+    from kss_analysis.ingest.crs.read import AMOUNTS, COLUMNS
     def cast(raw, name):
         if name == "year":
             return f'TRY_CAST(trim("{raw}") AS SMALLINT) AS year'
@@ -71,7 +71,7 @@ elif kind == "polars-all":
     out.mkdir(parents=True)
     pl.scan_csv(src, separator="|").sink_parquet(out / "baseline.parquet")
 elif kind == "aggregate":
-    from kss_analysis.aggregate import aggregate_crs
+    from kss_analysis.build.aggregate import aggregate_crs
     table = aggregate_crs(src, ("year", "sector_theme", "region"))
 wall = time.perf_counter() - t0
 r1 = resource.getrusage(resource.RUSAGE_SELF)

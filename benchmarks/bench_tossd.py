@@ -5,8 +5,8 @@
 Writes a SYNTHETIC file in the published TOSSD layout (53 columns, codes as text, amounts
 in thousands of USD; key-value metadata ``synthetic=true``; never real data, never behind
 a chart) into a temporary folder, then runs each case in a fresh process:
-- place 738:   kss_analysis.placing.tossd.place_tossd, Indonesia only (the default);
-- stream all:  kss_analysis.sources.tossd.read_tossd_batches with every provider, batches
+- place 738:   kss_analysis.ingest.tossd.place.place_tossd, Indonesia only (the default);
+- stream all:  kss_analysis.ingest.tossd.read.read_tossd_batches with every provider, batches
                only (no placing): the streaming bound when nothing is filtered out;
 - baseline:    pyarrow.parquet.read_table (the whole file in memory), then the filter.
 Prints wall time, peak RSS and rows/s (rows in the file over wall time) for each, and the
@@ -35,15 +35,15 @@ CHILD = r"""
 import json, resource, sys, time
 kind, path = sys.argv[1], sys.argv[2]
 # Every case pays the same imports, so the peak above them compares the reads themselves.
-import pyarrow.compute, pyarrow.parquet, kss_analysis.placing.tossd
+import pyarrow.compute, pyarrow.parquet, kss_analysis.ingest.tossd.place
 imports = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 t0 = time.perf_counter()
 if kind == "place_738":
-    from kss_analysis.placing.tossd import place_tossd
+    from kss_analysis.ingest.tossd.place import place_tossd
     tables = place_tossd(path, file_label="synthetic")
     rows = len(tables.activities)
 elif kind == "stream_all":
-    from kss_analysis.sources.tossd import read_tossd_batches
+    from kss_analysis.ingest.tossd.read import read_tossd_batches
     rows = sum(t.num_rows for t in read_tossd_batches(path, providers=None))
 elif kind == "baseline":
     import pyarrow.compute as pc, pyarrow.parquet as pq

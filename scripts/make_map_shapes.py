@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from kss_analysis import map_shapes
-from kss_analysis.config import raw_dir
+from kss_analysis.outputs.charts import map_shapes
+from kss_analysis.core.config import raw_dir
 
 
 def main(argv: list[str]) -> int:

@@ -21,17 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from kss_analysis.config import REFERENCE_DIR  # noqa: E402
-from kss_analysis.money import (  # noqa: E402
-    DEFLATOR_FILE,
-    DEFLATOR_SOURCE_ID,
-    EXTRACT_FILES,
-    EXTRACT_METADATA,
-    FX_FILE,
-    FX_SOURCE_ID,
-    _commit_of,
-)
-from kss_analysis.registry import load_sources  # noqa: E402
+from kss_analysis.core.config import REFERENCE_DIR  # noqa: E402
+from kss_analysis.build.money import # noqa: E402     DEFLATOR_FILE, DEFLATOR_SOURCE_ID, EXTRACT_FILES, EXTRACT_METADATA, FX_FILE, FX_SOURCE_ID, _commit_of
+from kss_analysis.acquire.registry import load_sources  # noqa: E402
 
 # Register: IDR, USD. IATI SSC transactions: AUD CAD CHF COP DKK EUR GBP KRW NOK SEK XDR.
 # AidData: CNY (GCOF's main stated currency), QAR (TUFF Qatar). USD is 1 by definition.

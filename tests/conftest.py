@@ -102,7 +102,7 @@ def register_build(tmp_path_factory) -> Path:
     """A data folder with the embedded register alone (a copy of data/raw/kss) built once per test
     session, with or without KSS_MIRROR (unlike ``session_data``). Read it, never write it: a test
     that changes the inputs or needs a build of its own builds in its own tmp_path."""
-    from kss_analysis.pipeline import build_all
+    from kss_analysis.build.pipeline import build_all
 
     data = tmp_path_factory.mktemp("register-build")
     shutil.copytree(ROOT / "data" / "raw" / "kss", data / "raw" / "kss")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from kss_analysis.clean import parse_number, parse_year_cell
-from kss_analysis.errors import RowProblem
-from kss_analysis.placing.register import place_register
-from kss_analysis.sources.register import read_register
+from kss_analysis.core.errors import RowProblem
+from kss_analysis.ingest.clean import parse_number, parse_year_cell
+from kss_analysis.ingest.register.place import place_register
+from kss_analysis.ingest.register.read import read_register
 from tests.conftest import write_csv
 
 

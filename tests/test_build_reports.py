@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kss_analysis.pipeline import build_all
+from kss_analysis.build.pipeline import build_all
 from tests.conftest import write_csv
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kss_analysis import io
-from kss_analysis.aggregate import top_level
-from kss_analysis.chart_export import export_charts
-from kss_analysis.charts import format_amount, format_number
+from kss_analysis.build.aggregate import top_level
+from kss_analysis.core import io
+from kss_analysis.outputs.charts.export import export_charts
+from kss_analysis.outputs.charts.style import format_amount, format_number
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -136,7 +136,7 @@ def test_cli_export_refuses_unknown_language(tmp_path, capsys):
     ],
 )
 def test_formula_injection_is_escaped_and_numbers_untouched(value, expected):
-    from kss_analysis.spreadsheet_export import escape_formula
+    from kss_analysis.outputs.tables.export import escape_formula
 
     assert escape_formula(value) == expected
 
@@ -144,7 +144,7 @@ def test_formula_injection_is_escaped_and_numbers_untouched(value, expected):
 def test_tables_export_writes_labelled_safe_tables(processed, tmp_path):
     from openpyxl import load_workbook
 
-    from kss_analysis.spreadsheet_export import export_tables
+    from kss_analysis.outputs.tables.export import export_tables
 
     paths = export_tables(processed, tmp_path, ["csv", "xlsx"], lang="id")
     names = [f"programmes_by_{d}_year" for d in ("sector", "region", "modality")] + ["programmes", "quarantine"]
@@ -162,7 +162,7 @@ def test_tables_export_writes_labelled_safe_tables(processed, tmp_path):
 def test_xlsx_export_gives_the_same_bytes_at_another_time(processed, tmp_path, monkeypatch):
     import time
 
-    from kss_analysis.spreadsheet_export import export_tables
+    from kss_analysis.outputs.tables.export import export_tables
 
     export_tables(processed, tmp_path / "a", ["xlsx"])
     later = time.time() + 3 * 3600  # zip entries and workbook properties would carry this clock

@@ -2,8 +2,8 @@
 
 import pytest
 
-from kss_analysis import reference
-from kss_analysis.classify import (
+from kss_analysis.core import reference
+from kss_analysis.ingest.classify import (
     classify_cooperation_type,
     classify_country,
     classify_country_list,

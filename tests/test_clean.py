@@ -2,8 +2,8 @@
 
 import pytest
 
-from kss_analysis.clean import parse_date, parse_number, parse_year, split_list
-from kss_analysis.errors import RowProblem
+from kss_analysis.core.errors import RowProblem
+from kss_analysis.ingest.clean import parse_date, parse_number, parse_year, split_list
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from kss_analysis.comparison import compare_region_shares, compare_sources, usd_by_year
-from kss_analysis.standard_charts import chart_region_shares_by_source
+from kss_analysis.outputs.charts.standard import chart_region_shares_by_source
+from kss_analysis.outputs.comparison import compare_region_shares, compare_sources, usd_by_year
 
 ACTIVITIES = pd.DataFrame(
     {

@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kss_analysis.chart_export import export_charts
-from kss_analysis.coverage import NO_FIGURES, coverage_table
-from kss_analysis.figures import read_figures
-from kss_analysis.placing.register import place_register
-from kss_analysis.sources.register import read_register
+from kss_analysis.ingest.headline_figures import read_figures
+from kss_analysis.ingest.register.place import place_register
+from kss_analysis.ingest.register.read import read_register
+from kss_analysis.outputs.charts.export import export_charts
+from kss_analysis.outputs.coverage import NO_FIGURES, coverage_table
 
 ROOT = Path(__file__).resolve().parents[1]
 KSS = ROOT / "data" / "raw" / "kss"
@@ -124,7 +124,7 @@ def test_coverage_chart_is_drawn_in_both_languages(processed, tmp_path):
 
 def test_coverage_chart_without_the_figures_register_has_no_bars():
     # A user's own registers without kss_figures: the chart is still drawn, with no official counts.
-    from kss_analysis.standard_charts import chart_register_coverage
+    from kss_analysis.outputs.charts.standard import chart_register_coverage
 
     chart = chart_register_coverage({"activities": _register_activities()}, "id")
     assert chart.data.empty
@@ -162,7 +162,7 @@ def test_programme_chart_footers_give_the_coverage_of_every_official_count(proce
 
 
 def test_programme_chart_footers_without_the_figures_register_say_nothing_of_coverage():
-    from kss_analysis.standard_charts import chart_programmes_by_year
+    from kss_analysis.outputs.charts.standard import chart_programmes_by_year
 
     activities = _register_activities()
     with_figures = chart_programmes_by_year(

@@ -15,10 +15,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kss_analysis.aggregate import aggregate_crs
-from kss_analysis.errors import InputError
-from kss_analysis.pipeline import build_crs, crs_ledger
-from kss_analysis.validate import check_ledger
+from kss_analysis.build.aggregate import aggregate_crs
+from kss_analysis.build.pipeline import build_crs, crs_ledger
+from kss_analysis.core.errors import InputError
+from kss_analysis.core.validate import check_ledger
 
 GENERATOR = next(
     (
@@ -274,7 +274,7 @@ def test_utf16_zip_and_deflate64_read_the_same_rows(utf8_file, tmp_path):
 
 
 def test_deflate64_without_the_library_names_the_remedy(tmp_path, monkeypatch):
-    from kss_analysis.sources import crs
+    from kss_analysis.ingest.crs import read as crs
 
     d64 = deflate64_zip(tmp_path / "d64.zip", "CRS 2019 data.txt", bulk_text().encode("utf-8"))
     monkeypatch.setattr(crs, "_enable_deflate64", lambda: False)
@@ -315,8 +315,8 @@ def test_synthetic_generator_file_builds_completely(tmp_path):
 
 
 def test_crs_build_is_byte_identical_and_part_of_kss_build(utf8_file, tmp_path):
-    from kss_analysis import io
-    from kss_analysis.pipeline import build_all
+    from kss_analysis.build.pipeline import build_all
+    from kss_analysis.core import io
 
     hashes = []
     for name in ("one", "two"):

@@ -1,6 +1,6 @@
 """The scale path: DuckDB reads the CRS build's output folder as it is (hive partitions
 year=YYYY/part-*.parquet, no conversion step) and gets the same aggregate as
-``kss_analysis.aggregate.aggregate_crs``. Spark and Dask read the same layout; DuckDB stands in
+``kss_analysis.build.aggregate.aggregate_crs``. Spark and Dask read the same layout; DuckDB stands in
 for them here because it installs from the package index with no JVM or cluster."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kss_analysis.aggregate import aggregate_crs
-from kss_analysis.pipeline import build_crs
+from kss_analysis.build.aggregate import aggregate_crs
+from kss_analysis.build.pipeline import build_crs
 
 duckdb = pytest.importorskip("duckdb", reason="duckdb is a dev dependency (pip install -r requirements.lock)")
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kss_analysis import io
-from kss_analysis.chart_export import export_charts
+from kss_analysis.build.pipeline import build_all
 from kss_analysis.cli import main
-from kss_analysis.pipeline import build_all
+from kss_analysis.core import io
+from kss_analysis.outputs.charts.export import export_charts
 from tests.conftest import write_csv
 
 ROOT = Path(__file__).resolve().parents[1]

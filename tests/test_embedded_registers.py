@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kss_analysis.figures import read_figures
+from kss_analysis.ingest.headline_figures import read_figures
 
 KSS = Path(__file__).resolve().parents[1] / "data" / "raw" / "kss"
 programmes = pd.read_csv(KSS / "kss_programmes.csv", dtype=str, keep_default_na=False)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kss_analysis import io
-from kss_analysis.chart_export import KEY_FILE, export_charts
+from kss_analysis.core import io
+from kss_analysis.outputs.charts.export import KEY_FILE, export_charts
 
 ROOT = Path(__file__).resolve().parents[1]
 CHART = "programmes_by_sector"  # any standard chart will do: one that is quick to draw

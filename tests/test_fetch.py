@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from kss_analysis import cli, fetch, registry
-from kss_analysis.fetch import ChecksumError, UnreachableError, fetch_source, read_manifest, source_status
-from kss_analysis.registry import Source
+from kss_analysis import cli
+from kss_analysis.acquire import fetch, registry
+from kss_analysis.acquire.fetch import ChecksumError, UnreachableError, fetch_source, read_manifest, source_status
+from kss_analysis.acquire.registry import Source
 from tests.conftest import mirror_dir, needs_mirror
 
 

@@ -20,11 +20,13 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from kss_analysis import cli, fetch, io, safe_archive
-from kss_analysis.errors import InputError
-from kss_analysis.registry import Source
-from kss_analysis.sources.aiddata import read_aiddata
-from kss_analysis.sources.register import read_register
+from kss_analysis import cli
+from kss_analysis.acquire import fetch, safe_archive
+from kss_analysis.acquire.registry import Source
+from kss_analysis.core import io
+from kss_analysis.core.errors import InputError
+from kss_analysis.ingest.aiddata.read import read_aiddata
+from kss_analysis.ingest.register.read import read_register
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANTED = 999_999_999
@@ -84,7 +86,9 @@ def test_a_planted_unlisted_file_never_reaches_the_outputs(tmp_path, monkeypatch
     for name, payload in listed.items():
         (folder / name).write_bytes(payload)
     (folder / "extra.json").write_bytes(activity_json("XI-PLANTED", PLANTED))
-    monkeypatch.setattr("kss_analysis.readers.load_sources", lambda: {"iati-ssc-activities": iati_source(listed)})
+    monkeypatch.setattr(
+        "kss_analysis.ingest.readers.load_sources", lambda: {"iati-ssc-activities": iati_source(listed)}
+    )
     code, _, err = build(data, capsys)
     assert code == 0, err
     transactions = io.read_table(data / "processed" / "activity_transactions.parquet")
@@ -102,7 +106,9 @@ def test_a_listed_file_changed_after_the_fetch_is_refused(tmp_path, monkeypatch,
     folder = data / "raw" / "iati-ssc-activities"
     folder.mkdir(parents=True)
     (folder / "a.json").write_bytes(activity_json("XI-A", PLANTED))  # same name, other bytes
-    monkeypatch.setattr("kss_analysis.readers.load_sources", lambda: {"iati-ssc-activities": iati_source(listed)})
+    monkeypatch.setattr(
+        "kss_analysis.ingest.readers.load_sources", lambda: {"iati-ssc-activities": iati_source(listed)}
+    )
     code, _, err = build(data, capsys)
     assert code == 0
     assert len(io.read_table(data / "processed" / "activity_transactions.parquet")) == 0
@@ -242,7 +248,7 @@ def test_a_folder_in_the_way_is_named(tmp_path, capsys):
 def test_a_corrupt_manifest_is_rebuilt_from_checksums_with_a_warning(tmp_path, monkeypatch, capsys):
     payload = b"Number,Project Name\n1,A\n"
     source = pinned_source("pinned", {"data.csv": payload})
-    monkeypatch.setattr("kss_analysis.registry.load_sources", lambda: {"pinned": source})
+    monkeypatch.setattr("kss_analysis.acquire.registry.load_sources", lambda: {"pinned": source})
     (tmp_path / "pinned").mkdir()
     (tmp_path / "pinned" / "data.csv").write_bytes(payload)
     for corrupt in ("{", '{"other": 1}', "[]", '{"files": {"x": 5}}'):
@@ -321,8 +327,8 @@ def test_control_characters_are_stripped_and_counted_as_fixes(tmp_path, capsys):
 
 
 def test_chart_csvs_escape_formula_cells_like_tables_export(tmp_path, capsys):
-    from kss_analysis.chart_export import export_charts
-    from kss_analysis.spreadsheet_export import escape_formula
+    from kss_analysis.outputs.charts.export import export_charts
+    from kss_analysis.outputs.tables.export import escape_formula
 
     data = data_folder(tmp_path)
     (data / "raw" / "registers").mkdir()
@@ -351,7 +357,7 @@ def test_kss_sources_does_not_call_a_folder_with_unlisted_files_just_verified(tm
 
 
 def test_a_fifo_among_crs_files_is_skipped(tmp_path):
-    from kss_analysis.pipeline import find_crs_inputs
+    from kss_analysis.build.pipeline import find_crs_inputs
 
     folder = tmp_path / "data" / "raw" / "oecd-crs"
     folder.mkdir(parents=True)
@@ -365,7 +371,7 @@ def test_a_fifo_among_crs_files_is_skipped(tmp_path):
 def test_a_changed_or_special_money_file_is_not_used(tmp_path):
     """Rates are inputs too: a fetched FX file that differs from its pin, or a FIFO in its place,
     is refused and the embedded extract used, saying why."""
-    from kss_analysis import money
+    from kss_analysis.build import money
 
     raw = tmp_path / "data" / "raw"
     folder = raw / money.FX_SOURCE_ID
@@ -386,7 +392,7 @@ def test_a_changed_or_special_money_file_is_not_used(tmp_path):
 
 def test_special_files_in_embedded_and_pattern_sources_are_skipped_with_a_notice(tmp_path):
     """find_inputs (the reader registry) admits only regular files for every source kind."""
-    from kss_analysis.readers import find_inputs, source_files
+    from kss_analysis.ingest.readers import find_inputs, source_files
 
     raw = tmp_path / "data" / "raw"
     (raw / "kss").mkdir(parents=True)

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import shapely
 
-from kss_analysis import map_shapes, reference
-from kss_analysis.registry import load_sources
+from kss_analysis.acquire.registry import load_sources
+from kss_analysis.core import reference
+from kss_analysis.outputs.charts import map_shapes
 
 MIRROR = Path(os.environ["KSS_MIRROR"]) if os.environ.get("KSS_MIRROR") else None
 

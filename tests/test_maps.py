@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from kss_analysis import maps, reference
-from kss_analysis.chart_export import export_charts, load_chart_tables
-from kss_analysis.standard_charts import chart_partner_map, chart_partner_map_by_period
+from kss_analysis.core import reference
+from kss_analysis.outputs.charts import maps
+from kss_analysis.outputs.charts.export import export_charts, load_chart_tables
+from kss_analysis.outputs.charts.standard import chart_partner_map, chart_partner_map_by_period
 
 ROOT = Path(__file__).resolve().parents[1]
 MAPS = ["partner_map", "partner_map_by_period"]
@@ -139,7 +140,7 @@ def test_two_map_exports_are_byte_identical_with_csv_and_sidecar(processed, tmp_
 
 
 def test_map_counts_agree_with_the_top_partners_chart_and_periods_add_up(tables):
-    from kss_analysis.standard_charts import chart_top_partner_countries
+    from kss_analysis.outputs.charts.standard import chart_top_partner_countries
 
     whole = chart_partner_map(tables, "en").data.set_index("iso3")["value"]
     top = chart_top_partner_countries(tables, "en").data.set_index("recipient_iso3")["programmes"]

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from kss_analysis import matching
-from kss_analysis.chart_export import is_register
-from kss_analysis.model import SourceTables
-from kss_analysis.placing.tossd import place_tossd
-from kss_analysis.readers import place_file
+from kss_analysis.build import matching
+from kss_analysis.core.model import SourceTables
+from kss_analysis.ingest.readers import place_file
+from kss_analysis.ingest.tossd.place import place_tossd
+from kss_analysis.rules.scope import is_register
 
 ROOT = Path(__file__).resolve().parents[1]
 

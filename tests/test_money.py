@@ -16,11 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kss_analysis import money
-from kss_analysis.config import REFERENCE_DIR
-from kss_analysis.errors import InputError
-from kss_analysis.io import read_metadata, sha256_file
-from kss_analysis.money import (
+from kss_analysis.acquire.registry import load_sources
+from kss_analysis.build import money
+from kss_analysis.build.money import (
     AMBIGUOUS_RATE,
     NO_DEFLATOR_FOR_YEAR,
     NO_IDR_DEFLATOR_FOR_YEAR,
@@ -38,8 +36,10 @@ from kss_analysis.money import (
     to_constant,
     to_usd,
 )
-from kss_analysis.registry import load_sources
-from kss_analysis.sources.money import read_gdp_deflator, read_imf_rates
+from kss_analysis.core.config import REFERENCE_DIR
+from kss_analysis.core.errors import InputError
+from kss_analysis.core.io import read_metadata, sha256_file
+from kss_analysis.ingest.money_tables import read_gdp_deflator, read_imf_rates
 
 ROOT = Path(__file__).resolve().parents[1]
 MIRROR = Path(os.environ["KSS_MIRROR"]).resolve() if os.environ.get("KSS_MIRROR", "").strip() else None
@@ -207,7 +207,7 @@ def test_embedded_extract_is_what_its_metadata_says():
 def test_build_without_fetched_files_converts_from_the_extract(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data" / "raw" / "kss", data / "raw" / "kss")
-    from kss_analysis.pipeline import build_all
+    from kss_analysis.build.pipeline import build_all
 
     result = build_all(data)
     acts = result.tables.activities
@@ -229,8 +229,8 @@ MIRROR_SOURCES = ("imf-exchangerates", "wb-inflation", "iati-ssc-activities", "a
 def mirror_build(tmp_path_factory):
     if MIRROR is None or not MIRROR.is_dir():
         pytest.skip("needs the offline mirror: set KSS_MIRROR=../shared/mirror")
-    from kss_analysis.fetch import fetch_source
-    from kss_analysis.pipeline import build_all
+    from kss_analysis.acquire.fetch import fetch_source
+    from kss_analysis.build.pipeline import build_all
 
     data = tmp_path_factory.mktemp("money-build")
     shutil.copytree(ROOT / "data" / "raw" / "kss", data / "raw" / "kss")
@@ -349,7 +349,7 @@ def test_aggregates_carry_constant_usd_summed_from_the_rows(offline_build):
 
 
 def test_table_export_has_the_converted_columns(offline_build, tmp_path):
-    from kss_analysis.spreadsheet_export import export_tables
+    from kss_analysis.outputs.tables.export import export_tables
 
     export_tables(offline_build, tmp_path, ["csv"])
     header = " | ".join(pd.read_csv(tmp_path / "programmes_by_sector_year.csv", nrows=0).columns)
@@ -360,8 +360,11 @@ def test_table_export_has_the_converted_columns(offline_build, tmp_path):
 
 
 def test_constant_usd_chart_footer_names_the_unconverted_amounts(offline_build):
-    from kss_analysis.notebook import load_chart_tables
-    from kss_analysis.standard_charts import chart_funding_idr_constant_by_year, chart_funding_usd_constant_by_year
+    from kss_analysis.outputs.charts.standard import (
+        chart_funding_idr_constant_by_year,
+        chart_funding_usd_constant_by_year,
+    )
+    from kss_analysis.outputs.notebooks.loaders import load_chart_tables
 
     tables, _ = load_chart_tables(offline_build)
     acts = tables["activities"]

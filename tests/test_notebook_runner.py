@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from kss_analysis.io import write_table
-from kss_analysis.notebook_runner import plan_notebooks, run_notebooks
+from kss_analysis.core.io import write_table
+from kss_analysis.outputs.notebooks.runner import plan_notebooks, run_notebooks
 
 
 def _processed(folder: Path, inputs: list[str]) -> Path:
@@ -82,7 +82,7 @@ def test_run_executes_skips_with_reason_removes_stale_copies_and_reruns_only_on_
 
 def test_the_run_key_changes_with_the_package_code_not_only_its_version(tmp_path, monkeypatch):
     # The version stays the same in development: a notebook drawn by older code must run again.
-    from kss_analysis import notebook_runner
+    from kss_analysis.outputs.notebooks import runner as notebook_runner
 
     processed = _processed(tmp_path / "processed", ["kss/kss_programmes.csv"])
     notebook = _notebook(tmp_path, "01-a.ipynb", [])

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from kss_analysis import io, reference
-from kss_analysis.classify import classify_country
-from kss_analysis.errors import InputError
-from kss_analysis.pipeline import build_all
+from kss_analysis.build.pipeline import build_all
+from kss_analysis.core import io, reference
+from kss_analysis.core.errors import InputError
+from kss_analysis.ingest.classify import classify_country
 from tests.conftest import write_csv
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kss_analysis import io
-from kss_analysis.pipeline import build_all
+from kss_analysis.build.pipeline import build_all
+from kss_analysis.core import io
 from tests.conftest import mirror_dir, needs_mirror
 
 ROOT = Path(__file__).resolve().parents[1]

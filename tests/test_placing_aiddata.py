@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from kss_analysis.errors import InputError
-from kss_analysis.readers import place_file as build_file_tables
-from kss_analysis.validate import check_tables
+from kss_analysis.core.errors import InputError
+from kss_analysis.core.validate import check_tables
+from kss_analysis.ingest.readers import place_file as build_file_tables
 
 GCOF_COLUMNS = [
     "project_id",

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from kss_analysis.errors import InputError
-from kss_analysis.readers import place_file as build_file_tables
-from kss_analysis.sources.iati import read_iati_xml
-from kss_analysis.validate import check_tables
+from kss_analysis.core.errors import InputError
+from kss_analysis.core.validate import check_tables
+from kss_analysis.ingest.iati.read import read_iati_xml
+from kss_analysis.ingest.readers import place_file as build_file_tables
 
 
 def iati_json(folder: Path, name: str, **fields) -> Path:

@@ -5,8 +5,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kss_analysis.readers import place_file as build_file_tables
-from kss_analysis.validate import check_tables
+from kss_analysis.core.validate import check_tables
+from kss_analysis.ingest.readers import place_file as build_file_tables
 
 UNDP_HEADER = [
     "Number",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from kss_analysis.placing.register import place_register
-from kss_analysis.sources.register import read_register
-from kss_analysis.validate import check_ledger, check_tables
+from kss_analysis.core.validate import check_ledger, check_tables
+from kss_analysis.ingest.register.place import place_register
+from kss_analysis.ingest.register.read import read_register
 from tests.conftest import HEADER_ID, write_csv
 
 

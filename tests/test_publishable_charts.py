@@ -13,11 +13,14 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from kss_analysis import caveats, charts, comparison, io
-from kss_analysis.chart_export import export_charts, load_chart_tables
-from kss_analysis.chart_layout import fit_x_labels, overlapping_labels, tick_label_boxes
-from kss_analysis.pipeline import build_all
-from kss_analysis.standard_charts import REGISTER_SPECS, SPECS, STANDARD_SPECS, draw, period_of, top_with_ties
+from kss_analysis.build.pipeline import build_all
+from kss_analysis.core import io
+from kss_analysis.outputs import comparison
+from kss_analysis.outputs.charts import caveats
+from kss_analysis.outputs.charts import style as charts
+from kss_analysis.outputs.charts.export import export_charts, load_chart_tables
+from kss_analysis.outputs.charts.layout import fit_x_labels, overlapping_labels, tick_label_boxes
+from kss_analysis.outputs.charts.standard import REGISTER_SPECS, SPECS, STANDARD_SPECS, draw, period_of, top_with_ties
 
 ROOT = Path(__file__).resolve().parents[1]
 TIME_SPECS = [s for s in STANDARD_SPECS if s.shape in ("by_period", "by_year", "yearly")]
@@ -280,7 +283,7 @@ def test_fetched_sources_are_cited_by_their_registry_citation():
 
 def test_notebook_05_register_usd_total_equals_the_chart_csv(processed, tmp_path):
     # the calls notebook 05 makes (cell 12) and the exported chart CSV
-    from kss_analysis.notebook import load_chart_tables as notebook_tables
+    from kss_analysis.outputs.notebooks.loaders import load_chart_tables as notebook_tables
 
     all_tables, _ = notebook_tables(registers_only=False)
     kss_usd = comparison.usd_by_year(all_tables["activities"], "kss")
@@ -319,7 +322,7 @@ def test_indonesian_chart_text_uses_the_reviewed_wording(drawn):
 
 
 def test_a_parts_own_amount_counts_only_when_its_parent_cannot_include_it():
-    from kss_analysis.counting import amount_rows, is_counted
+    from kss_analysis.rules.counting import amount_rows, is_counted
 
     frame = pd.DataFrame(  # synthetic: parents P1-P3 and their parts, plus a plan
         {

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import kss_analysis as kss
-from kss_analysis.chart_export import export_charts
+from kss_analysis.outputs.charts.export import export_charts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -87,7 +87,7 @@ def test_integer_columns_read_as_nullable_integers_with_plain_pandas(processed):
 def test_both_functions_show_the_filters_as_their_arguments():
     import inspect
 
-    expected = ["years", "regions", "sectors", "cooperation_type", "counted_only", "lang", "sources", "processed"]
+    expected = ["years", "regions", "sectors", "cooperation_type", "counted_only", "lang", "sources", "providers", "processed"]
     for function in (kss.programmes, kss.partners):
         parameters = inspect.signature(function).parameters
         assert list(parameters) == expected

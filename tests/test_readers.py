@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from kss_analysis import cli
-from kss_analysis.readers import INGEST_FORMATS, READERS, find_inputs, place_file
-from kss_analysis.registry import load_sources
-from kss_analysis.validate import check_tables
+from kss_analysis.acquire.registry import load_sources
+from kss_analysis.core.validate import check_tables
+from kss_analysis.ingest.readers import INGEST_FORMATS, READERS, find_inputs, place_file
 from tests.conftest import write_csv
 from tests.test_placing_undp import undp_csv, undp_row
 
@@ -86,7 +86,7 @@ def test_a_profile_is_for_registers_only(tmp_path):
 
 def test_a_profile_beside_a_user_register_is_read_and_checksummed(tmp_path):
     """``<stem>.profile.yml`` beside a register maps its headers (here Spanish, INVENTED rows)."""
-    from kss_analysis.pipeline import build_activities
+    from kss_analysis.build.pipeline import build_activities
 
     registers = tmp_path / "registers"
     registers.mkdir()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kss_analysis import reading
+from kss_analysis.outputs.notebooks import reading
 
 
 def _coverage_rows(*rows) -> pd.DataFrame:

@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 
 from kss_analysis import cli
-from kss_analysis.errors import InputError
-from kss_analysis.pipeline import build_all
-from kss_analysis.readers import place_file
-from kss_analysis.sources.register import read_register
-from kss_analysis.sources.register_profile import load_profile
-from kss_analysis.validate import check_tables
+from kss_analysis.build.pipeline import build_all
+from kss_analysis.core.errors import InputError
+from kss_analysis.core.validate import check_tables
+from kss_analysis.ingest.readers import place_file
+from kss_analysis.ingest.register.profile import load_profile
+from kss_analysis.ingest.register.read import read_register
 from tests.sectioned_register import PROFILE, write_profile, write_sectioned_register
 
 AFRICA = "sheet 'Projetos África e Ásia'"

@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kss_analysis.classify import classify_country_list
-from kss_analysis.placing.register import place_register
-from kss_analysis.sources.register import read_register
+from kss_analysis.ingest.classify import classify_country_list
+from kss_analysis.ingest.register.place import place_register
+from kss_analysis.ingest.register.read import read_register
 from tests.conftest import write_csv
 
 KSS = Path(__file__).resolve().parents[1] / "data" / "raw" / "kss"

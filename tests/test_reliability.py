@@ -14,10 +14,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from kss_analysis import io
-from kss_analysis.chart_export import export_charts
-from kss_analysis.pipeline import build_all
-from kss_analysis.validate import check_amounts
+from kss_analysis.build.pipeline import build_all
+from kss_analysis.core import io
+from kss_analysis.core.validate import check_amounts
+from kss_analysis.outputs.charts.export import export_charts
 from tests.conftest import mirror_dir
 
 ROOT = Path(__file__).resolve().parents[1]

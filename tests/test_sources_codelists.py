@@ -13,7 +13,7 @@ def test_codelists_read_dac_csv_and_iati_xml(tmp_path):
         '<codelist name="CollaborationType"><codelist-items><codelist-item><code>8</code>'
         "<name><narrative>Bilateral, triangular co-operation</narrative></name></codelist-item></codelist-items></codelist>"
     )
-    from kss_analysis.sources.codelists import read_codelists
+    from kss_analysis.ingest.codelists import read_codelists
 
     table = read_codelists(tmp_path).set_index("codelist")
     assert table.loc["dac_recipients", ["code", "name", "income_group", "geography"]].tolist() == [
@@ -28,8 +28,8 @@ def test_codelists_read_dac_csv_and_iati_xml(tmp_path):
 @needs_mirror
 def test_every_fetched_dac_sector_code_has_a_theme():
     """The package's own theme table must cover the official DAC and IATI sector lists."""
-    from kss_analysis.classify import classify_dac_sector
-    from kss_analysis.sources.codelists import read_dac_codelist, read_iati_codelist
+    from kss_analysis.ingest.classify import classify_dac_sector
+    from kss_analysis.ingest.codelists import read_dac_codelist, read_iati_codelist
 
     dac = read_dac_codelist(mirror_dir() / "dac-crs-codes" / "sectors.csv")
     iati = read_iati_codelist(mirror_dir() / "iati-codelists" / "Sector.xml")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from openpyxl import Workbook
 
-from kss_analysis.errors import InputError
-from kss_analysis.sources.register import read_register
+from kss_analysis.core.errors import InputError
+from kss_analysis.ingest.register.read import read_register
 from tests.conftest import write_csv
 
 

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from kss_analysis import io
-from kss_analysis.pipeline import build_all
-from kss_analysis.spreadsheet_export import export_tables
+from kss_analysis.build.pipeline import build_all
+from kss_analysis.core import io
+from kss_analysis.outputs.tables.export import export_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 

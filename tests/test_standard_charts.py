@@ -8,9 +8,11 @@ import matplotlib.colors
 import pandas as pd
 import pytest
 
-from kss_analysis import charts, reference, standard_charts
-from kss_analysis.chart_export import export_charts, load_chart_tables
-from kss_analysis.standard_charts import COMPARISON_SPECS, REGISTER_SPECS, ChartSpec, draw
+from kss_analysis.core import reference
+from kss_analysis.outputs.charts import standard as standard_charts
+from kss_analysis.outputs.charts import style as charts
+from kss_analysis.outputs.charts.export import export_charts, load_chart_tables
+from kss_analysis.outputs.charts.standard import COMPARISON_SPECS, REGISTER_SPECS, ChartSpec, draw
 
 
 @pytest.fixture(scope="module")

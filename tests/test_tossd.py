@@ -13,10 +13,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from kss_analysis.errors import InputError
-from kss_analysis.placing.tossd import place_tossd
-from kss_analysis.sources.tossd import read_tossd_batches
-from kss_analysis.validate import check_tables
+from kss_analysis.core.errors import InputError
+from kss_analysis.core.validate import check_tables
+from kss_analysis.ingest.tossd.place import place_tossd
+from kss_analysis.ingest.tossd.read import read_tossd_batches
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 Y2024 = FIXTURES / "tossd_2024_fixture.parquet"
@@ -232,8 +232,8 @@ def test_not_a_tossd_file_names_the_missing_columns(tmp_path):
 
 
 def test_fetch_plans_one_published_url_per_year():
-    from kss_analysis.fetch import planned_files
-    from kss_analysis.registry import load_sources
+    from kss_analysis.acquire.fetch import planned_files
+    from kss_analysis.acquire.registry import load_sources
 
     planned = planned_files(load_sources()["tossd"], [2019, 2024])
     assert planned == {

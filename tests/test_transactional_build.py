@@ -15,15 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from kss_analysis import cli, io, locking, publish
-from kss_analysis.consistency import check_published
-from kss_analysis.pipeline import build_all
+from kss_analysis import cli
+from kss_analysis.build import publish
+from kss_analysis.build.consistency import check_published
+from kss_analysis.build.pipeline import build_all
+from kss_analysis.core import io, locking
 
 ROOT = Path(__file__).resolve().parents[1]
 
 KILLER = """
 import os, signal, sys
-from kss_analysis import cli, io, publish
+from kss_analysis.core import io
+from kss_analysis.build import publish
+from kss_analysis import cli
 kind, arg, data = sys.argv[1], sys.argv[2], sys.argv[3]
 
 def die():
@@ -147,7 +151,7 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, monkeypatch, capsys):
     def interrupted(*args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("kss_analysis.pipeline._build_all", interrupted)
+    monkeypatch.setattr("kss_analysis.build.pipeline._build_all", interrupted)
     assert cli.main(["build", "--data-dir", str(data)]) == 130
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "interrupted" in err and "Traceback" not in err
@@ -221,7 +225,7 @@ def test_a_waiting_build_runs_once_the_lock_is_released(tmp_path):
         [
             sys.executable,
             "-c",
-            f"from kss_analysis import locking; import time\nwith locking.hold(__import__('pathlib').Path({str(lock)!r}), 'test holder'):\n    print('held', flush=True); time.sleep(1.0)",
+            f"from kss_analysis.core import locking; import time\nwith locking.hold(__import__('pathlib').Path({str(lock)!r}), 'test holder'):\n    print('held', flush=True); time.sleep(1.0)",
         ],
         stdout=subprocess.PIPE,
         text=True,

@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 from kss_analysis import cli
-from kss_analysis.pipeline import build_all
-from kss_analysis.readers import place_file as build_file_tables
-from kss_analysis.unmapped import unmapped_report, write_report
-from kss_analysis.validate import check_tables
+from kss_analysis.build.pipeline import build_all
+from kss_analysis.core.validate import check_tables
+from kss_analysis.ingest.readers import place_file as build_file_tables
+from kss_analysis.ingest.unmapped import unmapped_report, write_report
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

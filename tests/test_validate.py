@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from kss_analysis.readers import place_file
-from kss_analysis.validate import check_vocabularies
+from kss_analysis.core.validate import check_vocabularies
+from kss_analysis.ingest.readers import place_file
 from tests.conftest import write_csv
 
 
@@ -22,5 +22,5 @@ def test_a_value_outside_the_vocabulary_is_reported(tmp_path, indonesian_rows):
 
 
 def test_spreadsheet_export_does_not_import_matplotlib():
-    code = "import sys, kss_analysis.spreadsheet_export; print('matplotlib' in sys.modules)"
+    code = "import sys, kss_analysis.outputs.tables.export; print('matplotlib' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"

@@ -1,7 +1,9 @@
-"""kss-analysis: reproducible statistics on Indonesia's South-South and triangular cooperation."""
+"""kss-analysis: reproducible statistics on Indonesia's South-South and triangular cooperation.
 
-__version__ = "0.1.0"
+The query API: ``kss_analysis.programmes(...)`` and ``kss_analysis.partners(...)``.
+"""
 
-from kss_analysis.query import partners, programmes  # noqa: E402  (the query API: kss_analysis.programmes(...))
+from kss_analysis.core.version import __version__
+from kss_analysis.outputs.query import partners, programmes
 
 __all__ = ["__version__", "partners", "programmes"]

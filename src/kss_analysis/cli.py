@@ -12,10 +12,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from kss_analysis import __version__
-from kss_analysis.errors import InputError
-from kss_analysis.labels import LANGS
-from kss_analysis.validate import InvariantError
+from kss_analysis.core.errors import InputError
+from kss_analysis.core.labels import LANGS
+from kss_analysis.core.validate import InvariantError
+from kss_analysis.core.version import __version__
 
 EXIT_USER_ERROR = 2
 
@@ -48,7 +48,7 @@ def _ledger_table(ledger) -> str:
 
 def _money_summary(tables) -> str:
     """Amounts without a USD or constant-price equivalent, per source and reason (see money.py)."""
-    from kss_analysis.money import unconverted_summary
+    from kss_analysis.build.money import unconverted_summary
 
     acts = tables.activities
     with_amount = acts[acts["amount"].notna() | acts["amount_usd"].notna()]
@@ -62,8 +62,8 @@ def _money_summary(tables) -> str:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from kss_analysis.config import data_dir
-    from kss_analysis.pipeline import build_all
+    from kss_analysis.build.pipeline import build_all
+    from kss_analysis.core.config import data_dir
 
     data = Path(args.data_dir) if args.data_dir else data_dir()
     result = build_all(data, tossd_providers=_parse_providers(args.providers))
@@ -76,7 +76,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         print("\nquarantined by reason: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     print(_money_summary(result.tables))
     if result.unmapped_path is not None:
-        from kss_analysis.unmapped import summary
+        from kss_analysis.ingest.unmapped import summary
 
         print("\n" + summary(result.unmapped, result.unmapped_path))
     print(f"\n{len(result.written)} files written, {len(result.unchanged)} unchanged in {data / 'processed'}")
@@ -104,11 +104,11 @@ def _print_duplicates(activities) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from kss_analysis.config import raw_dir
-    from kss_analysis.finalise import finalise
-    from kss_analysis.io import sha256_file
-    from kss_analysis.pipeline import add_money, write_outputs
-    from kss_analysis.readers import INGEST_FORMATS, ingest_source, place_file
+    from kss_analysis.build.finalise import finalise
+    from kss_analysis.build.pipeline import add_money, write_outputs
+    from kss_analysis.core.config import raw_dir
+    from kss_analysis.core.io import sha256_file
+    from kss_analysis.ingest.readers import INGEST_FORMATS, ingest_source, place_file
 
     if args.as_ not in INGEST_FORMATS:
         raise UsageError(f"--as {args.as_}: use one of {', '.join(INGEST_FORMATS)}")
@@ -116,7 +116,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if not path.exists():
         raise InputError(str(path), "file not found")
     if args.as_ == "crs":
-        from kss_analysis.pipeline import build_crs
+        from kss_analysis.build.pipeline import build_crs
 
         built = build_crs([path], Path(args.out) / "crs", [path.name])
         print(_ledger_table(built.ledger))
@@ -140,7 +140,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     print(_ledger_table(tables.ledger))
     for row in tables.quarantine.itertuples():
         print(f"  quarantined {row.locator}: {row.reason_code}: {row.message}")
-    from kss_analysis.unmapped import summary, write_report
+    from kss_analysis.ingest.unmapped import summary, write_report
 
     report_path, report, _ = write_report(tables.activities, Path(args.out))
     print(summary(report, report_path))
@@ -149,8 +149,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_charts_export(args: argparse.Namespace) -> int:
-    from kss_analysis.chart_export import FORMATS, export_charts
-    from kss_analysis.config import processed_dir
+    from kss_analysis.core.config import processed_dir
+    from kss_analysis.outputs.charts.export import FORMATS, export_charts
 
     langs = [x.strip() for x in args.lang.split(",") if x.strip()]
     formats = [x.strip() for x in args.format.split(",") if x.strip()]
@@ -195,9 +195,9 @@ OFFLINE_HINT = "to work offline, copy the files from a mirror: kss fetch --mirro
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    from kss_analysis.config import raw_dir
-    from kss_analysis.fetch import FetchReport, UnreachableError, fetch_source, mirror_from_env
-    from kss_analysis.registry import load_sources
+    from kss_analysis.acquire.fetch import FetchReport, UnreachableError, fetch_source, mirror_from_env
+    from kss_analysis.acquire.registry import load_sources
+    from kss_analysis.core.config import raw_dir
 
     sources = load_sources()
     if args.all == bool(args.ids):
@@ -247,8 +247,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 def _skipped_sources_line(skipped: list[str], network_down: bool) -> str:
     """One line for every unreachable source: which, and what that means for the notebooks."""
-    from kss_analysis.config import project_root
-    from kss_analysis.notebook_runner import notebook_needs
+    from kss_analysis.core.config import project_root
+    from kss_analysis.outputs.notebooks.runner import notebook_needs
 
     why = "the network is unreachable" if network_down else "they were unreachable"
     affected = [
@@ -264,16 +264,16 @@ def _skipped_sources_line(skipped: list[str], network_down: bool) -> str:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    from kss_analysis.config import processed_dir, raw_dir
-    from kss_analysis.fetch import read_manifest, source_status
-    from kss_analysis.registry import load_sources
+    from kss_analysis.acquire.fetch import read_manifest, source_status
+    from kss_analysis.acquire.registry import load_sources
+    from kss_analysis.core.config import processed_dir, raw_dir
 
     raw = raw_dir()
     manifest = read_manifest(raw)
     rows_by_source: dict[str, int] = {}
     ledger_path = processed_dir() / "ledger.parquet"
     if ledger_path.exists():
-        from kss_analysis.io import read_table
+        from kss_analysis.core.io import read_table
 
         for row in read_table(ledger_path).itertuples():
             source_id = row.file.split("/", 1)[0]
@@ -289,8 +289,8 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_tables_export(args: argparse.Namespace) -> int:
-    from kss_analysis.config import processed_dir
-    from kss_analysis.spreadsheet_export import FORMATS, export_tables
+    from kss_analysis.core.config import processed_dir
+    from kss_analysis.outputs.tables.export import FORMATS, export_tables
 
     formats = [x.strip() for x in args.format.split(",") if x.strip()]
     if bad := [x for x in formats if x not in FORMATS]:
@@ -306,8 +306,8 @@ def cmd_tables_export(args: argparse.Namespace) -> int:
 
 
 def cmd_notebooks_run(args: argparse.Namespace) -> int:
-    from kss_analysis.config import processed_dir, project_root
-    from kss_analysis.notebook_runner import run_notebooks
+    from kss_analysis.core.config import processed_dir, project_root
+    from kss_analysis.outputs.notebooks.runner import run_notebooks
 
     processed = processed_dir()
     if not (processed / "activities.parquet").exists():
@@ -322,8 +322,8 @@ def cmd_notebooks_run(args: argparse.Namespace) -> int:
 
 
 def cmd_notebooks_report(args: argparse.Namespace) -> int:
-    from kss_analysis.config import processed_dir
-    from kss_analysis.notebook_runner import render_html
+    from kss_analysis.core.config import processed_dir
+    from kss_analysis.outputs.notebooks.runner import render_html
 
     executed = sorted(Path(args.executed).glob("*.ipynb"))
     if not executed:

@@ -1,0 +1,1 @@
+"""AidData research releases (GCOF China, TUFF Qatar): read the release, place its projects."""

@@ -1,0 +1,1 @@
+"""IATI activities (Datastore JSON and activity XML): read, then place activities and transactions."""

@@ -1,0 +1,245 @@
+"""Place TOSSD activity rows (one Parquet file per year) in the canonical model.
+
+One activity per ``tossdid`` within a year's file (activity_id ``tossd:<year>:<tossdid>``:
+the same id can recur in other years' files, each reporting that year's flows).
+
+- Provider and recipient DAC codes -> ISO3 through reference/countries.csv (``dac_code``;
+  275 is Namibia there, whatever UN M49 says), regional codes through
+  reference/dac_region_codes.csv (998 and 999 -> an unallocated multi-region row, 298 ->
+  Africa ...). An unknown recipient code is quarantined (``unknown_country``).
+- FrameworkOfCollaboration (may be packed, "FC01|FC02"): FC02 -> triangular with
+  otherPartners as the triangular partner; FC01 -> south_south; FC03 ("multilateral
+  support for South-South co-operation") -> multilateral, the vocabulary's closest
+  value; empty -> not stated (None).
+- Sector theme from the purpose code (reference/dac_sector_themes.csv; an unknown code
+  goes through the keyword classifier on the purpose name); modality from the aid-type
+  description, else its code (reference/tossd_modalities.csv). A sector or modality still
+  unknown keeps the row as ``unclassified``, flagged with its raw text (unmapped.py).
+- Money: the file's thousands of USD x 1000. The activity carries gross disbursements:
+  amount_usd (current USD), amount_usd_constant (constant 2024 USD, price_base_year
+  2024); commitments and disbursements at current prices are transactions.
+- Named exclusion rules (ledger): ``aggregate_row_provider_0`` (publisher's aggregate
+  rows) and ``provider_not_selected`` (rows of providers not asked for); a second row
+  with a ``tossdid`` already seen in the file is quarantined (``duplicate_id``): the file
+  states no rule to split or add its amounts.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from pathlib import Path
+
+from kss_analysis.core.errors import RowProblem
+from kss_analysis.core.model import SourceTables
+from kss_analysis.core.reference import countries, dac_region_codes, normalise_name, read_reference
+from kss_analysis.ingest.classify import classify_country, classify_dac_sector, classify_sector
+from kss_analysis.ingest.clean import clean_text
+from kss_analysis.ingest.placing import TableBuilder, equal_split
+from kss_analysis.ingest.tossd.read import (
+    DEFAULT_PROVIDERS,
+    MEASURES,
+    THOUSANDS,
+    batch_amounts,
+    count_outside,
+    read_tossd_batches,
+)
+from kss_analysis.ingest.unmapped import UNCLASSIFIED, Unmapped
+
+SOURCE = "tossd"
+PRICE_BASE_YEAR = 2024
+FRAMEWORKS = {"FC01": "south_south", "FC02": "triangular", "FC03": "multilateral"}
+FRAMEWORK_ORDER = ("triangular", "south_south", "multilateral")  # a packed cell takes the first found
+
+
+@cache
+def dac_code_iso3() -> dict[str, str]:
+    """DAC recipient/provider code -> ISO3 (countries.csv ``dac_code``)."""
+    return {row["dac_code"]: iso3 for iso3, row in countries().items() if row["dac_code"]}
+
+
+@cache
+def modality_table() -> tuple[dict[str, str], dict[str, str]]:
+    """(normalised aid-type description -> modality, upper-case code -> modality)."""
+    rows = read_reference("tossd_modalities")
+    return (
+        {normalise_name(r["description"]): r["modality"] for r in rows},
+        {r["code"].upper(): r["modality"] for r in rows},
+    )
+
+
+def _code(value: object) -> str:
+    """A code cell as text: '275', also from 275 or 275.0 should a vintage type it as a number."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _usd(value: float | None) -> float | None:
+    """Thousands of USD -> USD; None stays None."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return float(value) * THOUSANDS
+
+
+def _recipients(activity_id: str, code: str) -> list[dict]:
+    if code in dac_code_iso3():
+        return equal_split(activity_id, [dac_code_iso3()[code]], [])
+    region = dac_region_codes().get(code)
+    if region == "multi_region":  # 998 developing countries unspecified, 999 global
+        return [
+            {
+                "activity_id": activity_id,
+                "recipient_iso3": None,
+                "region": region,
+                "share": 1.0,
+                "allocation": "unallocated",
+            }
+        ]
+    if region:
+        return equal_split(activity_id, [], [region])
+    raise RowProblem(
+        "unknown_country",
+        f"recipientcode '{code}' is not a DAC recipient code in reference/countries.csv (dac_code) "
+        "or reference/dac_region_codes.csv",
+    )
+
+
+def _cooperation(framework: str) -> str | None:
+    found = {FRAMEWORKS.get(part.strip().upper()) for part in framework.split("|") if part.strip()}
+    unknown = [p for p in framework.split("|") if p.strip() and p.strip().upper() not in FRAMEWORKS]
+    if unknown:
+        raise RowProblem("unknown_framework", f"FrameworkOfCollaboration '{framework}' is not FC01, FC02 or FC03")
+    return next((kind for kind in FRAMEWORK_ORDER if kind in found), None)
+
+
+def _modality(description: str, code: str, fixes: list[str], unmapped: Unmapped) -> str | None:
+    by_description, by_code = modality_table()
+    if description and normalise_name(description) in by_description:
+        return by_description[normalise_name(description)]
+    if code and code.upper() in by_code:
+        fixes.append("modality_from_code")
+        return by_code[code.upper()]
+    if not description and not code:
+        return None
+    unmapped.add("modality", "Aid_T_Description_E", f"{code} {description}".strip(), "reference/tossd_modalities.csv")
+    return UNCLASSIFIED
+
+
+def place_row(record: dict, *, file_label: str, locator: str) -> tuple[dict, list[dict], list[dict]]:
+    """One TOSSD row -> (activity, recipient rows, transactions); RowProblem when it cannot be placed."""
+    tossdid = clean_text(record.get("tossdid"))
+    if not tossdid:
+        raise RowProblem("missing_id", "tossdid is empty")
+    year_text = _code(record.get("Year"))
+    if not (year_text.isdigit() and len(year_text) == 4):
+        raise RowProblem("bad_year", f"Year '{record.get('Year')}' is not a year")
+    year = int(year_text)
+    activity_id = f"{SOURCE}:{year}:{tossdid}"
+    recipients = _recipients(activity_id, _code(record.get("recipientcode")))
+    unmapped = Unmapped()
+    purpose = _code(record.get("purposecode"))
+    purpose_name = clean_text(record.get("purposename_e"))
+    theme = classify_dac_sector(purpose) if purpose else None
+    if purpose and theme is None:
+        # An unknown code: the purpose name through the keyword classifier before giving up.
+        theme = (classify_sector(purpose_name)[0] if purpose_name else None) or UNCLASSIFIED
+        if theme == UNCLASSIFIED:
+            unmapped.add(
+                "sector_theme",
+                "purposecode",
+                f"{purpose} {purpose_name or ''}".strip(),
+                "reference/dac_sector_themes.csv",
+            )
+    fixes: list[str] = []
+    modality = _modality(
+        clean_text(record.get("Aid_T_Description_E")) or "", clean_text(record.get("modality")) or "", fixes, unmapped
+    )
+    cooperation = _cooperation(clean_text(record.get("FrameworkOfCollaboration")) or "")
+    provider = _code(record.get("provider"))
+    disbursement = _usd(record.get("USD_disbursements"))
+    activity = {
+        "source": SOURCE,
+        "source_file": file_label,
+        "source_locator": locator,
+        "activity_id": activity_id,
+        "title": clean_text(record.get("ProjectTitle")),
+        "year": year,
+        # Codes of countries that left the DAC recipient list (Chile 434) are not in countries.csv: the name decides.
+        "provider_iso3": dac_code_iso3().get(provider)
+        or classify_country(clean_text(record.get("ProviderNameE")) or ""),
+        "provider_name": clean_text(record.get("ProviderNameE")),
+        "implementer": clean_text(record.get("agencyname_E")),
+        "sector_text": purpose_name,
+        "sector_code": purpose or None,
+        "sector_theme": theme,
+        "sector_themes": theme,
+        "modality": modality,
+        "cooperation_type": cooperation,
+        "triangular_partner": clean_text(record.get("otherPartners")) if cooperation == "triangular" else None,
+        "amount": disbursement,
+        "currency": "USD" if disbursement is not None else None,
+        "amount_usd": disbursement,
+        "amount_basis": "reported",
+        "amount_usd_constant": _usd(record.get("USD_disbursement_defl")),
+        "price_base_year": PRICE_BASE_YEAR,
+        "flow_type": "disbursement",
+        "reporting_org": clean_text(record.get("ProviderNameE")),
+        "fixes": ";".join(fixes) or None,
+        "unclassified": unmapped.to_json(),
+    }
+    transactions = [
+        {
+            "activity_id": activity_id,
+            "transaction_type": kind,
+            "date": None,
+            "year": year,
+            "value": value,
+            "currency": "USD",
+        }
+        for kind, value in (("commitment", _usd(record.get("USD_Commitment"))), ("disbursement", disbursement))
+        if value is not None
+    ]
+    return activity, recipients, transactions
+
+
+def row_amounts(record: dict) -> dict[str, float | None]:
+    """A row's ledger measures in USD, straight from its raw thousands."""
+    return {measure: _usd(record.get(column)) for column, measure in MEASURES.items()}
+
+
+def placed_amounts(activity: dict, transactions: list[dict]) -> dict[str, float | None]:
+    commitment = next((t["value"] for t in transactions if t["transaction_type"] == "commitment"), None)
+    return {
+        "usd_disbursement_current": activity["amount_usd"],
+        "usd_disbursement_constant_2024": activity["amount_usd_constant"],
+        "usd_commitment_current": commitment,
+    }
+
+
+def place_tossd(path: Path, *, file_label: str, providers: tuple[str, ...] | None = DEFAULT_PROVIDERS) -> SourceTables:
+    """One TOSSD year file -> canonical tables for the selected providers (None = all)."""
+    builder = TableBuilder(file_label)
+    outside = count_outside(path, providers)
+    for rule in sorted(outside.rows):
+        builder.exclude_many(rule, outside.rows[rule], outside.amounts[rule])
+        builder.count_amounts("raw", outside.amounts[rule])
+    seen: set[str] = set()
+    for table in read_tossd_batches(path, providers):
+        builder.count_amounts("raw", batch_amounts(table))
+        for record in table.to_pylist():
+            tossdid = clean_text(record.get("tossdid")) or ""
+            locator = f"{Path(path).name} tossdid {tossdid or '(empty)'}"
+            amounts = row_amounts(record)
+            try:
+                if tossdid in seen:
+                    raise RowProblem("duplicate_id", f"tossdid {tossdid} already placed from an earlier row")
+                activity, recipients, transactions = place_row(record, file_label=file_label, locator=locator)
+            except RowProblem as problem:
+                builder.quarantine(locator, problem.reason, str(problem), record, amounts)
+                continue
+            seen.add(tossdid)
+            builder.add(activity, recipients, transactions, amounts=placed_amounts(activity, transactions))
+    return builder.tables()

@@ -1,0 +1,1 @@
+"""UNDP's South-South project list: read the export, place its projects."""

@@ -1,0 +1,164 @@
+"""Execute the notebooks on this machine's data, and render the executed copies to HTML.
+
+A notebook names the fetched sources it needs in its metadata
+(``"kss": {"needs_sources": [...]}``). It runs when they are all in the processed build,
+runs and says "partial data" at its top when some are, and is skipped with one line saying
+what it needs when none are. ``reports/notebooks/`` then holds only notebooks executed on
+this data: a copy left by an earlier run on other data is removed.
+
+A notebook is re-executed only when what it reads changed: the run key (notebook file,
+processed-data checksums, package version) is stored in the executed copy's metadata.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kss_analysis.core.io import package_fingerprint, read_metadata, sha256_file, write_bytes_atomic
+from kss_analysis.core.version import __version__
+
+METADATA_KEY = "kss"
+FETCH_HINT = "`kss fetch --all` where there is a network, or `kss fetch --all --mirror DIR`"
+
+
+@dataclass(frozen=True)
+class NotebookPlan:
+    path: Path
+    needs: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    @property
+    def action(self) -> str:
+        """``run`` (all inputs present), ``partial`` (some) or ``skip`` (none of the sources it needs)."""
+        if not self.missing:
+            return "run"
+        return "skip" if set(self.missing) == set(self.needs) else "partial"
+
+
+def notebook_needs(path: Path) -> tuple[str, ...]:
+    """Source ids the notebook needs besides the embedded registers (from its metadata)."""
+    meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+    return tuple(meta.get(METADATA_KEY, {}).get("needs_sources", ()))
+
+
+def present_sources(processed: Path) -> set[str]:
+    """Source ids whose raw files went into the processed build (from the Parquet provenance)."""
+    present: set[str] = set()
+    for table in sorted(processed.glob("*.parquet")):
+        for name in read_metadata(table).get("inputs", {}):
+            present.add(name.split("/", 1)[0])
+    return present
+
+
+def plan_notebooks(notebooks: Iterable[Path], processed: Path) -> list[NotebookPlan]:
+    present = present_sources(processed)
+    plans = []
+    for path in sorted(notebooks):
+        needs = notebook_needs(path)
+        plans.append(NotebookPlan(path, needs, tuple(s for s in needs if s not in present)))
+    return plans
+
+
+def run_key(notebook: Path, processed: Path) -> str:
+    """Changes when the notebook, the processed data it reads or the package (version, code or
+    reference data) changes."""
+    content = json.loads(notebook.read_text(encoding="utf-8"))
+    content.get("metadata", {}).get(METADATA_KEY, {}).pop("run_key", None)  # a copy refreshed in place
+    digest = hashlib.sha256(f"{__version__}\n{package_fingerprint()}\n{json.dumps(content, sort_keys=True)}\n".encode())
+    for table in sorted(processed.glob("*.parquet")):
+        digest.update(f"{table.name} {sha256_file(table)}\n".encode())
+    return digest.hexdigest()
+
+
+def _stored_key(executed: Path) -> str | None:
+    try:
+        meta = json.loads(executed.read_text(encoding="utf-8")).get("metadata", {})
+    except (OSError, ValueError):
+        return None
+    return meta.get(METADATA_KEY, {}).get("run_key")
+
+
+def execute_notebook(source: Path, target: Path, *, key: str, timeout: int = 900) -> None:
+    """Execute ``source`` in its own folder and write it to ``target`` (atomically, reproducibly).
+
+    The kernel talks over IPC sockets, not TCP: nothing listens on the network and the
+    kernel's "running over TCP without encryption" warning never appears.
+    """
+    import nbformat
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(source, as_version=4)
+    with tempfile.TemporaryDirectory(prefix="kss-kernel-") as sockets:
+        # IPC socket paths must be absolute: the kernel runs in the notebook's folder.
+        kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "kernel"))
+        client = NotebookClient(
+            nb, km=kernel, timeout=timeout, record_timing=False, resources={"metadata": {"path": str(source.parent)}}
+        )
+        client.execute(cleanup_kc=True)  # we passed the kernel manager, so shut the kernel down ourselves
+    # Same inputs, same bytes: no timestamps or kernel details beyond what the source had.
+    nb.metadata[METADATA_KEY] = {**nb.metadata.get(METADATA_KEY, {}), "run_key": key}
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    write_bytes_atomic(target, nbformat.writes(nb).encode("utf-8"))
+
+
+def run_notebooks(
+    notebooks: Iterable[Path], out: Path, processed: Path, *, echo: Callable[[str], None] = print
+) -> dict[str, list[Path]]:
+    """Execute each notebook whose sources are present into ``out``; returns paths by action."""
+    done: dict[str, list[Path]] = {"executed": [], "unchanged": [], "skipped": []}
+    for plan in plan_notebooks(notebooks, processed):
+        target = out / plan.path.name
+        if plan.action == "skip":
+            target.unlink(missing_ok=True)  # never leave a copy made on other data
+            echo(f"skipped {plan.path.name}: needs {', '.join(plan.needs)} ({FETCH_HINT})")
+            done["skipped"].append(plan.path)
+            continue
+        key = run_key(plan.path, processed)
+        if _stored_key(target) == key:
+            echo(f"unchanged {plan.path.name}: notebook, data and package as in the last run")
+            done["unchanged"].append(target)
+            continue
+        partial = f" (partial data: {', '.join(plan.missing)} absent)" if plan.action == "partial" else ""
+        echo(f"executing {plan.path.name}{partial} ...")
+        execute_notebook(plan.path, target, key=key)
+        done["executed"].append(target)
+    return done
+
+
+def vintage_banner(processed: Path) -> str:
+    """HTML line naming when the data were built and by which package version."""
+    built = datetime.fromtimestamp((processed / "activities.parquet").stat().st_mtime, tz=UTC)
+    return (
+        '<p style="font:0.9em sans-serif;color:#444;margin:1em 2em">'
+        f"Executed on data built {built:%Y-%m-%d %H:%M} UTC by kss-analysis {__version__}; "
+        "the inputs and their sha256 are listed under the notebook's title.</p>"
+    )
+
+
+def render_html(
+    executed: Iterable[Path], out: Path, processed: Path, *, echo: Callable[[str], None] = print
+) -> list[Path]:
+    """Render executed notebooks to standalone HTML (opens without Jupyter), with the data vintage on top."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(embed_images=True)
+    banner = vintage_banner(processed)
+    written = []
+    for path in sorted(executed):
+        body, _ = exporter.from_filename(str(path))
+        body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + banner, body, count=1)
+        target = out / f"{path.stem}.html"
+        write_bytes_atomic(target, body.encode("utf-8"))
+        echo(f"wrote {target}")
+        written.append(target)
+    return written

@@ -1,0 +1,258 @@
+"""One call to a tidy frame: programmes and partners with names and the counting rule built in.
+
+    import kss_analysis as kss
+    kss.programmes(years=range(2010, 2026))          # one row per programme
+    kss.partners(regions="Afrika", lang="en")        # one row per programme x partner
+
+Both read the processed tables (``kss build`` writes them) from the configured data
+folder (KSS_DATA_DIR or ./data) or from ``processed``. By default they return Indonesia's
+KSS programmes (``rules.scope``: the register rows with provider IDN, as the standard
+charts, aggregates and table exports count them; ``providers=`` reaches others) and
+only the rows counted in programme totals (``counted``: not part of, nor a duplicate of,
+another programme). Filters accept codes or labels in English or Indonesian.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import wraps
+from pathlib import Path
+
+import pandas as pd
+
+from kss_analysis.core import io, reference
+from kss_analysis.core.reference import normalise_name
+from kss_analysis.rules import scope
+from kss_analysis.rules.counting import amount_countable, is_counted, participants_countable
+
+LANGS = ("en", "id")
+COOPERATION_TYPES = ("south_south", "triangular")
+PROGRAMME_COLUMNS = [
+    "activity_id",
+    "source",
+    "title",
+    "title_id",
+    "year",
+    "start_date",
+    "end_date",
+    "cooperation_type",
+    "triangular_partner",
+    "sector_theme",
+    "sector_name",
+    "modality",
+    "modality_name",
+    "partner_iso3",
+    "partner_names",
+    "regions",
+    "region_names",
+    "n_partner_countries",
+    "participants",
+    "participants_qualifier",
+    "amount",
+    "currency",
+    "amount_basis",
+    "counted",
+    "duplicate_of",
+    "parent_activity_id",
+    "source_file",
+    "source_url",
+]
+PARTNER_COLUMNS = [
+    "activity_id",
+    "year",
+    "title",
+    "partner_iso3",
+    "partner_name",
+    "region",
+    "region_name",
+    "share",
+    "allocation",
+    "cooperation_type",
+    "sector_theme",
+    "sector_name",
+    "participants_share",
+    "amount_share",
+    "currency",
+    "participants",
+    "participants_qualifier",
+    "amount",
+    "amount_basis",
+    "counted",
+    "source",
+]
+
+
+def _as_list(value: object) -> list:
+    if isinstance(value, (str, int)):
+        return [value]
+    if isinstance(value, Iterable):
+        return list(value)
+    return [value]
+
+
+def _codes(values: object, table: str, what: str) -> set[str] | None:
+    """Codes for filter values given as codes or labels (English or Indonesian)."""
+    if values is None:
+        return None
+    values = _as_list(values)
+    lookup = {}
+    for lang in LANGS:
+        lookup.update({normalise_name(label): code for code, label in reference.labels(table, lang).items()})
+    lookup.update({normalise_name(code): code for code in reference.labels(table, "en")})
+    if table == "regions":
+        lookup.update(reference.region_lookup())
+    codes, unknown = set(), []
+    for value in values:
+        code = lookup.get(normalise_name(str(value)))
+        (codes.add(code) if code else unknown.append(str(value)))
+    if unknown:
+        known = ", ".join(sorted(reference.labels(table, "en")))
+        raise ValueError(f"{what} not known: {', '.join(unknown)} (use one of {known}, or its label)")
+    return codes
+
+
+def _load(processed: Path | str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    folder = Path(processed) if processed else None
+    activities = io.read_processed("activities", folder)
+    recipients = io.read_processed("activity_recipients", folder)
+    if "counted" not in activities.columns:  # built before the column existed
+        activities["counted"] = is_counted(activities)
+    return activities, recipients
+
+
+@dataclass(frozen=True)
+class Query:
+    """What ``programmes`` and ``partners`` select; every field is optional.
+
+    years: a year or years (``range(2010, 2026)``); undated programmes are left out when
+    given. regions: programmes touching any of these regions (a programme in Africa and
+    the Pacific is returned for either; ``partners`` keeps only the partner rows in them).
+    sectors: primary sector theme. cooperation_type: 'south_south' or 'triangular'.
+    counted_only: leave out rows that are part of, or duplicate, another programme (the
+    rule every total uses). lang: 'id' or 'en' for names. sources: 'registers' (the
+    programme registers, as the standard charts), 'all', or source ids. providers: ISO3
+    code(s) of the provider, default 'IDN' (with the default sources: Indonesia's KSS
+    programmes, exactly the rows the charts and aggregates count, ``rules.scope``); 'all'
+    for every provider, e.g. a register profiled for another country. processed: a folder
+    of processed tables (default: the configured data folder).
+    """
+
+    years: object = None
+    regions: object = None
+    sectors: object = None
+    cooperation_type: object = None
+    counted_only: bool = field(default=True, kw_only=True)
+    lang: str = field(default="id", kw_only=True)
+    sources: object = field(default="registers", kw_only=True)
+    providers: object = field(default=scope.KSS_PROVIDER, kw_only=True)
+    processed: Path | str | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        if self.lang not in LANGS:
+            raise ValueError(f"lang={self.lang!r}: use 'en' or 'id'")
+
+    def select(self, activities: pd.DataFrame, recipients: pd.DataFrame, *, by_region: bool = True) -> pd.DataFrame:
+        """The activities this query selects (``by_region``: filter programmes by their regions)."""
+        frame = activities
+        if self.sources == "registers":
+            frame = frame[scope.is_register(frame["source"])]
+        elif self.sources != "all":
+            frame = frame[frame["source"].isin(_as_list(self.sources))]
+        frame = frame[scope.of_providers(frame, self.providers)]
+        if self.counted_only:
+            frame = frame[frame["counted"].astype(bool)]
+        if self.years is not None:
+            frame = frame[frame["year"].isin([int(y) for y in _as_list(self.years)])]
+        if self.cooperation_type is not None:
+            wanted = set(_as_list(self.cooperation_type))
+            if bad := wanted - set(COOPERATION_TYPES):
+                raise ValueError(f"cooperation_type {', '.join(sorted(bad))}: use {' or '.join(COOPERATION_TYPES)}")
+            frame = frame[frame["cooperation_type"].isin(wanted)]
+        if (codes := _codes(self.sectors, "sector_themes", "sectors")) is not None:
+            frame = frame[frame["sector_theme"].isin(codes)]
+        if by_region and (codes := self.region_codes()) is not None:
+            touching = recipients.loc[recipients["region"].isin(codes), "activity_id"]
+            frame = frame[frame["activity_id"].isin(touching)]
+        return frame
+
+    def region_codes(self) -> set[str] | None:
+        return _codes(self.regions, "regions", "regions")
+
+
+def _takes_query(rows: Callable[[Query, pd.DataFrame, pd.DataFrame], pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+    """A public function with Query's fields as its arguments (one signature for both)."""
+
+    @wraps(rows)
+    def public(*args, **kwargs) -> pd.DataFrame:
+        query = Query(*args, **kwargs)
+        activities, recipients = _load(query.processed)
+        return rows(query, activities, recipients)
+
+    # typeshed's _Wrapped does not declare __signature__, the attribute inspect.signature reads (PEP 362)
+    public.__signature__ = inspect.signature(Query).replace(return_annotation=pd.DataFrame)  # type: ignore[attr-defined]
+    return public
+
+
+@_takes_query
+def programmes(query: Query, activities: pd.DataFrame, recipients: pd.DataFrame) -> pd.DataFrame:
+    """One row per programme, with sector, modality, partner and region names in ``lang``.
+
+    Arguments: see ``Query``.
+    """
+    lang = query.lang
+    frame = query.select(activities, recipients).copy()
+    named = recipients[recipients["activity_id"].isin(frame["activity_id"])]
+    country = named.dropna(subset=["recipient_iso3"]).groupby("activity_id", sort=False)
+    region = named.dropna(subset=["region"]).drop_duplicates(["activity_id", "region"]).groupby("activity_id")
+    joined = pd.DataFrame(
+        {
+            "partner_iso3": country["recipient_iso3"].agg(";".join),
+            "partner_names": country[f"recipient_name_{lang}"].agg("; ".join),
+            "regions": region["region"].agg(";".join),
+            "region_names": region[f"region_name_{lang}"].agg("; ".join),
+        }
+    )
+    frame = frame.merge(joined, left_on="activity_id", right_index=True, how="left")
+    frame["sector_name"] = frame["sector_theme"].map(reference.labels("sector_themes", lang)).astype("str")
+    frame["modality_name"] = frame["modality"].map(reference.labels("modalities", lang)).astype("str")
+    frame = frame[PROGRAMME_COLUMNS]
+    return frame.sort_values(["year", "activity_id"], na_position="last", kind="stable").reset_index(drop=True)
+
+
+@_takes_query
+def partners(query: Query, activities: pd.DataFrame, recipients: pd.DataFrame) -> pd.DataFrame:
+    """One row per programme x partner (country, or a stated region when no country is named).
+
+    ``share`` splits a programme between its partners (shares of a programme sum to 1).
+    ``participants_share`` and ``amount_share`` are the programme's participants and
+    amount times ``share``, only where the counting rule lets them add up (no cumulative
+    counts, no planned or cumulative amounts): sum them across partners or regions (and
+    amounts within one ``currency``). ``participants`` and ``amount`` repeat the whole
+    programme's figure on each partner row: never sum them across rows. Count distinct
+    ``activity_id`` for "programmes touching" a partner or region (such counts do not add
+    up to the total). Arguments: see ``Query``; ``regions`` keeps only the partner rows in
+    those regions.
+    """
+    lang = query.lang
+    frame = query.select(activities, recipients, by_region=False)
+    rows = recipients.merge(frame, on="activity_id", how="inner", validate="many_to_one")
+    if (codes := query.region_codes()) is not None:
+        rows = rows[rows["region"].isin(codes)]
+    rows = rows.rename(
+        columns={
+            "recipient_iso3": "partner_iso3",
+            f"recipient_name_{lang}": "partner_name",
+            f"region_name_{lang}": "region_name",
+        }
+    )
+    rows["sector_name"] = rows["sector_theme"].map(reference.labels("sector_themes", lang)).astype("str")
+    rows["participants_share"] = (rows["participants"].astype("Float64") * rows["share"]).where(
+        participants_countable(rows)
+    )
+    rows["amount_share"] = (rows["amount"] * rows["share"]).where(amount_countable(rows))
+    rows = rows[PARTNER_COLUMNS]
+    return rows.sort_values(
+        ["year", "activity_id", "partner_iso3", "region"], na_position="last", kind="stable"
+    ).reset_index(drop=True)

@@ -1,0 +1,1 @@
+"""Spreadsheet tables (CSV, XLSX) of the aggregates and programmes, with a Sources sheet."""

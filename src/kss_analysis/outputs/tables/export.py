@@ -1,0 +1,90 @@
+"""Export the standard aggregates, the programme list and the quarantine for policy writers.
+
+With ``lang`` 'id' headers and labels are in Bahasa Indonesia; codes stay in their own
+columns beside the names. Headers carry units; XLSX cells carry number formats (thousands
+separators, never scientific notation), a frozen header row and widths, and every
+workbook has a Sources/Sumber sheet (sources, licence, counting rules, data date).
+Text cells that a spreadsheet would run as a formula (starting with = + - @, a tab or a
+carriage return) are prefixed with an apostrophe; numbers are written as numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from kss_analysis.build.aggregate import STANDARD_AGGREGATES
+from kss_analysis.core import io
+from kss_analysis.core.labels import label, text
+from kss_analysis.core.version import __version__
+from kss_analysis.outputs.charts import caveats
+from kss_analysis.outputs.tables.workbook import (
+    FIXED_STAMP,
+    escape_formula,
+    escape_frame,
+    localised,
+    stable_zip,
+    workbook_bytes,
+)
+from kss_analysis.rules import scope
+from kss_analysis.rules.counting import RULES
+
+__all__ = ["FIXED_STAMP", "export_tables", "escape_formula", "stable_zip"]
+
+FORMATS = ("csv", "xlsx")
+QUARANTINE_COLUMNS = ["file", "locator", "reason_code", "column", "value", "message", "raw"]
+
+
+def labelled(table: pd.DataFrame, dimension: str, lang: str) -> pd.DataFrame:
+    out = table.copy()
+    out.insert(1, f"{dimension}_label", [label(dimension, code, lang) for code in out[dimension]])
+    return out
+
+
+def _tables(processed: Path, lang: str) -> dict[str, pd.DataFrame]:
+    """Export name -> table with canonical column names."""
+    from kss_analysis.outputs.query import programmes
+
+    out = {
+        name: labelled(io.read_table(processed / f"{name}.parquet"), dimension, lang)
+        for name, (dimension, _) in STANDARD_AGGREGATES.items()
+    }
+    out["programmes"] = programmes(processed=processed, lang=lang)  # one row per counted programme
+    quarantine = io.read_table(processed / "quarantine.parquet")
+    out["quarantine"] = quarantine.reindex(columns=QUARANTINE_COLUMNS)
+    return out
+
+
+def about(processed: Path, lang: str, table: str) -> list[tuple[str, str]]:
+    """The Sources sheet: what the table is, where it comes from, how it was counted, how new."""
+    acts = io.read_table(processed / "activities.parquet")
+    acts = acts[scope.in_scope(acts)]
+    sources = caveats.chart_sources(acts, lang)
+    inputs = io.read_metadata(processed / "activities.parquet").get("inputs", {})
+    rows = [(text("field_table", lang), table)]
+    rows += [(text("field_sources", lang), s["name"]) for s in sources]
+    rows += [(text("field_licence", lang), caveats.licence_line(sources))]
+    rows += [(text("field_counting", lang), text(f"rule_{rule}", lang)) for rule in RULES]
+    rows += [(text("field_data_date", lang), caveats.data_date(acts) or "")]
+    rows += [(text("field_version", lang), __version__)]
+    rows += [(text("field_inputs", lang), f"{path} {sha}") for path, sha in sorted(inputs.items())]
+    return [(escape_formula(k), escape_formula(v)) for k, v in rows]
+
+
+def export_tables(processed: Path, out: Path, formats: list[str], lang: str = "en") -> list[Path]:
+    """One file per table and format (aggregates, programmes, quarantine); returns the paths written."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, table in _tables(processed, lang).items():
+        safe = escape_frame(table)
+        if "csv" in formats:
+            path = out / f"{name}.csv"
+            body = localised(safe, lang).to_csv(index=False, lineterminator="\n")
+            io.write_bytes_atomic(path, body.encode("utf-8"))
+            paths.append(path)
+        if "xlsx" in formats:
+            path = out / f"{name}.xlsx"
+            io.write_bytes_atomic(path, workbook_bytes([(name, safe)], lang, about(processed, lang, name)))
+            paths.append(path)
+    return paths

@@ -1,1 +1,0 @@
-"""Place raw rows of each source in the canonical model (one module per source family)."""

@@ -87,7 +87,17 @@ def test_integer_columns_read_as_nullable_integers_with_plain_pandas(processed):
 def test_both_functions_show_the_filters_as_their_arguments():
     import inspect
 
-    expected = ["years", "regions", "sectors", "cooperation_type", "counted_only", "lang", "sources", "providers", "processed"]
+    expected = [
+        "years",
+        "regions",
+        "sectors",
+        "cooperation_type",
+        "counted_only",
+        "lang",
+        "sources",
+        "providers",
+        "processed",
+    ]
     for function in (kss.programmes, kss.partners):
         parameters = inspect.signature(function).parameters
         assert list(parameters) == expected

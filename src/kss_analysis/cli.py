@@ -103,6 +103,13 @@ def _print_duplicates(activities) -> None:
         print(f"  ... and {len(dupes) - MAX_LISTED} more (see the duplicates report)")
 
 
+def _ingest_formats() -> str:
+    """The readers ``kss ingest --as`` takes, from the ingest stage's registry (a new source adds itself)."""
+    from kss_analysis.ingest.readers import INGEST_FORMATS, READERS
+
+    return ", ".join(f"{name} (file or folder)" if READERS[name].reads_folder else name for name in INGEST_FORMATS)
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from kss_analysis.build.finalise import finalise
     from kss_analysis.build.pipeline import add_money, write_outputs
@@ -349,7 +356,7 @@ def make_parser() -> argparse.ArgumentParser:
         "--as",
         dest="as_",
         required=True,
-        help="file format: register, aiddata, undp, iati-json (file or folder), iati-xml, tossd, crs",
+        help=f"file format: {_ingest_formats()}",
     )
     ingest.add_argument("--out", required=True, help="folder for the Parquet tables")
     ingest.add_argument("--providers", default="738", help=PROVIDERS_HELP)

@@ -6,7 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
-class InputError(Exception):
+class KssError(Exception):
+    """Base of every error this package raises on purpose (catch this to catch them all)."""
+
+
+class InputError(KssError):
     """A file that cannot be read at all (exit code 2 at the command line)."""
 
     def __init__(self, file: str, reason: str, locator: str = ""):
@@ -15,7 +19,7 @@ class InputError(Exception):
         super().__init__(f"{where}: {reason}")
 
 
-class RowProblem(ValueError):
+class RowProblem(KssError, ValueError):
     """A raw row (or one cell of it) that cannot be placed; ``reason`` is its quarantine reason code
     and ``column`` (canonical name, optional) the cell to fix.
 
@@ -26,6 +30,17 @@ class RowProblem(ValueError):
         super().__init__(message)
         self.reason = reason
         self.column = column
+
+
+class InvariantError(KssError, AssertionError):
+    """A build produced tables that break a rule; nothing is written."""
+
+
+class RecordError(KssError, KeyError):
+    """A placer wrote a field the canonical schema does not have (a misspelt column): a bug in the code."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
 
 
 @contextmanager
@@ -43,7 +58,7 @@ def reading(file: str) -> Iterator[None]:
     except RecursionError:
         raise InputError(file, "structure nested too deeply to read") from None
     except Exception as exc:
-        if type(exc).__name__ == "InvariantError":  # a build check, not a reading failure
+        if isinstance(exc, (InvariantError, RecordError)):  # a build check or a code bug, not a reading failure
             raise
         text = str(exc).splitlines()[0][:300] if str(exc) else ""
         raise InputError(file, f"cannot be read ({exc.__class__.__name__}: {text})") from None

@@ -10,11 +10,8 @@ import json
 import pandas as pd
 
 from kss_analysis.core import reference, schema
+from kss_analysis.core.errors import InvariantError
 from kss_analysis.core.model import SourceTables
-
-
-class InvariantError(AssertionError):
-    """A build produced tables that break a rule; nothing is written."""
 
 
 def check_ledger(ledger: pd.DataFrame) -> list[str]:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from kss_analysis.core.errors import InputError
+from kss_analysis.ingest.entry import Reader
 
 DAC_LISTS = {
     "sectors.csv": ("dac_sectors", "code", "category"),
@@ -83,3 +84,6 @@ def read_codelists(raw: Path, files: list[Path] | None = None) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=COLUMNS)
     return pd.concat(frames, ignore_index=True).sort_values(["codelist", "code"], kind="stable").reset_index(drop=True)
+
+
+READERS = (Reader("dac-codelists", ("codelists",)), Reader("iati-codelists", ("codelists",)))

@@ -12,6 +12,7 @@ import pandas as pd
 
 from kss_analysis.core.errors import InputError
 from kss_analysis.core.schema import FIGURE_PERIOD_TYPES, VALUE_QUALIFIERS
+from kss_analysis.ingest.entry import Reader
 
 REQUIRED = ("figure_id", "indicator", "value", "unit", "source_url")
 
@@ -46,3 +47,6 @@ def read_figures(path: Path) -> pd.DataFrame:
     out = frame.replace("", None)
     out["value"] = values
     return out
+
+
+READERS = (Reader("figures", ("kss_figures",)),)  # built by build/pipeline.build_figures

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from kss_analysis.core.errors import InputError
+from kss_analysis.ingest.entry import Reader
 
 FX_COLUMNS = {"Date": "date", "Rate": "rate", "Currency": "currency", "Country code": "country_code"}
 DEFLATOR_COLUMNS = {"Country Code": "iso3", "Year": "year", "Inflation": "growth_pct"}
@@ -72,3 +73,7 @@ def read_gdp_deflator(path: str | Path) -> pd.DataFrame:
         }
     )
     return out[out["growth_pct"].notna()].reset_index(drop=True)
+
+
+# Rates and deflators: read by the money step (build/money.py), no table of their own.
+READERS = (Reader("money-fx", ()), Reader("money-deflator", ()))

@@ -167,11 +167,11 @@ class TableBuilder:
 
     def tables(self) -> SourceTables:
         return SourceTables(
-            frame_from_records(self.activities, schema.ACTIVITIES),
-            frame_from_records(self.recipients, schema.ACTIVITY_RECIPIENTS),
-            frame_from_records(self.quarantined, schema.QUARANTINE),
-            frame_from_records(self.ledger(), schema.LEDGER),
-            frame_from_records(self.transactions, schema.ACTIVITY_TRANSACTIONS),
+            frame_from_records(self.activities, schema.ACTIVITIES, "activities"),
+            frame_from_records(self.recipients, schema.ACTIVITY_RECIPIENTS, "activity_recipients"),
+            frame_from_records(self.quarantined, schema.QUARANTINE, "quarantine"),
+            frame_from_records(self.ledger(), schema.LEDGER, "ledger"),
+            frame_from_records(self.transactions, schema.ACTIVITY_TRANSACTIONS, "activity_transactions"),
         )
 
 

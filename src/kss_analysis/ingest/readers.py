@@ -8,97 +8,43 @@ by their own step in pipeline.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import pkgutil
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from kss_analysis.acquire.registry import Source, load_sources
 from kss_analysis.core.errors import InputError, reading
 from kss_analysis.core.model import SourceTables
 from kss_analysis.core.validate import enforce
+from kss_analysis.ingest.entry import Reader
 from kss_analysis.ingest.tossd.read import DEFAULT_PROVIDERS
 
-ACTIVITY_TABLES = ("activities", "activity_recipients", "quarantine", "ledger")
 USER_REGISTERS = "registers"  # raw/registers/: the user's own register files, one source each
 REGISTER_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+# Readers of data that no ingest unit places: country shapes are package reference data,
+# rebuilt by scripts/make_map_shapes.py.
+OTHER_READERS = (Reader("map-shapes", ()),)
 
 
-def place_register_file(path: Path, *, source: str, file_label: str, profile: Path | None = None) -> SourceTables:
-    """``profile`` (YAML) maps other headers and layouts; without it, ``<stem>.profile.yml``
-    beside the file is used when present (sources/register_profile.py)."""
-    from kss_analysis.ingest.register.place import place_register
-    from kss_analysis.ingest.register.profile import load_profile, profile_beside
-    from kss_analysis.ingest.register.read import read_register
+def collect_readers() -> dict[str, Reader]:
+    """Every reader entry declared by a unit of the ingest stage (its ``READERS``), by name."""
+    import kss_analysis.ingest as stage
 
-    id_prefix = "" if source == "kss" else f"{source.split(':', 1)[-1]}:"  # keeps two files' ids apart
-    profile = profile or profile_beside(path)
-    rows = read_register(path, load_profile(profile) if profile else None)
-    return place_register(rows, source=source, file_label=file_label, id_prefix=id_prefix)
-
-
-def _place_aiddata(path: Path, *, source: str, file_label: str) -> SourceTables:
-    from kss_analysis.ingest.aiddata.place import place_aiddata
-
-    return place_aiddata(path, source=source, file_label=file_label)
+    found: dict[str, Reader] = {}
+    # the registers first: the charts' main source, and the first format ``kss ingest --help`` names
+    for unit in sorted(pkgutil.iter_modules(stage.__path__), key=lambda m: (m.name != "register", m.name)):
+        for reader in getattr(importlib.import_module(f"{stage.__name__}.{unit.name}"), "READERS", ()):
+            if reader.name in found:
+                raise ValueError(f"reader {reader.name} is declared twice (ingest/{unit.name})")
+            found[reader.name] = reader
+    for reader in OTHER_READERS:
+        found.setdefault(reader.name, reader)
+    return found
 
 
-def _place_undp(path: Path, *, source: str, file_label: str) -> SourceTables:
-    from kss_analysis.ingest.undp.place import place_undp
-
-    return place_undp(path, source=source, file_label=file_label)
-
-
-def _place_iati(
-    path: Path, *, kind: str, source: str, file_label: str, files: list[Path] | None = None
-) -> SourceTables:
-    from kss_analysis.ingest.iati.place import place_iati_path
-
-    return place_iati_path(path, kind=kind, source=source, file_label=file_label, files=files)
-
-
-def _place_tossd(path: Path, *, source: str, file_label: str, providers: tuple[str, ...] | None) -> SourceTables:
-    from kss_analysis.ingest.tossd.place import place_tossd
-
-    return place_tossd(path, file_label=file_label, providers=providers)
-
-
-@dataclass(frozen=True)
-class Reader:
-    name: str
-    tables: tuple[str, ...]  # processed tables its rows go to
-    place: Callable[..., SourceTables] | None = None  # None: built by its own step in pipeline.py
-    reads_folder: bool = False  # one folder of files is read as one input (IATI JSON)
-    pattern_suffixes: tuple[str, ...] = ()  # files of a pattern source (no pinned list) that it reads
-    takes_providers: bool = False  # TOSSD: which providers to read
-    takes_profile: bool = False  # registers: a profile for other headers and layouts
-
-
-READERS = {
-    reader.name: reader
-    for reader in (
-        Reader("register", ACTIVITY_TABLES, place_register_file, takes_profile=True),
-        Reader("aiddata", ACTIVITY_TABLES, _place_aiddata),
-        Reader("undp", ACTIVITY_TABLES, _place_undp),
-        Reader("iati-json", (*ACTIVITY_TABLES, "activity_transactions"), partial(_place_iati, kind="iati-json"), True),
-        Reader("iati-xml", (*ACTIVITY_TABLES, "activity_transactions"), partial(_place_iati, kind="iati-xml")),
-        Reader(
-            "tossd",
-            (*ACTIVITY_TABLES, "activity_transactions"),
-            _place_tossd,
-            pattern_suffixes=(".parquet",),
-            takes_providers=True,
-        ),
-        Reader("figures", ("kss_figures",)),
-        Reader("money-fx", ()),  # rates and deflators: read by the money step (money.py), no table of their own
-        Reader("money-deflator", ()),
-        Reader("map-shapes", ()),  # country shapes: package reference data rebuilt by scripts/make_map_shapes.py
-        Reader("crs", ("crs", "crs_ledger")),
-        Reader("dac-codelists", ("codelists",)),
-        Reader("iati-codelists", ("codelists",)),
-    )
-}
-INGEST_FORMATS = (*(name for name, r in READERS.items() if r.place), "crs")
+READERS = collect_readers()
+INGEST_FORMATS = tuple(name for name, r in READERS.items() if r.place or r.ingest_alone)
 
 
 def place_file(

@@ -120,16 +120,34 @@ def _programmes(t: Tables, spec: ChartSpec) -> pd.DataFrame:
     return _select(t[spec.dataset], spec.filters)
 
 
+def _measure_of(rows: pd.DataFrame, spec: ChartSpec) -> str:
+    """The column holding the spec's measure; a measure the rows do not hold is refused, never
+    replaced by another (a participants chart never silently draws programme counts)."""
+    if spec.measure not in rows.columns:
+        held = ", ".join(c for c in rows.columns if c in MEASURE_COLUMNS) or "none"
+        raise ValueError(
+            f"chart {spec.name}: cannot draw measure {spec.measure!r} as a {spec.shape} chart of {spec.dataset} "
+            f"(measures there: {held})"
+        )
+    return spec.measure
+
+
+# Measures an aggregate table or a counted frame can hold; activity rows are counted as programmes.
+MEASURE_COLUMNS = ("programmes", "participants", "amount_idr", "amount_usd", "amount_usd_constant")
+
+
 def _totals(t: Tables, spec: ChartSpec) -> pd.DataFrame:
     rows, dim = _programmes(t, spec), spec.dimension
     if spec.dataset in ("activities", "activity_recipients"):
         counts = (
             rows.groupby(dim, as_index=False)["activity_id"].nunique().rename(columns={"activity_id": "programmes"})
         )
+        value = _measure_of(counts, spec)
     else:
-        counts = rows.groupby(dim, as_index=False)["programmes"].sum()
-    data = counts.sort_values(["programmes", dim], ascending=[False, True]).reset_index(drop=True)
-    return top_with_ties(data, "programmes", spec.filters["top"]) if "top" in spec.filters else data
+        value = _measure_of(rows, spec)
+        counts = rows.groupby(dim, as_index=False)[value].sum()
+    data = counts.sort_values([value, dim], ascending=[False, True]).reset_index(drop=True)
+    return top_with_ties(data, value, spec.filters["top"]) if "top" in spec.filters else data
 
 
 def top_with_ties(data: pd.DataFrame, value: str, n: int) -> pd.DataFrame:
@@ -157,9 +175,10 @@ def top_with_ties(data: pd.DataFrame, value: str, n: int) -> pd.DataFrame:
 
 def _by_period(t: Tables, spec: ChartSpec) -> pd.DataFrame:
     dated = _programmes(t, spec).copy()
+    value = _measure_of(dated, spec)
     dated["period"] = dated["year"].astype(int).map(period_of)
     return (
-        dated.groupby(["period", spec.dimension], as_index=False)["programmes"]
+        dated.groupby(["period", spec.dimension], as_index=False)[value]
         .sum()
         .sort_values(["period", spec.dimension])
         .reset_index(drop=True)
@@ -171,7 +190,7 @@ def _by_year(t: Tables, spec: ChartSpec) -> pd.DataFrame:
         raise ValueError(f"chart {spec.name}: a by_year chart needs a dimension")
     rows = _programmes(t, spec)
     table = aggregate_by(rows, spec.dimension) if spec.dataset == "activities" else rows
-    return table[["year", spec.dimension, "programmes"]].reset_index(drop=True)
+    return table[["year", spec.dimension, _measure_of(table, spec)]].reset_index(drop=True)
 
 
 YEARLY_SERIES = {"participants": "series", "amount_idr": "amount_segment", "amount_usd": "amount_segment"}

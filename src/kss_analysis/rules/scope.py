@@ -66,3 +66,17 @@ def scoped(
 def is_register_input(path: str) -> bool:
     """A raw input (``kss/...`` or ``registers/...``, as recorded in metadata) of a register."""
     return path.startswith((f"{EMBEDDED_REGISTER}/", "registers/"))
+
+
+def inputs_in_scope(inputs: dict[str, str], activities: pd.DataFrame) -> dict[str, str]:
+    """The register inputs (path -> sha256) behind ``activities``: a register's files (a
+    user's with its profile) only when some of its rows are in ``activities`` (a register of another provider is not behind Indonesia's charts)."""
+    sources = set(activities["source"])
+
+    def behind(path: str) -> bool:
+        if path.startswith(f"{EMBEDDED_REGISTER}/"):
+            return EMBEDDED_REGISTER in sources
+        name = path.removeprefix("registers/").removesuffix(".profile.yml")
+        return f"{USER_REGISTER_PREFIX}{name.rsplit('.', 1)[0]}" in sources
+
+    return {path: sha for path, sha in inputs.items() if is_register_input(path) and behind(path)}

@@ -63,7 +63,7 @@ def load_chart_tables(processed: Path, *, registers_only: bool = True) -> tuple[
         )
     inputs = io.read_metadata(processed / "activities.parquet").get("inputs", {})
     if registers_only:
-        inputs = {k: v for k, v in inputs.items() if scope.is_register_input(k)}
+        inputs = scope.inputs_in_scope(inputs, tables["activities"])
     return tables, inputs
 
 

@@ -357,15 +357,15 @@ def test_kss_sources_does_not_call_a_folder_with_unlisted_files_just_verified(tm
 
 
 def test_a_fifo_among_crs_files_is_skipped(tmp_path):
-    from kss_analysis.build.pipeline import find_crs_inputs
+    from kss_analysis.ingest.readers import admit, source_files
 
     folder = tmp_path / "data" / "raw" / "oecd-crs"
     folder.mkdir(parents=True)
     os.mkfifo(folder / "CRS 2019.txt")
     (folder / "CRS 2020.txt").write_text("x", encoding="utf-8")
-    notices: list[str] = []
-    assert find_crs_inputs(tmp_path / "data" / "raw", notices) == [folder / "CRS 2020.txt"]
-    assert notices == ["oecd-crs/CRS 2019.txt is a FIFO (named pipe), not a file; skipped"]
+    admitted = admit(tmp_path / "data" / "raw")
+    assert source_files(admitted, "crs") == [folder / "CRS 2020.txt"]
+    assert admitted.notices == ["oecd-crs/CRS 2019.txt is a FIFO (named pipe), not a file; skipped"]
 
 
 def test_a_changed_or_special_money_file_is_not_used(tmp_path):
@@ -391,8 +391,8 @@ def test_a_changed_or_special_money_file_is_not_used(tmp_path):
 
 
 def test_special_files_in_embedded_and_pattern_sources_are_skipped_with_a_notice(tmp_path):
-    """find_inputs (the reader registry) admits only regular files for every source kind."""
-    from kss_analysis.ingest.readers import find_inputs, source_files
+    """The build's admitted inputs (acquire.inputs.admit_inputs) hold only regular files, for every source kind."""
+    from kss_analysis.ingest.readers import admit, find_inputs, source_files
 
     raw = tmp_path / "data" / "raw"
     (raw / "kss").mkdir(parents=True)
@@ -400,10 +400,10 @@ def test_special_files_in_embedded_and_pattern_sources_are_skipped_with_a_notice
     (raw / "kss" / "kss_figures.csv").symlink_to("/dev/zero")
     (raw / "tossd").mkdir()
     os.mkfifo(raw / "tossd" / "tossddata_2020.parquet")
-    notices: list[str] = []
-    assert find_inputs(raw, notices) == []
+    admitted = admit(raw)
+    assert find_inputs(admitted) == []
+    assert source_files(admitted, "figures") == []
+    notices = admitted.notices
     assert "kss/kss_programmes.csv is a FIFO (named pipe), not a file; skipped" in notices
     assert "tossd/tossddata_2020.parquet is a FIFO (named pipe), not a file; skipped" in notices
-    figure_notices: list[str] = []
-    assert source_files(raw, "figures", figure_notices) == []
-    assert len(figure_notices) == 1 and figure_notices[0].startswith("kss/kss_figures.csv is a link out")
+    assert len(notices) == 3 and [n for n in notices if n.startswith("kss/kss_figures.csv is a link out")]

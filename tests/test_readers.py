@@ -15,7 +15,7 @@ import pytest
 from kss_analysis import cli
 from kss_analysis.acquire.registry import load_sources
 from kss_analysis.core.validate import check_tables
-from kss_analysis.ingest.readers import INGEST_FORMATS, READERS, find_inputs, place_file
+from kss_analysis.ingest.readers import INGEST_FORMATS, READERS, admit, find_inputs, place_file
 from tests.conftest import write_csv
 from tests.test_placing_undp import undp_csv, undp_row
 
@@ -42,7 +42,7 @@ def test_build_finds_the_embedded_register_first_and_user_registers_by_file(tmp_
     shutil.copytree(ROOT / "data" / "raw" / "kss", tmp_path / "kss")
     (tmp_path / "registers").mkdir()
     write_csv(tmp_path / "registers" / "mine.csv", indonesian_rows)
-    found = [(i.source, i.reader, i.path.relative_to(tmp_path).as_posix()) for i in find_inputs(tmp_path)]
+    found = [(i.source, i.reader, i.path.relative_to(tmp_path).as_posix()) for i in find_inputs(admit(tmp_path))]
     assert found == [("kss", "register", "kss/kss_programmes.csv"), ("register:mine", "register", "registers/mine.csv")]
 
 
@@ -95,7 +95,7 @@ def test_a_profile_beside_a_user_register_is_read_and_checksummed(tmp_path):
         "columns:\n  Nombre: title\n  Año: year\n  País: partner_countries\ndefaults:\n  provider: CHL\n",
         encoding="utf-8",
     )
-    tables, inputs, _ = build_activities(tmp_path)
+    tables, inputs, _ = build_activities(admit(tmp_path))
     acts = tables.activities
     assert acts[["title", "year", "provider_iso3"]].values.tolist() == [["Curso de riego", 2019, "CHL"]]
     assert set(inputs) == {"registers/agci.csv", "registers/agci.profile.yml"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,3 +84,101 @@ def admit_source(source: Source, raw: Path, manifest: dict[str, dict]) -> Admitt
         else:
             result.files[path] = actual
     return result
+
+
+USER_REGISTERS = "registers"  # raw/registers/: the user's own register files, one source each
+REGISTER_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+
+
+@dataclass
+class BuildInputs:
+    """The raw files one build may read, found once (``admit_inputs``) and passed to every step.
+
+    ``by_source``: source id -> admitted files, in reading order; a user's register is its own
+    source ``registers/<file name>``. ``sha256``: the checksum of every admitted file,
+    computed once. ``notices``: one line per file left out, and why.
+    """
+
+    raw: Path
+    by_source: dict[str, list[Path]] = field(default_factory=dict)
+    sha256: dict[Path, str] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+
+    def files(self, source_id: str) -> list[Path]:
+        return self.by_source.get(source_id, [])
+
+    def user_registers(self) -> list[Path]:
+        return [files[0] for key, files in self.by_source.items() if key.startswith(f"{USER_REGISTERS}/")]
+
+    def checksums(self, files: Iterable[Path]) -> dict[str, str]:
+        """raw-relative path -> sha256 (computed at admission; a file not admitted is hashed now)."""
+        return {str(f.relative_to(self.raw)): self.sha256[f] if f in self.sha256 else sha256_file(f) for f in files}
+
+
+def admit_inputs(
+    raw: Path, sources: Mapping[str, Source], pattern_suffixes: Mapping[str, tuple[str, ...]]
+) -> BuildInputs:
+    """Every file of ``raw`` a build may read, with its checksum, and a notice for each one left out.
+
+    A fetched source gives its listed files that match their checksum (``admit_source``); an
+    embedded source its listed files; a pattern source the files of its reader's suffixes
+    (``pattern_suffixes``: reader -> suffixes) named by a URL pattern or placed by hand; the
+    user's registers folder one source per register file. Special files and links out of the
+    data folder are never admitted.
+    """
+    from kss_analysis.acquire.fetch import read_manifest
+
+    admitted = BuildInputs(raw)
+    manifest = read_manifest(raw)
+    for source in sources.values():
+        folder = raw / source.id
+        if source.kind == "fetched":
+            result = admit_source(source, raw, manifest)
+            admitted.notices.extend(result.notices)
+            if result.files:
+                admitted.by_source[source.id] = sorted(result.files, key=lambda f: f.relative_to(folder).as_posix())
+                admitted.sha256.update(result.files)
+            continue
+        suffixes = pattern_suffixes.get(source.reader, ())
+        if source.kind == "pattern" and suffixes and folder.is_dir():
+            names = sorted(
+                p.name for p in folder.iterdir() if p.suffix.casefold() in suffixes and not p.name.startswith(".")
+            )
+        else:
+            names = [p for p in sorted(source.files) if (folder / p).exists() or (folder / p).is_symlink()]
+        files = []
+        for name in names:
+            if reason := special_file_reason(folder / name, raw.parent):
+                admitted.notices.append(f"{source.id}/{name} {reason}")
+            else:
+                files.append(folder / name)
+        if files:
+            admitted.by_source[source.id] = files
+    for path in _user_registers(raw, admitted.notices):
+        admitted.by_source[f"{USER_REGISTERS}/{path.name}"] = [path]
+    for files in admitted.by_source.values():
+        admitted.sha256.update({f: sha256_file(f) for f in files if f not in admitted.sha256})
+    return admitted
+
+
+def _user_registers(raw: Path, notices: list[str]) -> list[Path]:
+    """raw/registers/: one source per file; special files and a second file of the same name
+    (mine.csv beside mine.xlsx) are skipped with a notice instead of breaking the build."""
+    user_dir = raw / USER_REGISTERS
+    if not user_dir.is_dir():
+        return []
+    taken: dict[str, Path] = {}
+    for path in sorted(user_dir.iterdir()):
+        if path.suffix.casefold() not in REGISTER_SUFFIXES or path.name.startswith((".", "~$")):
+            continue
+        label = path.relative_to(raw)
+        if reason := special_file_reason(path, raw.parent):
+            notices.append(f"{label} {reason}")
+        elif path.stem in taken:
+            notices.append(
+                f"{label}: same register name as {taken[path.stem].relative_to(raw)}, which is built; "
+                "skipped (rename one if both are wanted)"
+            )
+        else:
+            taken[path.stem] = path
+    return list(taken.values())

@@ -22,7 +22,14 @@ from pathlib import Path
 import pandas as pd
 import polars as pl
 
-from kss_analysis.rules.counting import EXCLUDED_AMOUNT_BASES, amount_countable, counted, is_counted, own_amount_counts, participants_countable
+from kss_analysis.rules.counting import (
+    EXCLUDED_AMOUNT_BASES,
+    amount_countable,
+    counted,
+    is_counted,
+    own_amount_counts,
+    participants_countable,
+)
 
 __all__ = ["EXCLUDED_AMOUNT_BASES", "aggregate_by", "aggregate_by_region", "aggregate_standard", "top_level"]
 

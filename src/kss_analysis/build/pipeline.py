@@ -31,7 +31,8 @@ from kss_analysis.build.finalise import finalise
 from kss_analysis.build.result import BuildResult
 from kss_analysis.core.model import SourceTables
 from kss_analysis.build.money import add_money_equivalents, add_transaction_equivalents, load_money_tables
-from kss_analysis.ingest.readers import find_inputs, place_file, source_files
+from kss_analysis.acquire.inputs import BuildInputs
+from kss_analysis.ingest.readers import admit, find_inputs, place_file, source_files
 from kss_analysis.acquire.registry import load_sources
 from kss_analysis.ingest.codelists import read_codelists
 from kss_analysis.ingest.register.profile import profile_beside
@@ -42,26 +43,6 @@ from kss_analysis.core.validate import InvariantError, check_ledger, enforce
 
 CRS_SUFFIXES = (".txt", ".zip", ".csv")
 USER_REFERENCE = Path("reference")  # the user's alias tables (reference.OVERRIDABLE)
-
-
-def find_crs_inputs(raw: Path, notices: list[str] | None = None) -> list[Path]:
-    """OECD CRS files fetched or placed by hand in the folder of every source read as ``crs``;
-    special files and links out of the data folder are skipped with a notice."""
-    from kss_analysis.acquire.inputs import special_file_reason
-
-    found = []
-    for source in load_sources().values():
-        folder = raw / source.id
-        if source.reader == "crs" and folder.is_dir():
-            for path in sorted(folder.iterdir()):
-                if path.suffix.casefold() not in CRS_SUFFIXES or path.name.startswith("."):
-                    continue
-                if reason := special_file_reason(path, raw.parent):
-                    if notices is not None:
-                        notices.append(f"{path.relative_to(raw)} {reason}")
-                else:
-                    found.append(path)
-    return found
 
 
 def add_money(tables: SourceTables, raw: Path | None) -> dict:
@@ -123,28 +104,21 @@ def write_outputs(
     return written, unchanged
 
 
-def _checksums(raw: Path, files) -> dict[str, str]:
-    return {str(f.relative_to(raw)): io.sha256_file(f) for f in files}
-
-
 def build_activities(
-    raw: Path,
-    *,
-    tossd_providers: tuple[str, ...] | None = DEFAULT_PROVIDERS,
-    notices: list[str] | None = None,
+    admitted: BuildInputs, *, tossd_providers: tuple[str, ...] | None = DEFAULT_PROVIDERS
 ) -> tuple[SourceTables, dict[str, str], dict]:
     """Every register and activity source in raw/ -> canonical tables (money equivalents beside
     every stated amount), the sha256 of the files read, and the FX/deflator provenance.
 
     ``tossd_providers``: DAC provider codes read from TOSSD files (None = every provider).
-    ``notices`` gets one line per raw file not built (unverified, special, duplicate name).
     """
+    raw = admitted.raw
     inputs: dict[str, str] = {}
     parts = []
-    for found in find_inputs(raw, notices):
-        inputs.update(_checksums(raw, found.files))
+    for found in find_inputs(admitted):
+        inputs.update(admitted.checksums(found.files))
         if found.reader == "register" and (profile := profile_beside(found.path)):
-            inputs.update(_checksums(raw, [profile]))  # a profile changes how the register reads
+            inputs.update(admitted.checksums([profile]))  # a profile changes how the register reads
         parts.append(
             place_file(
                 found.path,
@@ -162,53 +136,41 @@ def build_activities(
     return tables, inputs, money
 
 
-def build_figures(raw: Path, notices: list[str] | None = None) -> tuple[pd.DataFrame | None, dict[str, str]]:
+def build_figures(admitted: BuildInputs) -> tuple[pd.DataFrame | None, dict[str, str]]:
     """The headline-figures register, checked, when present."""
-    files = source_files(raw, "figures", notices)
+    files = source_files(admitted, "figures")
     if not files:
         return None, {}
     frames = []
     for file in files:
         with reading(str(file)):
             frames.append(read_figures(file))
-    return pd.concat(frames, ignore_index=True), _checksums(raw, files)
+    return pd.concat(frames, ignore_index=True), admitted.checksums(files)
 
 
-def build_crs_outputs(raw: Path, processed: Path, notices: list[str] | None = None) -> tuple[list[Path], list[Path]]:
+def build_crs_outputs(admitted: BuildInputs, processed: Path) -> tuple[list[Path], list[Path]]:
     """CRS files -> year-partitioned processed/crs/ and processed/crs_ledger.parquet."""
-    crs_inputs = find_crs_inputs(raw, notices)
+    crs_inputs = source_files(admitted, "crs")
     if not crs_inputs:
         return [], []
-    built = build_crs(crs_inputs, processed / "crs", [str(p.relative_to(raw)) for p in crs_inputs])
+    labels = [str(p.relative_to(admitted.raw)) for p in crs_inputs]
+    built = build_crs(crs_inputs, processed / "crs", labels)
     ledger_path = processed / "crs_ledger.parquet"
-    provenance = {"inputs": _checksums(raw, crs_inputs), "dataset": "crs_ledger", "grain": "one row per input file"}
+    provenance = {"inputs": admitted.checksums(crs_inputs), "dataset": "crs_ledger", "grain": "one row per input file"}
     changed = io.write_table(built.ledger, ledger_path, provenance=provenance)
     return ([ledger_path] if changed else []) + [processed / "crs"], [] if changed else [ledger_path]
 
 
-def verified_codelists(raw: Path, notices: list[str] | None = None) -> list[Path]:
-    """The code-list files that match their checksum (inputs.admit_source); others in ``notices``."""
-    from kss_analysis.acquire.fetch import read_manifest
-    from kss_analysis.acquire.inputs import admit_source
-
-    sources, manifest = load_sources(), read_manifest(raw)
-    files: list[Path] = []
-    for source_id in ("dac-crs-codes", "iati-codelists"):
-        if source_id in sources:
-            admitted = admit_source(sources[source_id], raw, manifest)
-            if notices is not None:
-                notices.extend(admitted.notices)
-            files.extend(admitted.files)
-    return sorted(files)
+CODELIST_SOURCES = ("dac-crs-codes", "iati-codelists")
 
 
-def build_codelists(raw: Path, processed: Path, notices: list[str] | None = None) -> tuple[list[Path], list[Path]]:
+def build_codelists(admitted: BuildInputs, processed: Path) -> tuple[list[Path], list[Path]]:
     """DAC/CRS and IATI code lists -> processed/codelists.parquet, when fetched (verified files only)."""
-    files = verified_codelists(raw, notices)
-    codelists = read_codelists(raw, files)
+    files = sorted(f for source_id in CODELIST_SOURCES for f in admitted.files(source_id))
+    codelists = read_codelists(admitted.raw, files)
     if not len(codelists):
         return [], []
-    provenance = {"inputs": _checksums(raw, files), "dataset": "codelists", "grain": "one row per codelist x code"}
+    provenance = {"inputs": admitted.checksums(files), "dataset": "codelists", "grain": "one row per codelist x code"}
     path = processed / "codelists.parquet"
     return ([path], []) if io.write_table(codelists, path, provenance=provenance) else ([], [path])
 
@@ -241,21 +203,21 @@ def _build_all(
     raw: Path, processed: Path, inputs: dict[str, str], tossd_providers: tuple[str, ...] | None
 ) -> BuildResult:
     """Every step, writing into the folder ``processed`` (the staging folder of a build)."""
-    notices: list[str] = []
-    tables, activity_inputs, money = build_activities(raw, tossd_providers=tossd_providers, notices=notices)
+    admitted = admit(raw)  # the raw files this build may read: found and checksummed once, passed down
+    tables, activity_inputs, money = build_activities(admitted, tossd_providers=tossd_providers)
     inputs.update(activity_inputs)
-    figures, figure_inputs = build_figures(raw, notices)
+    figures, figure_inputs = build_figures(admitted)
     inputs.update(figure_inputs)
     written, unchanged = write_outputs(tables, processed, dict(sorted(inputs.items())), figures, money)
     reports = write_reports(tables.activities, tables.quarantine, processed)
     unmapped_path, unmapped, changed = write_report(tables.activities, processed)
     (written if changed else unchanged).append(unmapped_path)
     for step in (build_crs_outputs, build_codelists):
-        step_written, step_unchanged = step(raw, processed, notices)
+        step_written, step_unchanged = step(admitted, processed)
         written += step_written
         unchanged += step_unchanged
     return BuildResult(
-        tables, written, unchanged, inputs, reports, unmapped, unmapped_path, list(dict.fromkeys(notices))
+        tables, written, unchanged, inputs, reports, unmapped, unmapped_path, list(dict.fromkeys(admitted.notices))
     )  # notices once each
 
 

@@ -13,6 +13,7 @@ import pkgutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from kss_analysis.acquire.inputs import BuildInputs, admit_inputs
 from kss_analysis.acquire.registry import Source, load_sources
 from kss_analysis.core.errors import InputError, reading
 from kss_analysis.core.model import SourceTables
@@ -20,8 +21,6 @@ from kss_analysis.core.validate import enforce
 from kss_analysis.ingest.entry import Reader
 from kss_analysis.ingest.tossd.read import DEFAULT_PROVIDERS
 
-USER_REGISTERS = "registers"  # raw/registers/: the user's own register files, one source each
-REGISTER_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 # Readers of data that no ingest unit places: country shapes are package reference data,
 # rebuilt by scripts/make_map_shapes.py.
 OTHER_READERS = (Reader("map-shapes", ()),)
@@ -102,107 +101,44 @@ def file_reader(source: Source, file: str) -> str:
     return source.file_readers.get(file, source.reader)
 
 
-def _present(source: Source, raw: Path, manifest: dict[str, dict], notices: list[str]) -> list[str]:
-    """The files of ``source`` a build may read (inputs.py): a fetched source's listed files that
-    match their checksum; an embedded source's listed files; a pattern source's files of its
-    reader's suffixes (named by a URL pattern or placed by hand). Special files and links out
-    of the data folder are never among them; everything left out gets a notice."""
-    from kss_analysis.acquire.inputs import admit_source, special_file_reason
-
-    folder = raw / source.id
-    if source.kind == "fetched":
-        admitted = admit_source(source, raw, manifest)
-        notices.extend(admitted.notices)
-        return sorted(p.relative_to(folder).as_posix() for p in admitted.files)
-    suffixes = READERS[source.reader].pattern_suffixes
-    if source.kind == "pattern" and suffixes and folder.is_dir():
-        names = sorted(
-            p.name for p in folder.iterdir() if p.suffix.casefold() in suffixes and not p.name.startswith(".")
-        )
-    else:
-        names = [p for p in sorted(source.files) if (folder / p).exists() or (folder / p).is_symlink()]
-    present = []
-    for name in names:
-        if reason := special_file_reason(folder / name, raw.parent):
-            notices.append(f"{source.id}/{name} {reason}")
-        else:
-            present.append(name)
-    return present
+def pattern_suffixes() -> dict[str, tuple[str, ...]]:
+    """reader -> suffixes of the files it reads from a pattern source (for ``acquire.inputs.admit_inputs``)."""
+    return {name: reader.pattern_suffixes for name, reader in READERS.items() if reader.pattern_suffixes}
 
 
-def _user_registers(raw: Path, notices: list[str]) -> list[Input]:
-    """raw/registers/: one source per file; special files and a second file of the same name
-    (mine.csv beside mine.xlsx) are skipped with a notice instead of breaking the build."""
-    from kss_analysis.acquire.inputs import special_file_reason
-
-    user_dir = raw / USER_REGISTERS
-    found: list[Input] = []
-    if not user_dir.is_dir():
-        return found
-    taken: dict[str, Path] = {}
-    for path in sorted(user_dir.iterdir()):
-        if path.suffix.casefold() not in REGISTER_SUFFIXES or path.name.startswith((".", "~$")):
-            continue
-        label = path.relative_to(raw)
-        if reason := special_file_reason(path, raw.parent):
-            notices.append(f"{label} {reason}")
-        elif path.stem in taken:
-            notices.append(
-                f"{label}: same register name as {taken[path.stem].relative_to(raw)}, which is built; "
-                "skipped (rename one if both are wanted)"
-            )
-        else:
-            taken[path.stem] = path
-            found.append(Input(ingest_source("register", path), "register", path, (path,)))
-    return found
+def admit(raw: Path) -> BuildInputs:
+    """The build's admitted inputs (``acquire.inputs.admit_inputs``) with the readers' pattern suffixes."""
+    return admit_inputs(raw, load_sources(), pattern_suffixes())
 
 
-def find_inputs(raw: Path, notices: list[str] | None = None) -> list[Input]:
-    """Every activity input present in raw/: registers (embedded, then the user's), then the other sources.
-
-    Only files a build may read (see ``_present``); ``notices`` gets one line per file left out.
-    """
-    from kss_analysis.acquire.fetch import read_manifest
-
-    notices = [] if notices is None else notices
-    manifest = read_manifest(raw)
+def find_inputs(admitted: BuildInputs) -> list[Input]:
+    """Every activity input admitted: registers (embedded, then the user's), then the other sources."""
+    raw = admitted.raw
     found: list[Input] = []
     for source in load_sources().values():
         folder = raw / source.id
-        if READERS[source.reader].place is None and not any(READERS[r].place for r in source.file_readers.values()):
-            continue  # no activity rows here (money, shapes, CRS, code lists: their own steps)
-        present = _present(source, raw, manifest, notices)
-        by_reader: dict[str, list[str]] = {}
-        for name in present:
-            by_reader.setdefault(file_reader(source, name), []).append(name)
-        for reader_name, names in by_reader.items():
+        by_reader: dict[str, list[Path]] = {}
+        for path in admitted.files(source.id):
+            by_reader.setdefault(file_reader(source, path.relative_to(folder).as_posix()), []).append(path)
+        for reader_name, files in by_reader.items():
             reader = READERS[reader_name]
             if reader.place is None:
-                continue
-            files = tuple(folder / n for n in names)
+                continue  # no activity rows here (money, shapes, CRS, code lists: their own steps)
             if reader.reads_folder:
-                found.append(Input(source.id, reader_name, folder, files))
+                found.append(Input(source.id, reader_name, folder, tuple(files)))
             else:
                 found.extend(Input(source.id, reader_name, f, (f,)) for f in files)
-    registers = [i for i in found if i.reader == "register"] + _user_registers(raw, notices)
+    user = [Input(ingest_source("register", path), "register", path, (path,)) for path in admitted.user_registers()]
+    registers = [i for i in found if i.reader == "register"] + user
     return registers + [i for i in found if i.reader != "register"]  # registers first: the charts' main source
 
 
-def source_files(raw: Path, reader: str, notices: list[str] | None = None) -> list[Path]:
-    """Files present in raw/ of every source whose files go to ``reader`` (e.g. the headline figures),
-    as ``find_inputs`` admits them (``notices`` gets the files left out)."""
-    from kss_analysis.acquire.fetch import read_manifest
-
-    notices = [] if notices is None else notices
-    manifest = read_manifest(raw)
+def source_files(admitted: BuildInputs, reader: str) -> list[Path]:
+    """Admitted files of every source whose files go to ``reader`` (e.g. the headline figures, CRS)."""
     files = []
     for source in load_sources().values():
-        mine = {name for name in source.files if file_reader(source, name) == reader}
-        if not mine:
-            continue
-        left_out: list[str] = []
-        present = _present(source, raw, manifest, left_out)
-        named = tuple(f"{source.id}/{name}{end}" for name in mine for end in (" ", ":"))
-        notices += [n for n in left_out if n.startswith(named)]  # only this reader's files
-        files += [raw / source.id / name for name in present if name in mine]
+        folder = admitted.raw / source.id
+        files += [
+            p for p in admitted.files(source.id) if file_reader(source, p.relative_to(folder).as_posix()) == reader
+        ]
     return files

@@ -146,7 +146,7 @@ class Query:
     counted_only: bool = field(default=True, kw_only=True)
     lang: str = field(default="id", kw_only=True)
     sources: object = field(default="registers", kw_only=True)
-    providers: object = field(default=scope.KSS_PROVIDER, kw_only=True)
+    providers: scope.Providers = field(default=scope.KSS_PROVIDER, kw_only=True)
     processed: Path | str | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from kss_analysis.core import io
-from kss_analysis.rules import scope
 from kss_analysis.build.aggregate import aggregate_standard
+from kss_analysis.core import io
 from kss_analysis.core.model import SourceTables
 from kss_analysis.core.validate import check_tables
+from kss_analysis.rules import scope
 
 CORE = ("activities", "activity_recipients", "activity_transactions", "quarantine", "ledger")
 OWN_INPUTS = ("codelists", "crs_ledger")  # built from other raw files, with their own provenance

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kss_analysis.core import reference
-from kss_analysis.rules.counting import is_counted
 from kss_analysis.build.dedupe import find_duplicates
+from kss_analysis.core import reference
 from kss_analysis.core.model import SourceTables
+from kss_analysis.rules.counting import is_counted
 
 
 def name_recipients(recipients: pd.DataFrame) -> pd.DataFrame:

@@ -32,9 +32,9 @@ import numpy as np
 import pandas as pd
 
 from kss_analysis.core.config import REFERENCE_DIR
-from kss_analysis.rules.counting import EXCLUDED_AMOUNT_BASES, amount_countable, is_counted
 from kss_analysis.core.io import sha256_file
 from kss_analysis.ingest.money_tables import read_gdp_deflator, read_imf_rates
+from kss_analysis.rules.counting import EXCLUDED_AMOUNT_BASES, amount_countable, is_counted
 
 FX_SOURCE_ID = "imf-exchangerates"
 DEFLATOR_SOURCE_ID = "wb-inflation"

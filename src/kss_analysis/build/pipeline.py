@@ -15,31 +15,28 @@ read (inputs.py); raw files left out are explained in ``BuildResult.notices``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from kss_analysis.core import io
-from kss_analysis.core import reference
-from kss_analysis.core import schema
-from kss_analysis.build.aggregate import aggregate_standard
-from kss_analysis.build.reports import write_reports
-from kss_analysis.core.errors import reading
-from kss_analysis.ingest.headline_figures import read_figures
-from kss_analysis.build.finalise import finalise
-from kss_analysis.build.result import BuildResult
-from kss_analysis.core.model import SourceTables
-from kss_analysis.build.money import add_money_equivalents, add_transaction_equivalents, load_money_tables
 from kss_analysis.acquire.inputs import BuildInputs
-from kss_analysis.ingest.readers import admit, find_inputs, place_file, source_files
-from kss_analysis.acquire.registry import load_sources
+from kss_analysis.build.aggregate import aggregate_standard
+from kss_analysis.build.finalise import finalise
+from kss_analysis.build.money import add_money_equivalents, add_transaction_equivalents, load_money_tables
+from kss_analysis.build.reports import write_reports
+from kss_analysis.build.result import BuildResult
+from kss_analysis.core import io, reference, schema
+from kss_analysis.core.errors import reading
+from kss_analysis.core.model import SourceTables
+from kss_analysis.core.validate import InvariantError, check_ledger, enforce
 from kss_analysis.ingest.codelists import read_codelists
+from kss_analysis.ingest.headline_figures import read_figures
+from kss_analysis.ingest.readers import admit, find_inputs, place_file, source_files
 from kss_analysis.ingest.register.profile import profile_beside
 from kss_analysis.ingest.tossd.read import DEFAULT_PROVIDERS
 from kss_analysis.ingest.unmapped import write_report
 from kss_analysis.rules import scope
-from kss_analysis.core.validate import InvariantError, check_ledger, enforce
 
 CRS_SUFFIXES = (".txt", ".zip", ".csv")
 USER_REFERENCE = Path("reference")  # the user's alias tables (reference.OVERRIDABLE)
@@ -185,8 +182,8 @@ def build_all(data: Path, *, tossd_providers: tuple[str, ...] | None = DEFAULT_P
     Published as one transaction (publish.py) while holding the build lock (locking.py):
     readers of ``processed`` see the previous complete build or this one, never a mix.
     """
-    from kss_analysis.core import locking
     from kss_analysis.build import publish
+    from kss_analysis.core import locking
 
     overrides = reference.use_overrides(data / "raw" / USER_REFERENCE)
     try:

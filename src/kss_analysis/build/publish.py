@@ -24,6 +24,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
 from kss_analysis.build.result import BuildResult
 
 PROCESSED = "processed"

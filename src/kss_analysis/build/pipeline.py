@@ -38,7 +38,6 @@ from kss_analysis.ingest.tossd.read import DEFAULT_PROVIDERS
 from kss_analysis.ingest.unmapped import write_report
 from kss_analysis.rules import scope
 
-CRS_SUFFIXES = (".txt", ".zip", ".csv")
 USER_REFERENCE = Path("reference")  # the user's alias tables (reference.OVERRIDABLE)
 
 

@@ -259,6 +259,10 @@ def resolves(dotted: str) -> bool:
     return True
 
 
+# The worked example of docs/adding-a-source.md: modules a contributor writes, not ours.
+EXAMPLE_UNIT = "kss_analysis.ingest.agency."
+
+
 def test_every_module_named_exists():
     named = set()
     for doc in DOCS:
@@ -267,7 +271,9 @@ def test_every_module_named_exists():
         for span in CODE_SPAN.findall(body):
             if m := STAGE_DOTTED.match(span):
                 named.add((rel(doc), f"kss_analysis.{m.group(1)}"))
-    missing = sorted(f"{doc}: {name}" for doc, name in named if not resolves(name))
+    missing = sorted(
+        f"{doc}: {name}" for doc, name in named if not resolves(name) and not name.startswith(EXAMPLE_UNIT)
+    )
     assert not missing, "modules or names that do not exist:\n" + "\n".join(missing)
 
 

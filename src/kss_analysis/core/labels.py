@@ -16,6 +16,7 @@ CODE_TABLES = {
     "region": "regions",
     "sector_theme": "sector_themes",
     "modality": "modalities",
+    "implementer_type": "implementer_types",
     "cooperation_type": "cooperation_types",
     "amount_basis": "amount_bases",
 }

@@ -74,7 +74,7 @@ def use_overrides(folder: Path | None) -> dict[str, Path]:
     _overrides.clear()
     if folder is not None and folder.is_dir():
         _overrides.update({n: folder / f"{n}.csv" for n in OVERRIDABLE if (folder / f"{n}.csv").is_file()})
-    for cached in (country_lookup, region_lookup, labels, sector_keywords, modality_lookup):
+    for cached in (country_lookup, region_lookup, labels, sector_keywords, alias_lookup):
         cached.cache_clear()
     return dict(_overrides)
 
@@ -217,13 +217,18 @@ def sector_keywords() -> list[tuple[re.Pattern[str], str, str]]:
 
 
 @cache
-def modality_lookup() -> dict[str, str]:
+def alias_lookup(name: str) -> dict[str, str]:
+    """Normalised code or alias -> code, for a code table with an ``aliases`` column."""
     table: dict[str, str] = {}
-    for row in _rows("modalities"):
+    for row in _rows(name):
         table[normalise_name(row["code"])] = row["code"]
         for alias in row["aliases"].split(";"):
             table[normalise_name(alias)] = row["code"]
     return table
+
+
+def modality_lookup() -> dict[str, str]:
+    return alias_lookup("modalities")
 
 
 @cache

@@ -31,6 +31,7 @@ REGISTER_HEADERS: dict[str, tuple[str, ...]] = {
     "sector": ("sector", "sektor", "bidang"),
     "modality": ("modality", "modalitas", "bentuk_kegiatan"),
     "implementer": ("implementer", "pelaksana"),
+    "implementer_type": ("implementer_type", "jenis_pelaksana"),
     "provider": ("provider", "provider_country", "negara_pemberi"),  # absent: Indonesia
     "status": ("status",),
     "host_location": ("host_location", "lokasi"),
@@ -81,6 +82,7 @@ ACTIVITIES = pa.schema(
         ("provider_iso3", pa.string()),
         ("provider_name", pa.string()),
         ("implementer", pa.string()),
+        ("implementer_type", pa.string()),  # ministry_agency | training_centre | ... (reference/implementer_types.csv)
         ("sector_text", pa.string()),
         ("sector_code", pa.string()),
         ("sector_theme", pa.string()),
@@ -203,6 +205,7 @@ VOCABULARIES = {
 CODED_COLUMNS = {
     ("activities", "cooperation_type"): "cooperation_types",
     ("activities", "modality"): "modalities",
+    ("activities", "implementer_type"): "implementer_types",
     ("activities", "sector_theme"): "sector_themes",
     ("activity_recipients", "region"): "regions",
 }

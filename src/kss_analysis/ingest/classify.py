@@ -78,6 +78,11 @@ def classify_modality(text: str) -> str | None:
     return reference.modality_lookup().get(reference.normalise_name(text))
 
 
+def classify_implementer_type(text: str) -> str | None:
+    """Who ran a programme, as a code of reference/implementer_types.csv (EN or ID words)."""
+    return reference.alias_lookup("implementer_types").get(reference.normalise_name(text))
+
+
 def classify_cooperation_type(triangular_partner: str | None) -> str:
     """A named outside partner makes a programme triangular; otherwise South-South."""
     return "triangular" if triangular_partner else "south_south"

@@ -43,6 +43,9 @@ PROGRAMME_COLUMNS = [
     "sector_name",
     "modality",
     "modality_name",
+    "implementer",
+    "implementer_type",
+    "implementer_type_name",
     "partner_iso3",
     "partner_names",
     "regions",
@@ -217,6 +220,8 @@ def programmes(query: Query, activities: pd.DataFrame, recipients: pd.DataFrame)
     frame = frame.merge(joined, left_on="activity_id", right_index=True, how="left")
     frame["sector_name"] = frame["sector_theme"].map(reference.labels("sector_themes", lang)).astype("str")
     frame["modality_name"] = frame["modality"].map(reference.labels("modalities", lang)).astype("str")
+    types = reference.labels("implementer_types", lang)
+    frame["implementer_type_name"] = frame["implementer_type"].map(types).astype("str")
     frame = frame[PROGRAMME_COLUMNS]
     return frame.sort_values(["year", "activity_id"], na_position="last", kind="stable").reset_index(drop=True)
 

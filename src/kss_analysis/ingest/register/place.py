@@ -20,6 +20,7 @@ from kss_analysis.ingest.classify import (
     classify_cooperation_type,
     classify_country,
     classify_country_list,
+    classify_implementer_type,
     classify_modality,
     classify_region_names,
     classify_sector,
@@ -176,6 +177,16 @@ def place_row(
     if sector_text and theme is None:
         theme = UNCLASSIFIED
         unmapped.add("sector_theme", written.get("sector", "sector"), sector_text, "reference/sector_keywords.csv")
+    implementer_type_text = clean_text(record.get("implementer_type"))
+    implementer_type = classify_implementer_type(implementer_type_text) if implementer_type_text else None
+    if implementer_type_text and implementer_type is None:
+        implementer_type = UNCLASSIFIED
+        unmapped.add(
+            "implementer_type",
+            written.get("implementer_type", "implementer_type"),
+            implementer_type_text,
+            "reference/implementer_types.csv",
+        )
     modality_text = clean_text(record.get("modality"))
     modality = classify_modality(modality_text) if modality_text else None
     if modality_text and modality is None:
@@ -220,6 +231,7 @@ def place_row(
         provider_iso3=provider_iso3,
         provider_name=provider_text or PROVIDER_NAME,
         implementer=clean_text(record.get("implementer")),
+        implementer_type=implementer_type,
         sector_text=sector_text,
         sector_code=None,
         sector_theme=theme,

@@ -239,6 +239,14 @@ def _yearly(t: Tables, spec: ChartSpec) -> pd.DataFrame:
 SHAPES = {"totals": _totals, "by_period": _by_period, "by_year": _by_year, "yearly": _yearly}
 
 
+def implementer_types_named(t: Tables, lang: str) -> str:
+    """How many counted programmes name who ran them (the implementer chart shows only those)."""
+    programmes = top_level(t["activities"])
+    named = int(programmes["implementer_type"].notna().sum())
+    share = charts.format_number(100 * named / len(programmes), lang, decimals=1) + "%" if len(programmes) else "-"
+    return text("implementer_types_named", lang, n=named, total=len(programmes), share=share)
+
+
 def _note(t: Tables, spec: ChartSpec, data: pd.DataFrame, lang: str) -> str:
     """How many programmes a chart leaves out (undated ones) or stated its measure."""
     if spec.note is not None:
@@ -443,6 +451,14 @@ STANDARD_SPECS = (
     ChartSpec("programmes_by_sector", "programmes_by_sector_year", "totals", "sector_theme"),
     ChartSpec("sector_by_period", "programmes_by_sector_year", "by_period", "sector_theme", filters={"year": "stated"}),
     ChartSpec("programmes_by_modality", "programmes_by_modality_year", "totals", "modality"),
+    ChartSpec(
+        "programmes_by_implementer_type",
+        "activities",
+        "totals",
+        "implementer_type",
+        filters={"implementer_type": "named"},
+        note=lambda t, data, lang: implementer_types_named(t, lang),
+    ),
     ChartSpec(
         "participants_by_year",
         "activities",

@@ -237,3 +237,19 @@ def coverage(data: pd.DataFrame) -> str:
         f"At its lowest it names {100 * lowest['ratio']:.1f}% of what officials counted: every chart of "
         "programmes shows what public pages cover, not the whole of Indonesia's South-South cooperation."
     )
+
+
+def implementer_types(data: pd.DataFrame, activities: pd.DataFrame) -> str:
+    """Reading of the programmes-by-implementer-type chart: how many name one, and who ran most."""
+    programmes = top_level(activities)
+    named = int(programmes["implementer_type"].notna().sum()) if len(programmes) else 0
+    if not named:
+        return "No programme in these tables names who ran it."
+    totals = data.set_index("implementer_type")["programmes"]
+    non_state = int(totals[totals.index.isin(["university", "ngo", "business"])].sum())
+    return (
+        f"{named:,} of {len(programmes):,} programmes ({100 * named / len(programmes):.1f}%) name who ran them. "
+        f"{_ranked(totals, 'implementer_type', 3)} ran the most; universities, NGOs and businesses ran "
+        f"{non_state:,}, so the register shows KSS delivered beyond government training centres only where "
+        "public pages say so."
+    )

@@ -167,7 +167,7 @@ def place_row(record: dict, *, file_label: str, locator: str) -> tuple[dict, lis
         "activity_id": activity_id,
         "title": clean_text(record.get("ProjectTitle")),
         "year": year,
-        # Codes of countries that left the DAC recipient list (Chile 434) are not in countries.csv: the name decides.
+        # A provider code missing from countries.csv (a DAC list change) is resolved from its name instead.
         "provider_iso3": dac_code_iso3().get(provider)
         or classify_country(clean_text(record.get("ProviderNameE")) or ""),
         "provider_name": clean_text(record.get("ProviderNameE")),

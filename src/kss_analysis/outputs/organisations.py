@@ -5,7 +5,8 @@ English and Indonesian, type, country); reference/organisation_aliases.csv maps 
 spellings found in registers ('IsDB', 'UNFPA Indonesia') to an id. A name matches its
 organisation when it equals, ignoring case, accents and punctuation, one of the
 organisation's names or aliases. A name that matches none is shown as written: never
-guessed from a part of it. A cell naming several organisations separates them with ';'.
+guessed from a part of it. A cell naming several organisations separates them with ';'
+(outside brackets).
 """
 
 from __future__ import annotations
@@ -53,10 +54,23 @@ def lookup() -> dict[str, str]:
 
 
 def split_names(cell: object) -> list[str]:
-    """'Japan; UN ESCAP' -> ['Japan', 'UN ESCAP']; empty parts and missing cells give none."""
+    """'Japan; UN ESCAP' -> ['Japan', 'UN ESCAP']; empty parts and missing cells give none.
+
+    A ';' inside brackets belongs to the name it qualifies ('Norway (embassy; Jakarta)')."""
     if cell is None or (not isinstance(cell, str) and pd.isna(cell)):
         return []
-    return [part.strip() for part in str(cell).split(SEPARATOR) if part.strip()]
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for char in str(cell):
+        depth += (char in "([{") - (char in ")]}")
+        if char == SEPARATOR and depth <= 0:
+            parts.append("".join(current))
+            current, depth = [], 0
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return [part.strip() for part in parts if part.strip()]
 
 
 def resolve(name: str) -> str | None:

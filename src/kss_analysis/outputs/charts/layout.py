@@ -17,7 +17,7 @@ import re
 import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from matplotlib.axis import Axis
 from matplotlib.backend_bases import DrawEvent, RendererBase
@@ -188,7 +188,10 @@ def overlapping_items(fig: Figure, renderer: RendererBase | None = None, gap: fl
         canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
         renderer = canvas.get_renderer()
         fig.draw_without_rendering()
-    items = placed_items(fig, renderer)
+    return _pairs(placed_items(fig, renderer), gap)
+
+
+def _pairs(items: list[Placed], gap: float = 0.0) -> list[tuple[str, str]]:
     pairs = []
     for i, a in enumerate(items):
         for b in items[i + 1 :]:
@@ -197,14 +200,26 @@ def overlapping_items(fig: Figure, renderer: RendererBase | None = None, gap: fl
     return pairs
 
 
+@dataclass
+class SavedLayout:
+    """What the last save of a figure drew: every measured item and the overlapping pairs."""
+
+    items: list[Placed] = field(default_factory=list)
+    overlaps: list[tuple[str, str]] = field(default_factory=list)
+    saves: int = 0
+
+
 @contextmanager
-def overlaps_when_saved(fig: Figure) -> Iterator[list[tuple[str, str]]]:
+def overlaps_when_saved(fig: Figure) -> Iterator[SavedLayout]:
     """Within the block, each save of ``fig`` measures its texts and legends with the renderer
-    that writes the file (its format, its dpi); the list holds the overlaps of the last save."""
-    found: list[tuple[str, str]] = []
+    that writes the file (its format, its dpi); the record holds those of the last drawing (a
+    figure with a layout engine is drawn twice per save: a layout pass, then the file)."""
+    found = SavedLayout()
 
     def measure(event: DrawEvent) -> None:
-        found[:] = overlapping_items(fig, event.renderer)
+        found.items = placed_items(fig, event.renderer)
+        found.overlaps = _pairs(found.items)
+        found.saves += 1
 
     connection = fig.canvas.mpl_connect("draw_event", measure)  # the callbacks live on the figure
     try:

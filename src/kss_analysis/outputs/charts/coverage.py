@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter
 
 from kss_analysis.core.labels import text
-from kss_analysis.outputs.charts.style import UNCODED_COLOUR, Footer, Titles, _new_figure, _styled, format_number
+from kss_analysis.outputs.charts.style import (
+    HEADROOM,
+    UNCODED_COLOUR,
+    Footer,
+    Titles,
+    _new_figure,
+    _styled,
+    format_number,
+)
 
 
 def period_label(start: str, end: str) -> str:
@@ -16,7 +24,7 @@ def period_label(start: str, end: str) -> str:
 
 @_styled
 def plot_coverage(data: pd.DataFrame, *, lang: str, title: str, subtitle: str, footer: Footer) -> Figure:
-    """One horizontal bar per official count: the register's share of it, in percent (axis 0-100).
+    """One horizontal bar per official count: the register's share of it, in percent (ticks 0-100).
 
     ``data`` has period_start, period_end, register_programmes, official_programmes and ratio.
     """
@@ -37,7 +45,9 @@ def plot_coverage(data: pd.DataFrame, *, lang: str, title: str, subtitle: str, f
             pct=format_number(share, lang, 1),
         )
         ax.annotate(note, (share, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
-    ax.set_xlim(0, 100)
+    # The grey bar is the rest of the official count: every bar ends at 100%, a little inside the axis.
+    ax.set_xlim(0, 100 * (1 + HEADROOM))
+    ax.xaxis.set_major_locator(FixedLocator(range(0, 101, 20)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{format_number(v, lang)}%"))
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", visible=True)

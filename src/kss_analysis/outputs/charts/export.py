@@ -31,7 +31,7 @@ from kss_analysis.outputs.charts.standard import (
     draw,
 )
 from kss_analysis.outputs.charts.style import STYLE
-from kss_analysis.outputs.tables.workbook import escape_frame, localised
+from kss_analysis.outputs.tables.workbook import escape_frame, headers
 from kss_analysis.rules import scope
 
 FORMATS = ("png", "svg", "pdf")
@@ -176,6 +176,16 @@ def chart_table(dimension: str | None, data: pd.DataFrame, lang: str) -> pd.Data
     return out
 
 
+def chart_headers(name: str, columns: list[str], lang: str) -> list[str]:
+    """The CSV headers of a chart's columns in ``lang`` (reference/export_headers.csv): a row for
+    this chart ('<chart>.<column>', where the column means something else elsewhere) comes first,
+    then the column's own row; English keeps the canonical column names."""
+    if lang == "en":
+        return list(columns)
+    rows = headers()
+    return [(rows.get(f"{name}.{column}") or rows.get(column) or {}).get(lang, column) for column in columns]
+
+
 def _write_chart(
     name: str, chart: ChartOutput, folder: Path, formats: list[str], lang: str, inputs: dict
 ) -> list[Path]:
@@ -188,7 +198,7 @@ def _write_chart(
     plt.close(chart.figure)
     spec = SPECS.get(name)
     table = chart_table(spec.dimension if spec else None, chart.data, lang)
-    written = localised(table, lang) if lang != "en" else table
+    written = table.set_axis(chart_headers(name, list(table.columns), lang), axis="columns")
     csv = escape_frame(written).to_csv(index=False, lineterminator="\n").encode()  # formulas escaped, as tables export
     io.write_bytes_atomic(folder / f"{name}.csv", csv)
     sidecar = {

@@ -5,15 +5,25 @@ the rendered extents of the x tick labels are measured and, if two still overlap
 labels are set a point smaller (down to 7 pt), then long names are wrapped on short lines,
 then labels are put on one line and turned (30°, 45°, then 90°), until none do, at every
 export resolution. Turned labels are measured by their upright boxes, which is cautious.
+
+The wider check, ``overlapping_items``, measures every visible text of a figure (titles,
+tick and axis labels, annotations, footer) and every legend as one box; with
+``overlaps_when_saved`` it does so with the renderer that writes the file, at its dpi.
 """
 
 from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
+from matplotlib.axis import Axis
+from matplotlib.backend_bases import DrawEvent, RendererBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Annotation, Text
 from matplotlib.transforms import Bbox
 
 SMALLER_SIZES = (8, 7)  # points; the style's tick labels are 9 pt
@@ -99,3 +109,120 @@ def fit_x_labels(fig: Figure) -> int:
         if not _overlap_at_any_size(fig):
             return angle
     return ROTATIONS[-1]
+
+
+# --- every text and legend, as the figure is saved -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Placed:
+    """One measured item: a visible text or a whole legend, with its rendered box (display pixels)."""
+
+    what: str  # the text itself, or 'legend: <title>'
+    box: Bbox
+
+
+def _drawn_tick_labels(axis: Axis) -> list[Text]:
+    """The labels of the ticks an axis draws: visible, not empty, inside the view interval."""
+    low, high = sorted(axis.get_view_interval())
+    slack = 1e-9 * max(abs(high - low), 1.0)
+    labels = []
+    for ticks, locs in (
+        (axis.get_major_ticks(), axis.get_majorticklocs()),
+        (axis.get_minor_ticks(), axis.get_minorticklocs()),
+    ):
+        for tick, loc in zip(ticks, locs, strict=False):
+            if low - slack <= loc <= high + slack:
+                labels += [t for t in (tick.label1, tick.label2) if t.get_visible()]
+    return labels
+
+
+def _shown(item: Text, renderer: RendererBase) -> bool:
+    if not item.get_visible() or not item.get_text().strip():
+        return False
+    drawn_at = getattr(item, "_check_xy", None) if isinstance(item, Annotation) else None
+    if drawn_at is not None and not drawn_at(renderer):  # an annotation whose point is clipped is not drawn
+        return False
+    return item.axes is None or item.axes.get_visible()
+
+
+def placed_items(fig: Figure, renderer: RendererBase) -> list[Placed]:
+    """Every visible text of the figure (titles, tick and axis labels, annotations, footer) and
+    every legend as one box; the texts inside a legend are measured as part of its box."""
+    legends = [legend for legend in (*fig.legends, *(ax.get_legend() for ax in fig.axes)) if legend is not None]
+    legends = [legend for legend in legends if legend.get_visible()]
+    inside = {id(t) for legend in legends for t in legend.findobj(Text)}
+    axis_texts: set[int] = set()  # drawn only with their axis: measured below when it is
+    texts: list[Text] = []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            ticks = (*axis.get_major_ticks(), *axis.get_minor_ticks())
+            axis_texts |= {id(t) for tick in ticks for t in (tick.label1, tick.label2)}
+            axis_texts |= {id(axis.label), id(axis.offsetText)}
+            if ax.get_visible() and ax.axison and axis.get_visible():
+                texts += [*_drawn_tick_labels(axis), axis.label, axis.offsetText]
+    seen = {id(t) for t in texts}
+    for item in fig.findobj(Text):
+        if id(item) not in inside and id(item) not in axis_texts and id(item) not in seen:
+            seen.add(id(item))
+            texts.append(item)
+    items = [Placed(t.get_text(), t.get_window_extent(renderer)) for t in texts if _shown(t, renderer)]
+    for legend in legends:
+        title = legend.get_title().get_text()
+        items.append(Placed(f"legend: {title or ', '.join(t.get_text() for t in legend.get_texts())}",
+                            legend.get_window_extent(renderer)))  # fmt: skip
+    return items
+
+
+def _overlap(a: Bbox, b: Bbox, gap: float) -> bool:
+    return a.x0 < b.x1 + gap and b.x0 < a.x1 + gap and a.y0 < b.y1 + gap and b.y0 < a.y1 + gap
+
+
+def overlapping_items(fig: Figure, renderer: RendererBase | None = None, gap: float = 0.0) -> list[tuple[str, str]]:
+    """Pairs of visible texts, or of a text and a legend, whose rendered boxes overlap.
+
+    ``renderer`` is the one that drew the figure (default: an Agg renderer at the figure's dpi,
+    after a layout pass); boxes closer than ``gap`` pixels count as overlapping.
+    """
+    if renderer is None:
+        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        renderer = canvas.get_renderer()
+        fig.draw_without_rendering()
+    return _pairs(placed_items(fig, renderer), gap)
+
+
+def _pairs(items: list[Placed], gap: float = 0.0) -> list[tuple[str, str]]:
+    pairs = []
+    for i, a in enumerate(items):
+        for b in items[i + 1 :]:
+            if _overlap(a.box, b.box, gap):
+                pairs.append((a.what, b.what))
+    return pairs
+
+
+@dataclass
+class SavedLayout:
+    """What the last save of a figure drew: every measured item and the overlapping pairs."""
+
+    items: list[Placed] = field(default_factory=list)
+    overlaps: list[tuple[str, str]] = field(default_factory=list)
+    saves: int = 0
+
+
+@contextmanager
+def overlaps_when_saved(fig: Figure) -> Iterator[SavedLayout]:
+    """Within the block, each save of ``fig`` measures its texts and legends with the renderer
+    that writes the file (its format, its dpi); the record holds those of the last drawing (a
+    figure with a layout engine is drawn twice per save: a layout pass, then the file)."""
+    found = SavedLayout()
+
+    def measure(event: DrawEvent) -> None:
+        found.items = placed_items(fig, event.renderer)
+        found.overlaps = _pairs(found.items)
+        found.saves += 1
+
+    connection = fig.canvas.mpl_connect("draw_event", measure)  # the callbacks live on the figure
+    try:
+        yield found
+    finally:
+        fig.canvas.mpl_disconnect(connection)

@@ -22,11 +22,14 @@ import shapely
 import shapely.affinity
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.path import Path
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
 from pyproj import Transformer
 
 from kss_analysis.core import reference
@@ -233,10 +236,67 @@ def _legend_handles(classes: Classes, lang: str) -> tuple[list[Artist], list[str
     return handles, labels
 
 
-def _titles(fig: Figure, title: str, subtitle: str, footer: Footer, lang: str) -> None:
-    fig.text(0.01, 0.985, title, ha="left", va="top", fontsize=13, fontweight="bold")
-    fig.text(0.01, 0.945, textwrap.fill(subtitle, 95), ha="left", va="top", fontsize=10, color="#444444")
-    fig.text(0.01, 0.01, footer.render(lang), ha="left", va="bottom", fontsize=7, color="#555555")
+MAP_WIDTH_IN = 8.0
+MARGIN_IN = 0.08  # above the title and below the footer
+GAP_IN = 0.12  # between two blocks (titles, maps, legend, footer)
+PANEL_TITLE_IN = 0.22  # room above a map for its title
+WORLD_IN = 3.38  # height of the world map of the one-map figure
+PACIFIC_IN = 1.87  # height of its Pacific panel
+CELL_IN = 1.55  # height of one row of small multiples, title included
+
+
+class _Stack:
+    """A figure built from blocks laid top to bottom, each as high as it measures (inches), so
+    that titles, maps, legend and footer never run into one another whatever their length.
+
+    Texts are measured with an Agg renderer at the figure's dpi; GAP_IN between blocks leaves
+    room for the few tenths of a point that text hinting changes between export resolutions.
+    """
+
+    def __init__(self, fig: Figure) -> None:
+        self.fig = fig
+        self.renderer = FigureCanvasAgg(fig).get_renderer()  # the canvas attaches itself to the figure
+
+    def height_of(self, artist: Artist) -> float:
+        return artist.get_window_extent(self.renderer).height / self.fig.dpi
+
+    def width_of(self, artist: Artist) -> float:
+        return artist.get_window_extent(self.renderer).width / self.fig.dpi
+
+
+def _header_and_footer(fig: Figure, title: str, subtitle: str, footer: Footer, lang: str) -> tuple[list[Text], Text]:
+    """The title and subtitle (placed by ``_place_texts``) and the footer, at the bottom left."""
+    heading = [
+        fig.text(0.01, 1, title, ha="left", va="top", fontsize=13, fontweight="bold"),
+        fig.text(0.01, 1, textwrap.fill(subtitle, 95), ha="left", va="top", fontsize=10, color="#444444"),
+    ]
+    note = fig.text(0.01, 0, footer.render(lang), ha="left", va="bottom", fontsize=7, color="#555555")
+    return heading, note
+
+
+def _layout(
+    fig: Figure, heading: list[Text], note: Text, blocks: list[float]
+) -> tuple[list[tuple[float, float]], float]:
+    """Sets the figure height for the heading, ``blocks`` (inches, top to bottom) and the footer;
+    returns each block's (bottom, height) in figure fractions and the figure height in inches.
+
+    Texts are placed here too: the heading from the top, the footer from the bottom."""
+    stack = _Stack(fig)
+    heading_in = [stack.height_of(t) for t in heading]
+    footer_in = stack.height_of(note)
+    total = MARGIN_IN + sum(heading_in) + GAP_IN * len(heading) + sum(blocks) + GAP_IN * len(blocks)
+    total += footer_in + MARGIN_IN
+    fig.set_size_inches(MAP_WIDTH_IN, total)
+    top = MARGIN_IN
+    for text_artist, height in zip(heading, heading_in, strict=True):
+        text_artist.set_y(1 - top / total)
+        top += height + GAP_IN
+    places = []
+    for height in blocks:
+        places.append((1 - (top + height) / total, height / total))
+        top += height + GAP_IN
+    note.set_y(MARGIN_IN / total)
+    return places, total
 
 
 @_styled
@@ -245,13 +305,22 @@ def plot_choropleth(
 ) -> Figure:
     """World map of ``values`` (ISO3 -> number) with a Pacific panel and the legend beside it.
 
-    Positions are fixed (no layout engine): the same figure every run, and quick.
+    Positions are computed, not left to a layout engine: each block of the figure is as high as
+    it measures, so the same data give the same figure every run, and quickly.
     """
     classes = classify(values)
-    fig = Figure(figsize=(8, 7.2))
-    world = fig.add_axes((0.01, 0.43, 0.98, 0.47))
+    fig = Figure(figsize=(MAP_WIDTH_IN, 7.2))
+    heading, note = _header_and_footer(fig, title, subtitle, footer, lang)
+    handles, labels = _legend_handles(classes, lang)
+    legend = fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.55, 1), title=legend_title, fontsize=8,
+                        title_fontsize=9, alignment="left")  # fmt: skip
+    lower_in = max(PANEL_TITLE_IN + PACIFIC_IN, _Stack(fig).height_of(legend))
+    (world_at, lower_at), _ = _layout(fig, heading, note, [WORLD_IN, lower_in])
+    world = fig.add_axes((0.01, world_at[0], 0.98, world_at[1]))
     draw_map(world, values, classes)
-    pacific = fig.add_axes((0.02, 0.15, 0.5, 0.26))
+    panel_height = lower_at[1] * PACIFIC_IN / lower_in
+    pacific = fig.add_axes((0.02, lower_at[0] + lower_at[1] - lower_at[1] * PANEL_TITLE_IN / lower_in - panel_height,
+                            0.5, panel_height))  # fmt: skip
     draw_map(pacific, values, classes, proj=PACIFIC, marker_scale=1.3)
     pacific.set_axis_on()
     pacific.set_xticks([])
@@ -261,24 +330,81 @@ def plot_choropleth(
         spine.set_color("#999999")
         spine.set_linewidth(0.5)
     pacific.grid(False)
-    pacific.text(0.98, 0.96, text("map_pacific", lang), transform=pacific.transAxes, va="top", ha="right", fontsize=8)
+    pacific.set_title(text("map_pacific", lang), loc="left", fontsize=9, fontweight="bold", pad=3)
+    legend.set_bbox_to_anchor((0.55, lower_at[0] + lower_at[1]))
     _label_pacific(pacific, values, lang)
-    handles, labels = _legend_handles(classes, lang)
-    fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.55, 0.41), title=legend_title, fontsize=8,
-               title_fontsize=9, alignment="left")  # fmt: skip
-    _titles(fig, title, subtitle, footer, lang)
     return fig
 
 
-def _label_pacific(ax, values: pd.Series, lang: str) -> None:
-    """Name the Pacific partner states in the Pacific panel (they are the reason for the panel)."""
+LABEL_PT = 6  # names in the Pacific panel
+LABEL_CLEAR_PX = 2.0  # a name keeps this far from other names, circles and the panel's edge
+OVERLAP_WEIGHT = 10.0  # where no place is free: running into a name or circle weighs more than leaving the frame
+
+
+def _label_pacific(ax: Axes, values: pd.Series, lang: str) -> None:
+    """Name the Pacific partner states in the Pacific panel (they are the reason for the panel).
+
+    Each name goes to the first place beside its country (right, left, above, below) where it
+    runs into no name placed before it, no circle, no legend and not past the panel's frame;
+    where no place is free, to the one that overlaps least (names and circles weigh most).
+    """
     _, points, _ = _layer(PACIFIC)
     countries = reference.countries()
-    for key in sorted(points):
-        if float(values.get(key, 0) or 0) > 0 and countries.get(key, {}).get("kss_region") == "pacific":
-            x, y = points[key]
-            ax.annotate(label("country", key, lang), (x, y), xytext=(4, 3), textcoords="offset points", fontsize=6,
-                        color="#333333")  # fmt: skip
+    keys = [k for k in sorted(points)
+            if float(values.get(k, 0) or 0) > 0 and countries.get(k, {}).get("kss_region") == "pacific"]  # fmt: skip
+    fig = ax.get_figure(root=True)
+    assert isinstance(fig, Figure)
+    renderer = (fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)).get_renderer()
+    ax.apply_aspect()  # the panel's final box (equal aspect), as it is drawn
+    frame = ax.get_window_extent(renderer)
+    radius = _circle_radii(ax)
+    scale = fig.dpi / 72  # points -> pixels
+    obstacles = [_circle_box(ax, points[k], radius[k] * scale) for k in sorted(radius)]
+    obstacles += [legend.get_window_extent(renderer) for legend in fig.legends]
+    for key in keys:
+        r = radius.get(key, 0.0) + 2.0  # points from the country's anchor: past its circle
+        best: tuple[float, Text] | None = None
+        for dx, dy, ha, va in ((r, 0.6 * r, "left", "bottom"), (r, -0.6 * r, "left", "top"),
+                               (-r, 0.6 * r, "right", "bottom"), (-r, -0.6 * r, "right", "top"),
+                               (0, r + 1, "center", "bottom"), (0, -r - 1, "center", "top")):  # fmt: skip
+            name = ax.annotate(label("country", key, lang), points[key], xytext=(dx, dy), textcoords="offset points",
+                               ha=ha, va=va, fontsize=LABEL_PT, color="#333333", annotation_clip=False)  # fmt: skip
+            box = name.get_window_extent(renderer).padded(LABEL_CLEAR_PX)
+            clash = OVERLAP_WEIGHT * sum(_overlap_area(box, other) for other in obstacles) + _outside_area(box, frame)
+            if best is None or clash < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (clash, name)
+            else:
+                name.remove()
+            if clash == 0:
+                break
+        assert best is not None
+        obstacles.append(best[1].get_window_extent(renderer).padded(LABEL_CLEAR_PX))
+
+
+def _circle_radii(ax: Axes) -> dict[str, float]:
+    """ISO3 -> radius (points) of its circle on ``ax``."""
+    circles = next(c for c in ax.collections if isinstance(c, PathCollection) and c.get_gid() == "markers")
+    sizes = list(circles.get_sizes())
+    keys = getattr(circles, "iso3", ())
+    sizes = sizes * len(keys) if len(sizes) == 1 else sizes
+    return {k: float(np.sqrt(size)) / 2 for k, size in zip(keys, sizes, strict=True)}
+
+
+def _circle_box(ax: Axes, point: tuple[float, float], radius_px: float) -> Bbox:
+    x, y = ax.transData.transform(point)
+    return Bbox.from_extents(x - radius_px, y - radius_px, x + radius_px, y + radius_px)
+
+
+def _overlap_area(a: Bbox, b: Bbox) -> float:
+    width = min(a.x1, b.x1) - max(a.x0, b.x0)
+    height = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return max(width, 0.0) * max(height, 0.0)
+
+
+def _outside_area(box: Bbox, frame: Bbox) -> float:
+    return box.width * box.height - _overlap_area(box, frame)
 
 
 @_styled
@@ -292,16 +418,19 @@ def plot_choropleth_panels(
     n = max(len(panels), 1)
     cols = 3 if n > 4 else 2
     rows = -(-n // cols)
-    map_top, map_bottom = 0.87, 0.25
-    cell_h = (map_top - map_bottom) / rows
-    fig = Figure(figsize=(8, 2.0 + 1.55 * rows))
+    fig = Figure(figsize=(MAP_WIDTH_IN, 2.0 + CELL_IN * rows))
+    heading, note = _header_and_footer(fig, title, subtitle, footer, lang)
+    handles, labels = _legend_handles(classes, lang)
+    legend = fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.01, 1), ncols=4, title=legend_title,
+                        fontsize=7, title_fontsize=8, alignment="left")  # fmt: skip
+    (maps_at, legend_at), total = _layout(fig, heading, note, [CELL_IN * rows, _Stack(fig).height_of(legend)])
+    cell = maps_at[1] / rows
+    title_room = PANEL_TITLE_IN / total
     for i, (name, values) in enumerate(panels.items()):
         r, c = divmod(i, cols)
-        ax = fig.add_axes((0.01 + c * 0.98 / cols, map_top - (r + 1) * cell_h, 0.98 / cols - 0.01, cell_h - 0.03))
+        bottom = maps_at[0] + maps_at[1] - (r + 1) * cell
+        ax = fig.add_axes((0.01 + c * 0.98 / cols, bottom, 0.98 / cols - 0.01, cell - title_room))
         draw_map(ax, values, classes, marker_scale=0.35, coarsen_m=PANEL_COARSEN_M, vmax=vmax)
         ax.set_title(name, fontsize=9, loc="left", pad=2, fontweight="bold")
-    handles, labels = _legend_handles(classes, lang)
-    fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.01, map_bottom), ncols=4, title=legend_title,
-               fontsize=7, title_fontsize=8, alignment="left")  # fmt: skip
-    _titles(fig, title, subtitle, footer, lang)
+    legend.set_bbox_to_anchor((0.01, legend_at[0] + legend_at[1]))
     return fig

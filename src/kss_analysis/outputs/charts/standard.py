@@ -19,7 +19,6 @@ from functools import partial
 
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from kss_analysis.build.aggregate import PERIOD_YEARS, aggregate_by, period_of, top_level
 from kss_analysis.core.labels import text
@@ -88,7 +87,7 @@ class ChartSpec:
     note: Callable[[Tables, pd.DataFrame, str], str] | None = None  # the footer note of a ``data`` chart
     extra_filters: Callable[[Tables], dict] | None = None  # sidecar filters known only from the data
     register_caveats: bool = True  # thin years, participants and partial-year caveats (caveats.py)
-    whole_numbers: bool = True  # value axis ticks on whole numbers (counts)
+    whole_numbers: bool = True  # value axis ticks on whole numbers (counts) on a stacked chart
 
     @property
     def sidecar_filters(self) -> dict:
@@ -148,6 +147,14 @@ def _totals(t: Tables, spec: ChartSpec) -> pd.DataFrame:
         counts = rows.groupby(dim, as_index=False)[value].sum()
     data = counts.sort_values([value, dim], ascending=[False, True]).reset_index(drop=True)
     return top_with_ties(data, value, spec.filters["top"]) if "top" in spec.filters else data
+
+
+def _organisations(t: Tables, lang: str, *, dimension: str, filters: dict) -> pd.DataFrame:
+    """Programmes per organisation named in ``dimension`` of the filtered top-level programmes
+    (names resolved and split as outputs/organisations.py says)."""
+    from kss_analysis.outputs.organisations import partner_counts
+
+    return partner_counts(_select(top_level(t["activities"]), filters), dimension, lang)
 
 
 def top_with_ties(data: pd.DataFrame, value: str, n: int) -> pd.DataFrame:
@@ -320,8 +327,15 @@ def _series_style(spec: ChartSpec, lang: str) -> dict:
 
 def _plot_bars(spec: ChartSpec, data: pd.DataFrame, common: dict, axis_label: str, partial: int | None) -> Figure:
     bars = data[data[spec.dimension].notna()] if "also_tied" in data.columns else data
+    names = f"{spec.dimension}_label"  # names made with the data (organisations), else labels of codes
     return charts.plot_bars(
-        bars, category=spec.dimension, value=spec.measure, kind=spec.dimension, x_label=axis_label, **common
+        bars,
+        category=spec.dimension,
+        value=spec.measure,
+        kind=spec.dimension,
+        x_label=axis_label,
+        label_column=names if names in bars.columns else None,
+        **common,
     )
 
 
@@ -348,6 +362,7 @@ def _plot_stacked(spec: ChartSpec, data: pd.DataFrame, common: dict, axis_label:
         kind=spec.dimension,
         y_label=axis_label,
         partial_year=partial,
+        whole_numbers=spec.whole_numbers,
         **common,
     )
 
@@ -403,13 +418,12 @@ def draw(spec: ChartSpec, t: Tables, lang: str) -> ChartOutput:
     axis_label = text(spec.unit or spec.measure, lang, **values)
     partial = caveats.partial_year(drawn) if spec.register_caveats and not spec.needs_sources else None
     fig = PLOTS[spec.shape](spec, data, {"lang": lang, "titles": titles}, axis_label, partial)
-    if not spec.whole_numbers:
-        fig.axes[0].yaxis.set_major_locator(MaxNLocator())  # amounts in millions need not be whole
     filters = {**spec.sidecar_filters, **(spec.extra_filters(t) if spec.extra_filters else {})}
     return ChartOutput(fig, data, spec.dataset, filters, input_meta(drawn, lang, titles, axis_label))
 
 
 AMOUNT_BASIS = {"amount_basis": "not planned, not cumulative"}
+TRIANGULAR = {"cooperation_type": "triangular"}
 
 
 def _amount_spec(currency: str, *, unit: str, scale: float, colour: str) -> ChartSpec:
@@ -471,7 +485,14 @@ STANDARD_SPECS = (
     _amount_spec("IDR", unit="billion_idr", scale=1e9, colour="#882255"),
     _amount_spec("USD", unit="million_usd", scale=1e6, colour="#332288"),
     ChartSpec(
-        "triangular_partners", "activities", "totals", "triangular_partner", filters={"cooperation_type": "triangular"}
+        "triangular_partners",
+        "activities",
+        "totals",
+        "triangular_partner",
+        basis=("basis_overlap", "basis_partners"),
+        filters=TRIANGULAR,
+        notes={"triangular_partner": "split at ';', resolved through reference/organisations.csv"},
+        data=partial(_organisations, dimension="triangular_partner", filters=TRIANGULAR),
     ),
     ChartSpec(
         "top_partner_countries",

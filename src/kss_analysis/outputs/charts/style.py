@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from kss_analysis.core import reference
 from kss_analysis.core.config import PACKAGE_DIR
@@ -119,22 +119,33 @@ def _period_ticks(ax: plt.Axes, periods, lang: str = "en", partial_year: int | N
         ax.set_xticks(positions, labels)
 
 
-def _mark_partial(ax: plt.Axes, year: int | None, top: float, lang: str) -> None:
+PARTIAL_PT = 7  # size of the 'to date' mark
+
+
+def _mark_partial(ax: plt.Axes, year: int | None, top: float, lang: str) -> float:
     """'to date' over the bar of a year whose data are not complete, upright so that it stays
-    within the bar's width (level, it ran over the taller bar beside it)."""
+    within the bar's width (level, it ran over the taller bar beside it).
+
+    Returns how high the value axis must reach for the mark to stay inside the axes (an
+    estimate from the text's length and the axes' height before layout)."""
     if year is None:
-        return
+        return 0.0
+    words = text("to_date", lang)
     ax.annotate(
-        text("to_date", lang),
+        words,
         (year, top),
         xytext=(0, 2),
         textcoords="offset points",
         ha="center",
         va="bottom",
         rotation=90,
-        fontsize=7,
+        fontsize=PARTIAL_PT,
         color="#555555",
     )
+    mark_pt = 4 + 0.65 * PARTIAL_PT * len(words)  # offset, a margin and the upright text (DejaVu Sans ~0.6 em a letter)
+    fig = ax.get_figure(root=True)
+    axes_pt = ax.get_position().height * (fig.get_figheight() if fig else 4.8) * 72
+    return top / (1 - min(mark_pt / max(axes_pt, 1.0), 0.5))
 
 
 FOOTER_LINE_PT = 7 * 1.35  # footer font size x line spacing
@@ -146,6 +157,32 @@ def _footer_height(footer: str, fig: Figure) -> float:
     return min(0.45, (lines * FOOTER_LINE_PT + 10) / (fig.get_figheight() * 72))
 
 
+HEADROOM = 0.04  # the tallest bar ends at least this share of its height below the end of the value axis
+
+
+def fit_value_axis(ax: plt.Axes, top: float, axis: str = "y") -> None:
+    """The value axis runs from 0 past the tallest bar (stacked total) ``top``: the bar ends
+    below the axis end and the last tick drawn is at or above the bar, so no bar looks cut off.
+
+    The axis ends on the first tick above the bar plus HEADROOM, or a little past a tick that
+    the bar just reaches. The ticks are then fixed: a layout pass that resizes the axes cannot
+    make the locator drop the top one."""
+    value_axis = ax.yaxis if axis == "y" else ax.xaxis
+    set_limits = ax.set_ylim if axis == "y" else ax.set_xlim
+    top = max(float(top), 0.0)
+    wanted = top * (1 + HEADROOM) if top > 0 else 1.0
+    locator = value_axis.get_major_locator()
+    for _ in range(5):  # a new range can make the locator choose another step: check the ticks it draws
+        above = [float(t) for t in locator.tick_values(0, wanted) if t >= top]
+        upper = max(min(above), wanted) if above else wanted
+        set_limits(0, upper)
+        drawn = [float(t) for t in locator() if 0 <= t <= upper]
+        if drawn and max(drawn) >= top:
+            break
+        wanted = upper * (1 + HEADROOM)
+    value_axis.set_major_locator(FixedLocator(drawn))
+
+
 @dataclass(frozen=True)
 class Titles:
     """The words around a chart: title, subtitle and the footer (source, measure, basis)."""
@@ -155,11 +192,15 @@ class Titles:
     footer: Footer
 
 
-def _new_figure(titles: Titles, lang: str) -> tuple[Figure, plt.Axes]:
-    """A figure with title, subtitle and footer; the axes fill the space between."""
+def _new_figure(titles: Titles, lang: str, height: float | None = None) -> tuple[Figure, plt.Axes]:
+    """A figure with title, subtitle and footer; the axes fill the space between.
+
+    ``height`` (inches) replaces the style's height, e.g. for a chart with many bars."""
     title, subtitle, footer = titles.title, titles.subtitle, titles.footer.render(lang)
     engine = ConstrainedLayoutEngine()  # what layout="constrained" makes, kept to set its rect
     fig = Figure(layout=engine)
+    if height is not None:
+        fig.set_figheight(height)
     height = _footer_height(footer, fig)
     engine.set(rect=(0, height, 1, 1 - height))
     ax = fig.add_subplot()
@@ -193,11 +234,13 @@ def plot_stacked_by_period(
     titles: Titles,
     y_label: str,
     partial_year: int | None = None,
+    whole_numbers: bool = True,
 ) -> Figure:
     """Stacked bars: one bar per period (year or five-year span), one colour per category.
 
     ``frame`` is tidy: one row per period x category with the plotted ``value``. Only periods
     in ``frame`` are drawn; ``partial_year`` marks a last year (or period) with data to date.
+    ``whole_numbers`` puts the value ticks on whole numbers (counts).
     """
     fig, ax = _new_figure(titles, lang)
     table = frame.pivot_table(index=period, columns=category, values=value, aggfunc="sum", fill_value=0, observed=True)
@@ -220,13 +263,32 @@ def plot_stacked_by_period(
         )
         bottom += heights
     _period_ticks(ax, table.index, lang, partial_year)
-    if period == "year" and partial_year in table.index:
+    reach = (
         _mark_partial(ax, partial_year, float(bottom[partial_year]), lang)
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        if period == "year" and partial_year in table.index
+        else 0.0
+    )
+    ax.yaxis.set_major_locator(MaxNLocator(integer=whole_numbers))
+    fit_value_axis(ax, max(float(bottom.max()) if len(bottom) else 0.0, reach))
     ax.set_ylabel(y_label)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
     fit_x_labels(fig)
     return fig
+
+
+BAR_LABEL_CHARS = 40  # a longer category name is wrapped onto lines of at most this many characters
+BAR_LINE_IN = 0.17  # inches of axes per line of a category label (9 pt text and its spacing)
+BAR_GAP_IN = 0.07  # inches between the labels of two bars
+BAR_FIGURE_IN = 2.2  # inches of title, subtitle, value axis and margins around the bars
+
+
+def bars_height(labels: list[str], footer: Footer, lang: str) -> float:
+    """Figure height (inches) that gives every bar's label its own room, at least the style's:
+    bars are evenly spaced, so each gets the room of the longest label."""
+    lines = max((label.count("\n") + 1 for label in labels), default=1)
+    footer_in = (footer.render(lang).count("\n") + 1) * FOOTER_LINE_PT / 72
+    bars_in = len(labels) * (lines * BAR_LINE_IN + BAR_GAP_IN)
+    return max(plt.rcParams["figure.figsize"][1], BAR_FIGURE_IN + footer_in + bars_in)
 
 
 @_styled
@@ -239,19 +301,29 @@ def plot_bars(
     lang: str,
     titles: Titles,
     x_label: str,
+    label_column: str | None = None,
 ) -> Figure:
-    """Horizontal bars, largest first: one row of ``frame`` per bar."""
-    fig, ax = _new_figure(titles, lang)
+    """Horizontal bars, largest first: one row of ``frame`` per bar.
+
+    Bars are named by ``label_column`` when given (names made with the data), else by the
+    label of their code; long names are wrapped, and the figure grows with the number of bars.
+    """
     data = frame.sort_values([value, category], ascending=[True, False])
+    names = data[label_column] if label_column else [label(kind, c, lang) for c in data[category]]
+    names = [textwrap.fill(str(n), BAR_LABEL_CHARS) for n in names]
+    fig, ax = _new_figure(titles, lang, bars_height(names, titles.footer, lang))
     positions = range(len(data))
-    ax.barh(positions, data[value].astype(float), color=[colour_of(kind, c) for c in data[category]])
-    ax.set_yticks(list(positions), [label(kind, c, lang) for c in data[category]])
+    values = data[value].astype(float)
+    ax.barh(positions, values, color=[colour_of(kind, c) for c in data[category]])
+    ax.set_yticks(list(positions), names)
+    ax.set_ylim(-0.6, len(data) - 0.4)
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", visible=True)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: format_number(v, lang)))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    for y, v in enumerate(data[value].astype(float)):
+    for y, v in enumerate(values):
         ax.annotate(format_number(v, lang), (v, y), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
+    fit_value_axis(ax, float(values.max()) if len(values) else 0.0, axis="x")
     ax.set_xlabel(x_label)
     return fig
 
@@ -314,8 +386,8 @@ def plot_by_year(
             label=text("no_data", lang),
         )
     _period_ticks(ax, data["year"])
-    if partial_year in tops.index:
-        _mark_partial(ax, partial_year, float(tops[partial_year]), lang)
+    reach = _mark_partial(ax, partial_year, float(tops[partial_year]), lang) if partial_year in tops.index else 0.0
+    fit_value_axis(ax, max(float(tops.max()) if len(tops) else 0.0, reach))
     ax.set_ylabel(y_label)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))

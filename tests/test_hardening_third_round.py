@@ -10,6 +10,8 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
+
 from kss_analysis import cli
 from kss_analysis.acquire import fetch
 from kss_analysis.acquire.registry import Source
@@ -101,3 +103,66 @@ def test_a_fetch_lock_that_is_a_link_is_refused_and_its_target_kept(tmp_path, mo
     one_line_error(code, err, ".fetch.lock", "symbolic link")
     assert target.read_text(encoding="utf-8") == SECRET
     assert not (raw / "tossd").exists()
+
+
+# 2. One bad row never stops a build --------------------------------------------------------
+
+CONTROL = "\x00\x07\x1b"
+
+
+def tossd_control_rows(tmp_path: Path) -> Path:
+    """Three rows of the TOSSD fixture: a title of NULs, every text cell BEL ESC, one good row."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(ROOT / "tests" / "fixtures" / "tossd_2024_fixture.parquet").slice(0, 3)
+    rows = table.to_pylist()
+    rows[0]["ProjectTitle"] = "\x00\x00"
+    rows[1] = {k: "\x07\x1b" if isinstance(v, str) else v for k, v in rows[1].items()}
+    path = tmp_path / "control_rows_tossd.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("reader", "name", "placed", "reasons"),
+    [
+        ("register", "control_rows_register.csv", 1, {"missing_title"}),
+        ("aiddata", "control_rows_aiddata.csv", 1, {"missing_title", "bad_year"}),
+        ("undp", "control_rows_undp.csv", 1, {"missing_title", "unknown_country"}),
+        ("iati-json", "control_rows_iati.json", 1, {"missing_title", "unknown_country"}),
+        ("tossd", "control_rows_tossd.parquet", 1, {"missing_title"}),
+    ],
+)
+def test_rows_of_control_characters_are_quarantined_by_every_reader(tmp_path, capsys, reader, name, placed, reasons):
+    import pandas as pd
+
+    path = tossd_control_rows(tmp_path) if reader == "tossd" else CORPUS / name
+    code, out, err = run(["ingest", str(path), "--as", reader, "--out", str(tmp_path / "out")], capsys)
+    assert code == 0 and "Traceback" not in err, err
+    quarantine = pd.read_parquet(tmp_path / "out" / "quarantine.parquet")
+    ledger = pd.read_parquet(tmp_path / "out" / "ledger.parquet")
+    assert set(quarantine["reason_code"]) == reasons
+    assert len(pd.read_parquet(tmp_path / "out" / "activities.parquet")) == placed
+    assert (
+        ledger["rows_read"] == ledger[["rows_kept", "rows_fixed", "rows_quarantined", "rows_excluded"]].sum(axis=1)
+    ).all()
+    shown = "".join(quarantine["message"].fillna("")) + "".join(quarantine["value"].fillna("")) + out
+    assert not any(c in shown for c in CONTROL)  # quoted cells show escapes, never a raw NUL or ESC
+
+
+def test_a_register_row_of_control_characters_never_stops_a_build(tmp_path, capsys):
+    from kss_analysis.core import io
+
+    data = data_folder(tmp_path)
+    (data / "raw" / "registers").mkdir()
+    shutil.copy(CORPUS / "control_rows_register.csv", data / "raw" / "registers" / "mine.csv")
+    code, _, err = run(["build", "--data-dir", str(data)], capsys)
+    assert code == 0 and "Traceback" not in err, err
+    quarantine = io.read_table(data / "processed" / "quarantine.parquet").query("file == 'registers/mine.csv'")
+    assert quarantine["reason_code"].tolist() == ["missing_title"] * 3
+    assert "only control characters" in quarantine["message"].iloc[0]
+    titles = io.read_table(data / "processed" / "activities.parquet").query("source == 'register:mine'")["title"]
+    assert titles.tolist() == ["Kursus nelayan"]
+    report = (data / "processed" / "quarantine_report.csv").read_bytes()
+    assert b"\x00" not in report and b"\x1b" not in report

@@ -22,6 +22,28 @@ def scrub(record: dict) -> bool:
     return changed
 
 
+def visible(text: str | None) -> str | None:
+    """Control characters shown as escapes ('\\x00'), for messages and report cells a person reads."""
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text) if text else text
+
+
+def scrubbed_cells(record: dict) -> tuple[dict, bool]:
+    """A copy of a raw row with control characters removed from its text cells (a cell of
+    nothing else becomes None, so it reads as empty), and whether any cell needed it."""
+    changed = False
+    out = dict(record)
+    for key, value in record.items():
+        if isinstance(value, str) and CONTROL.search(value):
+            out[key] = CONTROL.sub("", value).strip() or None
+            changed = True
+    return out, changed
+
+
+def emptied(before: dict, after: dict, keys: Iterable[str]) -> list[str]:
+    """The ``keys`` whose text in ``before`` was only control characters (None in ``after``)."""
+    return [k for k in keys if isinstance(before.get(k), str) and before[k].strip() and after.get(k) is None]
+
+
 def scrub_row(activity: dict, recipients: Iterable[dict] = (), transactions: Iterable[dict] = ()) -> None:
     """Scrub an activity and its child rows; note the fix on the activity."""
     changed = any([scrub(activity), *(scrub(r) for r in recipients), *(scrub(t) for t in transactions)])

@@ -166,3 +166,38 @@ def test_a_register_row_of_control_characters_never_stops_a_build(tmp_path, caps
     assert titles.tolist() == ["Kursus nelayan"]
     report = (data / "processed" / "quarantine_report.csv").read_bytes()
     assert b"\x00" not in report and b"\x1b" not in report
+
+
+# 3. The build's own reports escape formula cells ----------------------------------------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_the_builds_own_reports_escape_formula_cells(tmp_path, capsys):
+    import csv
+
+    data = data_folder(tmp_path)
+    (data / "raw" / "registers").mkdir()
+    shutil.copy(CORPUS / "formula_cells_in_reports.csv", data / "raw" / "registers" / "formulas.csv")
+    code, _, err = run(["build", "--data-dir", str(data)], capsys)
+    assert code == 0, err
+    processed = data / "processed"
+    seen = {}
+    for name in ("quarantine_report.csv", "duplicates_report.csv", "unmapped_values.csv"):
+        rows = list(csv.reader(open(processed / name, encoding="utf-8", newline="")))
+        cells = [cell for row in rows for cell in row]
+        assert not [c for c in cells if c.startswith(FORMULA_STARTS)], name
+        seen[name] = cells
+    assert "'=cmd|' /C calc'!A0" in seen["quarantine_report.csv"]  # the bad year cell, escaped
+    assert "'-2+3" in seen["quarantine_report.csv"]
+    assert any(c.startswith("'=HYPERLINK(") for c in seen["duplicates_report.csv"])
+    assert any(c.startswith("'=HYPERLINK(") for c in seen["unmapped_values.csv"])
+    assert "'@SUM(A1)" in seen["unmapped_values.csv"]
+
+
+def test_formula_escaping_lives_in_core_and_outputs_reuse_it():
+    from kss_analysis.core import csv_safety
+    from kss_analysis.outputs.tables import export
+
+    assert export.escape_formula is csv_safety.escape_formula
+    assert csv_safety.escape_formula("@cmd") == "'@cmd" and csv_safety.escape_formula(-1) == -1

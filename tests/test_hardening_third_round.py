@@ -201,3 +201,57 @@ def test_formula_escaping_lives_in_core_and_outputs_reuse_it():
 
     assert export.escape_formula is csv_safety.escape_formula
     assert csv_safety.escape_formula("@cmd") == "'@cmd" and csv_safety.escape_formula(-1) == -1
+
+
+# 4. `kss ingest --out` never writes into a published build, and writes all tables or none --
+
+
+def small_register(tmp_path: Path) -> Path:
+    path = tmp_path / "kecil.csv"
+    path.write_text("judul,tahun,negara mitra\nKursus nelayan,2019,Fiji\nKursus tani,2020,Tonga\n", encoding="utf-8")
+    return path
+
+
+def folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_ingest_refuses_to_write_into_a_published_build(tmp_path, capsys):
+    data = data_folder(tmp_path)
+    assert run(["build", "--data-dir", str(data)], capsys)[0] == 0
+    before = folder_bytes(data / "builds")
+    build_dir = next(p for p in (data / "builds").iterdir() if not p.name.startswith("."))
+    copy = tmp_path / "copy_of_a_build"
+    shutil.copytree(data / "processed", copy)
+    for out in (data / "processed", build_dir, build_dir / "sub", copy):
+        code, _, err = run(["ingest", str(small_register(tmp_path)), "--as", "register", "--out", str(out)], capsys)
+        one_line_error(code, err, str(out), "give --out a folder of its own")
+    assert folder_bytes(data / "builds") == before
+    assert not (build_dir / "sub").exists()
+
+
+def test_ingest_writes_every_table_or_none(tmp_path, monkeypatch, capsys):
+    from kss_analysis.core import io
+
+    register = small_register(tmp_path)
+    out = tmp_path / "out"
+    assert run(["ingest", str(register), "--as", "register", "--out", str(out)], capsys)[0] == 0
+    first = folder_bytes(out)
+    assert "activities.parquet" in first and "unmapped_values.csv" in first
+    register.write_text("judul,tahun,negara mitra\nKursus lain,2021,Samoa\n", encoding="utf-8")
+    real, calls = io.write_table, []
+
+    def full_disk_on_the_third_table(frame, path, **kwargs):
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device", str(path))
+        return real(frame, path, **kwargs)
+
+    monkeypatch.setattr(io, "write_table", full_disk_on_the_third_table)
+    code, _, err = run(["ingest", str(register), "--as", "register", "--out", str(out)], capsys)
+    assert code == 2 and "No space left" in err and len(err.strip().splitlines()) == 1, err
+    assert folder_bytes(out) == first  # the earlier tables, none of the new ones
+    assert sorted(p.name for p in out.iterdir()) == sorted(first)  # no staging left behind
+    calls.clear()
+    code, _, err = run(["ingest", str(register), "--as", "register", "--out", str(tmp_path / "new")], capsys)
+    assert code == 2 and not (tmp_path / "new").exists()

@@ -94,6 +94,32 @@ def published(data: Path) -> Path | None:
     return None
 
 
+BUILD_ONLY_FILES = ("quarantine_report.csv", "duplicates_report.csv")  # written by `kss build`, never by ingest
+
+
+def published_build_reason(folder: Path, data: Path | None = None) -> str | None:
+    """Why ``folder`` (or a folder above it) holds a published build, so that other output must
+    not be written into it; None when it does not. ``data``: the data folder in use."""
+    if folder.is_symlink() and folder.name == PROCESSED:
+        return "is the published build of a data folder (a `processed` link)"
+    try:
+        resolved = folder.resolve()
+    except (OSError, RuntimeError) as exc:
+        return f"cannot be resolved ({exc.__class__.__name__})"
+    if data is not None:
+        data = data.resolve()
+        if resolved == (data / PROCESSED).resolve() or resolved.is_relative_to(data / BUILDS):
+            return f"is in the data folder's builds ({data / PROCESSED})"
+    for path in (resolved, *resolved.parents):
+        if path.parent.name == BUILDS and (path.parent.parent / PROCESSED).is_symlink():
+            return f"is inside a build of the data folder {path.parent.parent}"
+        if path.name == PROCESSED and (path.parent / "raw").is_dir():
+            return f"is the processed folder of the data folder {path.parent}"
+    if any((resolved / name).exists() for name in BUILD_ONLY_FILES):
+        return "holds the outputs of `kss build`"
+    return None
+
+
 def recover(data: Path) -> list[str]:
     """Tidy what a killed build left; returns one note per action. Call under the build lock."""
     notes = []

@@ -255,3 +255,87 @@ def test_ingest_writes_every_table_or_none(tmp_path, monkeypatch, capsys):
     calls.clear()
     code, _, err = run(["ingest", str(register), "--as", "register", "--out", str(tmp_path / "new")], capsys)
     assert code == 2 and not (tmp_path / "new").exists()
+
+
+# 5. Planted links never steer what is published or read ----------------------------------
+
+
+def failing_register(data: Path) -> Path:
+    """A user register without a header: `kss build` stops on it (exit 2)."""
+    path = data / "raw" / "registers" / "rusak.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("nothing,here\n1,2\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("processed", ["kept", "removed"])
+def test_a_link_planted_as_the_newest_build_is_never_published(tmp_path, capsys, processed):
+    data = data_folder(tmp_path)
+    assert run(["build", "--data-dir", str(data)], capsys)[0] == 0
+    first = (data / "processed").resolve()
+    outside = tmp_path / "outside"
+    shutil.copytree(first, outside)
+    (data / "builds" / "99999999T999999-1").symlink_to(outside)
+    if processed == "removed":
+        (data / "processed").unlink()
+    failing_register(data).touch()
+    code, _, err = run(["build", "--data-dir", str(data)], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert (data / "processed").resolve() == first  # inside the data folder, the last real build
+    failing_register(data).unlink()
+    assert run(["build", "--data-dir", str(data)], capsys)[0] == 0
+    assert (data / "processed").resolve().is_relative_to((data / "builds").resolve())
+    assert first.is_dir()  # the planted link took no place among the builds kept
+    assert sorted(p.name for p in outside.iterdir()) == sorted(p.name for p in first.iterdir())
+
+
+def test_a_processed_link_planted_out_of_the_data_folder_is_not_kept(tmp_path, capsys):
+    data = data_folder(tmp_path)
+    assert run(["build", "--data-dir", str(data)], capsys)[0] == 0
+    first = (data / "processed").resolve()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (data / "processed").unlink()
+    (data / "processed").symlink_to(outside)
+    failing_register(data)
+    assert run(["build", "--data-dir", str(data)], capsys)[0] == 2
+    assert (data / "processed").resolve() == first
+    assert list(outside.iterdir()) == []
+
+
+def test_a_profile_linked_out_of_the_data_folder_is_refused_with_its_register(tmp_path, capsys):
+    from kss_analysis.core import io
+
+    data = data_folder(tmp_path)
+    registers = data / "raw" / "registers"
+    registers.mkdir()
+    (registers / "agci.csv").write_text("Nombre,Año,País\nCurso de riego,2019,Perú\n", encoding="utf-8")
+    profile = tmp_path / "outside" / "agci.profile.yml"
+    profile.parent.mkdir()
+    profile.write_text("columns:\n  Nombre: title\n  Año: year\n  País: partner_countries\n", encoding="utf-8")
+    (registers / "agci.profile.yml").symlink_to(profile)
+    code, _, err = run(["build", "--data-dir", str(data)], capsys)
+    assert code == 0, err
+    assert "registers/agci.profile.yml is a link out of the data folder" in err and "registers/agci.csv" in err
+    activities = io.read_table(data / "processed" / "activities.parquet")
+    assert "register:agci" not in set(activities["source"])
+    assert not any("agci" in k for k in io.read_metadata(data / "processed" / "activities.parquet")["inputs"])
+
+
+def test_a_reference_table_linked_out_of_the_data_folder_is_refused(tmp_path, capsys):
+    from kss_analysis.core import io
+
+    data = data_folder(tmp_path)
+    aliases = tmp_path / "outside" / "country_aliases.csv"
+    aliases.parent.mkdir()
+    aliases.write_text("alias,iso3,lang,note\nAtlantis,FJI,en,planted\n", encoding="utf-8")
+    (data / "raw" / "reference").mkdir(parents=True)
+    (data / "raw" / "reference" / "country_aliases.csv").symlink_to(aliases)
+    (data / "raw" / "registers").mkdir()
+    (data / "raw" / "registers" / "mine.csv").write_text("judul,tahun,negara mitra\nKursus,2019,Atlantis\n")
+    code, _, err = run(["build", "--data-dir", str(data)], capsys)
+    assert code == 0, err
+    assert "reference/country_aliases.csv is a link out of the data folder" in err
+    quarantine = io.read_table(data / "processed" / "quarantine.parquet").query("file == 'registers/mine.csv'")
+    assert quarantine["reason_code"].tolist() == ["unknown_country"]  # the planted alias was not used
+    assert "reference/country_aliases.csv" not in io.read_metadata(data / "processed" / "activities.parquet")["inputs"]

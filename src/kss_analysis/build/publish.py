@@ -47,7 +47,8 @@ def _complete_builds(data: Path) -> list[Path]:
     folder = data / BUILDS
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    # A link is never a build: one planted here could lead `processed` out of the data folder.
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
 
 
 def _new_id(data: Path) -> str:
@@ -90,8 +91,20 @@ def published(data: Path) -> Path | None:
     """The build folder ``processed`` points at (None before the first transactional build)."""
     processed = data / PROCESSED
     if processed.is_symlink():
-        return (processed.parent / os.readlink(processed)).resolve()
+        return _build_of_link(data)
     return None
+
+
+def _build_of_link(data: Path) -> Path | None:
+    """The complete build of ``data`` the ``processed`` link points at; None when it points
+    anywhere else (out of the data folder, at a link, nowhere, in a loop)."""
+    processed = data / PROCESSED
+    try:
+        target = (processed.parent / os.readlink(processed)).resolve(strict=True)
+        builds = [p.resolve() for p in _complete_builds(data)]
+    except (OSError, RuntimeError):
+        return None
+    return target if target in builds else None
 
 
 BUILD_ONLY_FILES = ("quarantine_report.csv", "duplicates_report.csv")  # written by `kss build`, never by ingest
@@ -127,6 +140,10 @@ def recover(data: Path) -> list[str]:
     processed = data / PROCESSED
     for link in data.glob(f"{LINK_TMP_PREFIX}*"):
         link.unlink(missing_ok=True)
+    if processed.is_symlink() and _build_of_link(data) is None:
+        # Planted, looping or left dangling: never kept, whatever it points at (which is not touched).
+        processed.unlink()
+        notes.append(f"removed {processed}: a link to no complete build of this data folder")
     if builds.is_dir():
         for staging in builds.glob(f"{STAGING_PREFIX}*"):
             shutil.rmtree(staging, ignore_errors=True)

@@ -339,3 +339,37 @@ def test_a_reference_table_linked_out_of_the_data_folder_is_refused(tmp_path, ca
     quarantine = io.read_table(data / "processed" / "quarantine.parquet").query("file == 'registers/mine.csv'")
     assert quarantine["reason_code"].tolist() == ["unknown_country"]  # the planted alias was not used
     assert "reference/country_aliases.csv" not in io.read_metadata(data / "processed" / "activities.parquet")["inputs"]
+
+
+# 8. A `processed` link loop or a 0-byte Parquet: one line --------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["sources"], ["charts", "export", "--format", "svg"], ["tables", "export"], ["notebooks", "run"]],
+    ids=lambda c: "-".join(c),
+)
+def test_a_processed_link_loop_gives_one_line(tmp_path, monkeypatch, capsys, command):
+    data = data_folder(tmp_path)
+    (data / "processed").symlink_to("processed")
+    monkeypatch.setenv("KSS_DATA_DIR", str(data))
+    code, _, err = run([*command, "--out", str(tmp_path / "out")] if command[0] != "sources" else command, capsys)
+    one_line_error(code, err, "processed", "loop")
+
+
+def test_a_build_replaces_a_processed_link_loop(tmp_path, capsys):
+    data = data_folder(tmp_path)
+    (data / "processed").symlink_to("processed")
+    code, _, err = run(["build", "--data-dir", str(data)], capsys)
+    assert code == 0, err
+    assert (data / "processed" / "activities.parquet").is_file()
+
+
+def test_a_zero_byte_parquet_in_processed_gives_one_line(tmp_path, monkeypatch, capsys):
+    data = data_folder(tmp_path)
+    assert run(["build", "--data-dir", str(data)], capsys)[0] == 0
+    (data / "processed" / "ledger.parquet").resolve().write_bytes(b"")
+    monkeypatch.setenv("KSS_DATA_DIR", str(data))
+    for command in (["notebooks", "run", "--out", str(tmp_path / "nb")], ["sources"]):
+        code, _, err = run(command, capsys)
+        one_line_error(code, err, "ledger.parquet", "not a readable Parquet file")

@@ -118,13 +118,23 @@ def read_table(path: str | Path, columns: list[str] | None = None) -> pd.DataFra
     except FileNotFoundError:
         raise InputError(str(path), "not found: run `kss build` first") from None
     except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(str(path), f"not a readable Parquet file (truncated or corrupt?): {exc}") from None
+        text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        raise InputError(str(path), f"not a readable Parquet file (truncated or corrupt?): {text}") from None
 
 
 def read_metadata(path: str | Path) -> dict:
-    """The provenance stored by ``write_table``."""
-    raw = pq.read_schema(path).metadata or {}
-    return json.loads(raw.get(METADATA_KEY, b"{}"))
+    """The provenance stored by ``write_table``; a missing, empty or corrupt file raises InputError."""
+    try:
+        raw = pq.read_schema(path).metadata or {}
+        meta = json.loads(raw.get(METADATA_KEY, b"{}"))
+    except FileNotFoundError:
+        raise InputError(str(path), "not found: run `kss build` first") from None
+    except (pa.ArrowInvalid, OSError, ValueError) as exc:
+        text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        raise InputError(str(path), f"not a readable Parquet file (truncated or corrupt?): {text}") from None
+    if not isinstance(meta, dict):
+        raise InputError(str(path), "its provenance metadata is not a JSON object (corrupt?)")
+    return meta
 
 
 def read_processed(name: str, processed: Path | None = None) -> pd.DataFrame:

@@ -373,3 +373,59 @@ def test_a_zero_byte_parquet_in_processed_gives_one_line(tmp_path, monkeypatch, 
     for command in (["notebooks", "run", "--out", str(tmp_path / "nb")], ["sources"]):
         code, _, err = run(command, capsys)
         one_line_error(code, err, "ledger.parquet", "not a readable Parquet file")
+
+
+# 6. Mirror files: links and special files never followed, modes never widened -------------
+
+
+def fetch_from_mirror(tmp_path: Path, plant) -> tuple[Path, fetch.FetchReport]:
+    """`kss fetch tossd --years 2019` from a mirror whose file ``plant(path)`` puts in place."""
+    raw, mirror = tmp_path / "raw", tmp_path / "mirror"
+    raw.mkdir()
+    (mirror / "tossd").mkdir(parents=True)
+    plant(mirror / "tossd" / "CRS 2019.csv")
+    report = fetch.fetch_source(mirrored_pattern_source(), raw, mirror=mirror, years=[2019], progress=False)
+    return raw, report
+
+
+def test_a_mirror_file_that_is_a_link_is_never_followed(tmp_path):
+    private = tmp_path / "outside" / "private.csv"
+    private.parent.mkdir()
+    private.write_text("year,value\n2019,1\n", encoding="utf-8")
+    private.chmod(0o600)
+    raw, report = fetch_from_mirror(tmp_path, lambda path: path.symlink_to(private))
+    assert not report.fetched and "a link in the mirror, not followed" in str(report.errors[0])
+    assert not (raw / "tossd" / "CRS 2019.csv").exists()
+    assert fetch.read_manifest(raw) == {}
+    assert not list((raw / "tossd").glob(".*.part"))
+
+
+def test_a_mirror_file_under_a_linked_folder_out_of_the_mirror_is_refused(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "CRS 2019.csv").write_text("year,value\n2019,1\n", encoding="utf-8")
+    raw, mirror = tmp_path / "raw", tmp_path / "mirror"
+    raw.mkdir()
+    mirror.mkdir()
+    (mirror / "tossd").symlink_to(elsewhere)
+    report = fetch.fetch_source(mirrored_pattern_source(), raw, mirror=mirror, years=[2019], progress=False)
+    assert not report.fetched and "outside the mirror folder" in str(report.errors[0])
+
+
+def test_a_fifo_in_the_mirror_is_not_read(tmp_path):
+    raw, report = fetch_from_mirror(tmp_path, os.mkfifo)  # reading it would never end
+    assert not report.fetched and "not a regular file" in str(report.errors[0])
+
+
+def test_a_copy_from_the_mirror_is_never_more_readable_than_its_source(tmp_path):
+    def private(path: Path) -> None:
+        path.write_text("year,value\n2019,1\n", encoding="utf-8")
+        path.chmod(0o600)
+
+    old = os.umask(0o022)
+    try:
+        raw, report = fetch_from_mirror(tmp_path, private)
+    finally:
+        os.umask(old)
+    assert report.fetched == ["CRS 2019.csv"], report.errors
+    assert (raw / "tossd" / "CRS 2019.csv").stat().st_mode & 0o777 == 0o600

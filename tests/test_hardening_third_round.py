@@ -429,3 +429,54 @@ def test_a_copy_from_the_mirror_is_never_more_readable_than_its_source(tmp_path)
         os.umask(old)
     assert report.fetched == ["CRS 2019.csv"], report.errors
     assert (raw / "tossd" / "CRS 2019.csv").stat().st_mode & 0o777 == 0o600
+
+
+# 7. One stray Windows-1252 byte never re-decodes a UTF-8 file ------------------------------
+
+
+def test_one_stray_byte_in_a_utf8_register_quarantines_its_row_only(tmp_path, capsys):
+    import pandas as pd
+
+    out = tmp_path / "out"
+    path = CORPUS / "mojibake_one_stray_byte.csv"
+    code, stdout, err = run(["ingest", str(path), "--as", "register", "--out", str(out)], capsys)
+    assert code == 0, err
+    titles = pd.read_parquet(out / "activities.parquet")["title"].tolist()
+    assert titles == [
+        "Pelatihan ‘Nelayan’ Pasifik",
+        "Kursus kopi Timor-Leste – tahap 2",
+        "Beasiswa KNB untuk Côte d’Ivoire",
+    ]
+    quarantine = pd.read_parquet(out / "quarantine.parquet")
+    assert quarantine["reason_code"].tolist() == ["encoding_error"]
+    assert quarantine["locator"].tolist() == ["row 4"] and quarantine["column"].tolist() == ["judul"]
+    assert quarantine["value"].tolist() == ["Bimtek nelayan \\x92Samoa\\x92"]
+    assert "0x92 is not UTF-8" in quarantine["message"].iloc[0] and "0x92" in stdout
+
+
+def test_a_stray_byte_reaches_the_builds_reports_as_an_escape(tmp_path, capsys):
+    data = data_folder(tmp_path)
+    (data / "raw" / "registers").mkdir()
+    shutil.copy(CORPUS / "mojibake_one_stray_byte.csv", data / "raw" / "registers" / "campur.csv")
+    code, _, err = run(["build", "--data-dir", str(data)], capsys)
+    assert code == 0, err
+    report = (data / "processed" / "quarantine_report.csv").read_text(encoding="utf-8")
+    assert "registers/campur.csv,row 4,judul,Bimtek nelayan \\x92Samoa\\x92,encoding_error" in report
+
+
+def test_a_whole_windows_1252_file_is_still_read_as_windows_1252(tmp_path, capsys):
+    import pandas as pd
+
+    path = tmp_path / "ansi.csv"
+    path.write_bytes("judul,tahun,negara mitra\nKursus kopi – tahap 2,2020,Côte d'Ivoire\n".encode("cp1252"))
+    assert run(["ingest", str(path), "--as", "register", "--out", str(tmp_path / "out")], capsys)[0] == 0
+    assert pd.read_parquet(tmp_path / "out" / "activities.parquet")["title"].tolist() == ["Kursus kopi – tahap 2"]
+
+
+def test_other_csv_readers_keep_utf8_when_one_byte_is_not(tmp_path, capsys):
+    import pandas as pd
+
+    path = CORPUS / "mojibake_aiddata.csv"
+    assert run(["ingest", str(path), "--as", "aiddata", "--out", str(tmp_path / "out")], capsys)[0] == 0
+    titles = pd.read_parquet(tmp_path / "out" / "activities.parquet")["title"].tolist()
+    assert titles == ["Café training", "Road \ufffd phase 2"]  # not 'CafÃ© training'

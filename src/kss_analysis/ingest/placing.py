@@ -27,10 +27,12 @@ RAW_CELL_CHARS = 1000  # longer raw cells are shortened in the quarantine copy
 def raw_json(record: dict[str, object]) -> str:
     """The raw row as JSON text, every cell as text; very long cells shortened (length noted)."""
 
+    from kss_analysis.ingest.text_hygiene import without_stray_bytes
+
     def cell(value: object) -> str | None:
         if value is None:
             return None
-        text = str(value)
+        text = without_stray_bytes(str(value))  # a byte that was not UTF-8 as '\\x92'
         return text if len(text) <= RAW_CELL_CHARS else f"{text[:RAW_CELL_CHARS]}... ({len(text):,} characters)"
 
     return json.dumps({str(k): cell(v) for k, v in record.items()}, ensure_ascii=False, sort_keys=True)
@@ -125,7 +127,7 @@ class TableBuilder:
                 "reason_code": reason,
                 "message": visible(message),  # a NUL or ESC quoted from a cell never reaches a terminal
                 "raw": raw_json(raw),
-                "column": column,
+                "column": visible(column),
                 "value": visible(value),
             }
         )

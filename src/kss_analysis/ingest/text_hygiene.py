@@ -22,9 +22,27 @@ def scrub(record: dict) -> bool:
     return changed
 
 
+NOT_UTF8 = re.compile("[\udc80-\udcff]")  # a byte that was not UTF-8 (errors="surrogateescape")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00 if code >= 0xDC00 else code:02x}"
+
+
 def visible(text: str | None) -> str | None:
-    """Control characters shown as escapes ('\\x00'), for messages and report cells a person reads."""
-    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text) if text else text
+    """Control characters and bytes that were not UTF-8 shown as escapes ('\\x00', '\\x92'),
+    for messages and report cells a person reads (and any Parquet file can store)."""
+    return NOT_UTF8.sub(_escape, CONTROL.sub(_escape, text)) if text else text
+
+
+def stray_bytes(text: str) -> list[int]:
+    """The bytes of ``text`` that were not UTF-8 (kept by errors="surrogateescape")."""
+    return [ord(c) - 0xDC00 for c in NOT_UTF8.findall(text)]
+
+
+def without_stray_bytes(text: str) -> str:
+    return NOT_UTF8.sub(_escape, text)
 
 
 def scrubbed_cells(record: dict) -> tuple[dict, bool]:

@@ -30,7 +30,7 @@ from kss_analysis.ingest.ids import content_id, safe_id
 from kss_analysis.ingest.placing import TableBuilder, activity_row, equal_split
 from kss_analysis.ingest.register.read import EXTRA_CELLS, MAX_FIELD_CHARS, UNCACHED_FORMULAS, RegisterRows
 from kss_analysis.ingest.text_hygiene import FIX as CONTROL_FIX
-from kss_analysis.ingest.text_hygiene import scrubbed_cells
+from kss_analysis.ingest.text_hygiene import scrubbed_cells, stray_bytes
 from kss_analysis.ingest.unmapped import UNCLASSIFIED, Unmapped
 
 MAX_COUNTRIES = 1000  # more partner countries than exist is a typo (and would overflow int32)
@@ -94,6 +94,14 @@ def place_row(
     for column, value in record.items():
         if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
             raise RowProblem("field_too_long", f"{len(value):,} characters (limit {MAX_FIELD_CHARS:,})", column)
+    for column, value in record.items():
+        if isinstance(value, str) and (stray := stray_bytes(value)):
+            listed = ", ".join(f"0x{b:02X}" for b in dict.fromkeys(stray))
+            raise RowProblem(
+                "encoding_error",
+                f"byte {listed} is not UTF-8, while the rest of the file is (a cell pasted from a Windows-1252 file?)",
+                column,
+            )
     fixes: list[str] = []
     raw_title = record.get("title")
     record, scrubbed = scrubbed_cells(record)  # NUL, ESC, BEL ...: never part of a value

@@ -113,8 +113,9 @@ def _ingest_formats() -> str:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from kss_analysis.build.finalise import finalise
     from kss_analysis.build.pipeline import add_money, write_outputs
-    from kss_analysis.core.config import raw_dir
-    from kss_analysis.core.io import sha256_file
+    from kss_analysis.build.publish import published_build_reason
+    from kss_analysis.core.config import data_dir, raw_dir
+    from kss_analysis.core.io import sha256_file, staged_folder
     from kss_analysis.ingest.readers import INGEST_FORMATS, ingest_source, place_file
 
     if args.as_ not in INGEST_FORMATS:
@@ -122,10 +123,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.exists():
         raise InputError(str(path), "file not found")
+    out = Path(args.out)
+    if reason := published_build_reason(out, data_dir()):
+        raise InputError(str(out), f"{reason}; `kss ingest` writes elsewhere: give --out a folder of its own")
     if args.as_ == "crs":
         from kss_analysis.build.pipeline import build_crs
 
-        built = build_crs([path], Path(args.out) / "crs", [path.name])
+        built = build_crs([path], out / "crs", [path.name])
         print(_ledger_table(built.ledger))
         print(f"{built.ledger['rows_read'].sum():,} CRS records in {built.out} (year-partitioned Parquet)")
         return 0
@@ -143,14 +147,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     money = add_money(tables, raw_dir())
     files = sorted(p for p in path.rglob("*.json")) if path.is_dir() else [path]
     inputs = {str(f.relative_to(path.parent)): sha256_file(f) for f in files}
-    written, unchanged = write_outputs(tables, Path(args.out), inputs, money=money)
+    from kss_analysis.ingest.unmapped import summary, write_report
+
+    with staged_folder(out) as staging:  # every table or none
+        written, unchanged = write_outputs(tables, staging, inputs, money=money)
+        report_path, report, _ = write_report(tables.activities, staging)
     print(_ledger_table(tables.ledger))
     for row in tables.quarantine.itertuples():
         print(f"  quarantined {row.locator}: {row.reason_code}: {row.message}")
-    from kss_analysis.ingest.unmapped import summary, write_report
-
-    report_path, report, _ = write_report(tables.activities, Path(args.out))
-    print(summary(report, report_path))
+    print(summary(report, out / report_path.name))
     print(f"{len(written) + len(unchanged)} tables in {args.out}")
     return 0
 

@@ -14,6 +14,7 @@ import errno
 import json
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from kss_analysis.acquire.fetch_checks import replacement_problem
 from kss_analysis.acquire.registry import Source
-from kss_analysis.core.io import readable_by_umask, sha256_file, write_bytes_atomic
+from kss_analysis.core.io import current_umask, readable_by_umask, sha256_file, write_bytes_atomic
 
 MANIFEST_NAME = "MANIFEST.json"
 FETCH_LOCK = ".fetch.lock"
@@ -114,10 +115,33 @@ def _http_download(url: str, target: Path, *, progress: bool) -> None:
         time.sleep(BACKOFF_SECONDS * attempt)
 
 
-def _mirror_copy(mirror_file: Path, target: Path) -> None:
-    if not mirror_file.is_file():
+def _mirror_copy(mirror_file: Path, target: Path, mirror: Path) -> None:
+    """Copy a regular file of the mirror into ``target`` without following a link: a link or
+    a special file (FIFO, device) in the mirror is refused, never read. The copy's mode is the
+    umask's, narrowed to the source's (a private file stays private)."""
+    if not (mirror_file.exists() or mirror_file.is_symlink()):
         raise UnreachableError(f"not in the mirror: {mirror_file}")
-    shutil.copyfile(mirror_file, target)
+    try:
+        fd = os.open(mirror_file, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or mirror_file.is_symlink():
+            raise FetchError(f"{mirror_file}: a link in the mirror, not followed (put the file itself there)") from None
+        raise FetchError(f"{mirror_file}: cannot be opened in the mirror ({exc.strerror or exc})") from None
+    with os.fdopen(fd, "rb") as source:
+        info = os.fstat(source.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise FetchError(f"{mirror_file}: not a regular file in the mirror (a FIFO, device or folder); not read")
+        if not mirror_file.resolve().is_relative_to(mirror.resolve()):
+            raise FetchError(f"{mirror_file}: lies outside the mirror folder (through a linked folder); not read")
+        # Through the open descriptor: the very file checked above is copied, even if a link
+        # is swapped in at its path meanwhile (and copyfile keeps its in-kernel fast copy).
+        by_descriptor = f"/dev/fd/{source.fileno()}"
+        if os.path.exists(by_descriptor):
+            shutil.copyfile(by_descriptor, target)
+        else:  # a system without /dev/fd
+            with open(target, "wb") as copy:
+                shutil.copyfileobj(source, copy, 1 << 20)
+        os.chmod(target, 0o666 & ~current_umask() & stat.S_IMODE(info.st_mode))
 
 
 def fetch_file(
@@ -138,7 +162,7 @@ def fetch_file(
     staging = Path(staging_name)
     try:
         if mirror is not None:
-            _mirror_copy(mirror / source.id / path, staging)
+            _mirror_copy(mirror / source.id / path, staging, mirror)
         elif url:
             _http_download(url, staging, progress=progress)
         else:

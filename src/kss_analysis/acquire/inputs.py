@@ -88,6 +88,7 @@ def admit_source(source: Source, raw: Path, manifest: dict[str, dict]) -> Admitt
 
 USER_REGISTERS = "registers"  # raw/registers/: the user's own register files, one source each
 REGISTER_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+PROFILE_SUFFIX = ".profile.yml"  # a register's profile beside it (ingest/register/profile.py)
 
 
 @dataclass
@@ -156,9 +157,38 @@ def admit_inputs(
             admitted.by_source[source.id] = files
     for path in _user_registers(raw, admitted.notices):
         admitted.by_source[f"{USER_REGISTERS}/{path.name}"] = [path]
+    _refuse_registers_with_bad_profiles(admitted)
     for files in admitted.by_source.values():
         admitted.sha256.update({f: sha256_file(f) for f in files if f not in admitted.sha256})
     return admitted
+
+
+def profile_of(register: Path) -> Path:
+    """Where a register's profile would be: ``<stem>.profile.yml`` beside it."""
+    return register.with_name(register.stem + PROFILE_SUFFIX)
+
+
+def _refuse_registers_with_bad_profiles(admitted: BuildInputs) -> None:
+    """A register whose profile is a link out of the data folder or a special file is left out
+    with its profile (the profile says how to read it), like a register linked out itself."""
+    for key, files in list(admitted.by_source.items()):
+        kept = []
+        for path in files:
+            profile = profile_of(path)
+            reason = None
+            if path.suffix.casefold() in REGISTER_SUFFIXES and (profile.exists() or profile.is_symlink()):
+                reason = special_file_reason(profile, admitted.raw.parent)
+            if reason:
+                admitted.notices.append(
+                    f"{profile.relative_to(admitted.raw)} {reason}, and {path.relative_to(admitted.raw)} with it "
+                    "(its profile says how to read it)"
+                )
+            else:
+                kept.append(path)
+        if kept:
+            admitted.by_source[key] = kept
+        else:
+            del admitted.by_source[key]
 
 
 def _user_registers(raw: Path, notices: list[str]) -> list[Path]:

@@ -40,7 +40,8 @@ def find_duplicates(activities: pd.DataFrame, recipients: pd.DataFrame) -> pd.Se
         year = None if pd.isna(row.year) else int(row.year)
         amount = None if pd.isna(row.amount) else (round(float(row.amount), 2), row.currency)
         partner_set = partners.get(row.activity_id, "")
-        full_key = (normalise_name(row.title or ""), year, partner_set, amount)
+        title = row.title if isinstance(row.title, str) else ""  # an empty title is NaN in a str column
+        full_key = (normalise_name(title), year, partner_set, amount)
         original = by_full_key.get(full_key)
         amount_key = (year, partner_set, amount)
         if original is None and row.source != EMBEDDED and amount is not None and partner_set:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kss_analysis.acquire.inputs import BuildInputs
+from kss_analysis.acquire.inputs import BuildInputs, special_file_reason
 from kss_analysis.build.aggregate import aggregate_standard
 from kss_analysis.build.finalise import finalise
 from kss_analysis.build.money import add_money_equivalents, add_transaction_equivalents, load_money_tables
@@ -184,15 +184,29 @@ def build_all(data: Path, *, tossd_providers: tuple[str, ...] | None = DEFAULT_P
     from kss_analysis.build import publish
     from kss_analysis.core import locking
 
-    overrides = reference.use_overrides(data / "raw" / USER_REFERENCE)
+    overrides, notices = user_overrides(data)
     try:
         inputs = {str(USER_REFERENCE / p.name): io.sha256_file(p) for p in overrides.values()}
         with locking.hold(data / BUILD_LOCK, "kss build"), publish.transaction(data) as staging:
             result = _build_all(data / "raw", staging, inputs, tossd_providers)
             previous = publish.published(data)
+        result.notices = notices + result.notices
         return publish.relocate(result, staging, data / publish.PROCESSED, previous)
     finally:
         reference.use_overrides(None)
+
+
+def user_overrides(data: Path) -> tuple[dict[str, Path], list[str]]:
+    """Turn on the user's alias tables in raw/reference/ (reference.use_overrides); a table that
+    is a link out of the data folder or a special file is left out with a notice, like a register."""
+    folder = data / "raw" / USER_REFERENCE
+    notices, skip = [], []
+    for name in reference.OVERRIDABLE:
+        path = folder / f"{name}.csv"
+        if (path.exists() or path.is_symlink()) and (reason := special_file_reason(path, data)):
+            notices.append(f"{USER_REFERENCE / path.name} {reason}")
+            skip.append(name)
+    return reference.use_overrides(folder, skip=skip), notices
 
 
 def _build_all(

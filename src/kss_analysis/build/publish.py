@@ -47,7 +47,8 @@ def _complete_builds(data: Path) -> list[Path]:
     folder = data / BUILDS
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    # A link is never a build: one planted here could lead `processed` out of the data folder.
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
 
 
 def _new_id(data: Path) -> str:
@@ -90,7 +91,45 @@ def published(data: Path) -> Path | None:
     """The build folder ``processed`` points at (None before the first transactional build)."""
     processed = data / PROCESSED
     if processed.is_symlink():
-        return (processed.parent / os.readlink(processed)).resolve()
+        return _build_of_link(data)
+    return None
+
+
+def _build_of_link(data: Path) -> Path | None:
+    """The complete build of ``data`` the ``processed`` link points at; None when it points
+    anywhere else (out of the data folder, at a link, nowhere, in a loop)."""
+    processed = data / PROCESSED
+    try:
+        target = (processed.parent / os.readlink(processed)).resolve(strict=True)
+        builds = [p.resolve() for p in _complete_builds(data)]
+    except (OSError, RuntimeError):
+        return None
+    return target if target in builds else None
+
+
+BUILD_ONLY_FILES = ("quarantine_report.csv", "duplicates_report.csv")  # written by `kss build`, never by ingest
+
+
+def published_build_reason(folder: Path, data: Path | None = None) -> str | None:
+    """Why ``folder`` (or a folder above it) holds a published build, so that other output must
+    not be written into it; None when it does not. ``data``: the data folder in use."""
+    if folder.is_symlink() and folder.name == PROCESSED:
+        return "is the published build of a data folder (a `processed` link)"
+    try:
+        resolved = folder.resolve()
+    except (OSError, RuntimeError) as exc:
+        return f"cannot be resolved ({exc.__class__.__name__})"
+    if data is not None:
+        data = data.resolve()
+        if resolved == (data / PROCESSED).resolve() or resolved.is_relative_to(data / BUILDS):
+            return f"is in the data folder's builds ({data / PROCESSED})"
+    for path in (resolved, *resolved.parents):
+        if path.parent.name == BUILDS and (path.parent.parent / PROCESSED).is_symlink():
+            return f"is inside a build of the data folder {path.parent.parent}"
+        if path.name == PROCESSED and (path.parent / "raw").is_dir():
+            return f"is the processed folder of the data folder {path.parent}"
+    if any((resolved / name).exists() for name in BUILD_ONLY_FILES):
+        return "holds the outputs of `kss build`"
     return None
 
 
@@ -101,6 +140,10 @@ def recover(data: Path) -> list[str]:
     processed = data / PROCESSED
     for link in data.glob(f"{LINK_TMP_PREFIX}*"):
         link.unlink(missing_ok=True)
+    if processed.is_symlink() and _build_of_link(data) is None:
+        # Planted, looping or left dangling: never kept, whatever it points at (which is not touched).
+        processed.unlink()
+        notes.append(f"removed {processed}: a link to no complete build of this data folder")
     if builds.is_dir():
         for staging in builds.glob(f"{STAGING_PREFIX}*"):
             shutil.rmtree(staging, ignore_errors=True)

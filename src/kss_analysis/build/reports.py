@@ -3,6 +3,9 @@
 - quarantine_report.csv: one row per quarantined raw row: file, row, column (as the
   file's header writes it), value, reason, how to fix, message;
 - duplicates_report.csv: one row per programme that repeats another (kept, not counted).
+
+Cells a spreadsheet would run as a formula are escaped (core/csv_safety.py), as in the
+table exports: a title such as ``=HYPERLINK(...)`` opens as text.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from kss_analysis.core import io
+from kss_analysis.core.csv_safety import csv_bytes
 from kss_analysis.core.fix_hints import how_to_fix
 
 QUARANTINE_REPORT = "quarantine_report.csv"
@@ -59,6 +63,6 @@ def write_reports(activities: pd.DataFrame, quarantine: pd.DataFrame, folder: Pa
         (DUPLICATES_REPORT, duplicates_report(activities)),
     ):
         path = folder / name
-        io.write_bytes_atomic(path, frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+        io.write_bytes_atomic(path, csv_bytes(frame))
         paths[name] = path
     return paths

@@ -31,4 +31,13 @@ def processed_dir() -> Path:
     """The published build (publish.py). Resolved once per call, so a reader that takes this
     path and reads several tables reads them all from one build even if another is published."""
     path = data_dir() / "processed"
-    return path.resolve() if path.is_symlink() else path
+    if not path.is_symlink():
+        return path
+    try:
+        return path.resolve(strict=True)
+    except FileNotFoundError:
+        return path  # a dangling link: the caller says there is no processed data
+    except (OSError, RuntimeError) as exc:  # a loop of links
+        from kss_analysis.core.errors import InputError
+
+        raise InputError(str(path), f"link cannot be followed ({exc.__class__.__name__}: a loop?); remove it") from None

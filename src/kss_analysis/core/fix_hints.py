@@ -28,6 +28,7 @@ HOW_TO_FIX = {
     "unknown_parent": "the parent programme_id must be a programme of the same file",
     "too_many_cells": "remove the stray cells to the right of the last header column",
     "field_too_long": "shorten the cell (it is longer than any real register field)",
+    "encoding_error": "retype the cell, or save the whole file as UTF-8 (CSV UTF-8) so every cell has one encoding",
     "formula_without_value": "open the file in Excel or LibreOffice and save it, so the formula's value is stored",
 }
 DEFAULT_HINT = "check the cell against the data dictionary (docs/data_dictionary.md)"

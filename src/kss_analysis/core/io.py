@@ -13,7 +13,8 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -117,13 +118,23 @@ def read_table(path: str | Path, columns: list[str] | None = None) -> pd.DataFra
     except FileNotFoundError:
         raise InputError(str(path), "not found: run `kss build` first") from None
     except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(str(path), f"not a readable Parquet file (truncated or corrupt?): {exc}") from None
+        text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        raise InputError(str(path), f"not a readable Parquet file (truncated or corrupt?): {text}") from None
 
 
 def read_metadata(path: str | Path) -> dict:
-    """The provenance stored by ``write_table``."""
-    raw = pq.read_schema(path).metadata or {}
-    return json.loads(raw.get(METADATA_KEY, b"{}"))
+    """The provenance stored by ``write_table``; a missing, empty or corrupt file raises InputError."""
+    try:
+        raw = pq.read_schema(path).metadata or {}
+        meta = json.loads(raw.get(METADATA_KEY, b"{}"))
+    except FileNotFoundError:
+        raise InputError(str(path), "not found: run `kss build` first") from None
+    except (pa.ArrowInvalid, OSError, ValueError) as exc:
+        text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        raise InputError(str(path), f"not a readable Parquet file (truncated or corrupt?): {text}") from None
+    if not isinstance(meta, dict):
+        raise InputError(str(path), "its provenance metadata is not a JSON object (corrupt?)")
+    return meta
 
 
 def read_processed(name: str, processed: Path | None = None) -> pd.DataFrame:
@@ -177,3 +188,62 @@ def write_partitioned(frames: Sequence[tuple[str, pl.LazyFrame]], out: Path, *, 
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out
+
+
+STAGING_PREFIX = ".staging-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # alive, another user's
+        return True
+    return True
+
+
+@contextmanager
+def staged_folder(out: Path) -> Iterator[Path]:
+    """A hidden staging folder inside ``out`` to write a set of files into; when the block
+    succeeds they move into ``out`` (one rename each, after checking none is in the way),
+    and when it fails none of them does: ``out`` holds all the new files or none.
+
+    Staging folders left by a killed run (their process gone) are removed first.
+    """
+    if out.exists() and not out.is_dir():
+        raise InputError(str(out), "is a file, not a folder; give a folder for the output")
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob(f"{STAGING_PREFIX}*"):
+        pid = stale.name.removeprefix(STAGING_PREFIX).split("-", 1)[0]
+        if stale.is_dir() and not stale.is_symlink() and not (pid.isdigit() and _pid_alive(int(pid))):
+            shutil.rmtree(stale, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(dir=out, prefix=f"{STAGING_PREFIX}{os.getpid()}-"))
+    try:
+        yield staging
+        entries = sorted(staging.iterdir())
+        for entry in entries:
+            target = out / entry.name
+            if target.is_symlink():
+                raise InputError(str(target), "a link is in the way of this file; move it away")
+            if target.exists() and target.is_dir() != entry.is_dir():
+                kind = "a folder" if target.is_dir() else "a file"
+                raise InputError(
+                    str(target), f"{kind} is in the way of this {'folder' if entry.is_dir() else 'file'}; move it away"
+                )
+        for entry in entries:
+            target = out / entry.name
+            if entry.is_dir() and target.exists():
+                old = out / f"{STAGING_PREFIX}{os.getpid()}-old-{entry.name}"
+                os.rename(target, old)
+                os.rename(entry, target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(entry, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)

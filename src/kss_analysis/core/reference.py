@@ -17,6 +17,7 @@ import csv
 import gettext
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
@@ -66,14 +67,16 @@ def _check_override_row(name: str, row: dict[str, str]) -> str | None:
     return None
 
 
-def use_overrides(folder: Path | None) -> dict[str, Path]:
-    """Extend the alias tables with the user's files in ``folder`` (None turns them off).
+def use_overrides(folder: Path | None, skip: Iterable[str] = ()) -> dict[str, Path]:
+    """Extend the alias tables with the user's files in ``folder`` (None turns them off);
+    the tables named in ``skip`` are left out (a refused file).
 
     Returns table name -> file for the files found; caches are reset either way.
     """
     _overrides.clear()
     if folder is not None and folder.is_dir():
-        _overrides.update({n: folder / f"{n}.csv" for n in OVERRIDABLE if (folder / f"{n}.csv").is_file()})
+        names = [n for n in OVERRIDABLE if n not in set(skip)]
+        _overrides.update({n: folder / f"{n}.csv" for n in names if (folder / f"{n}.csv").is_file()})
     for cached in (country_lookup, region_lookup, labels, sector_keywords, alias_lookup):
         cached.cache_clear()
     return dict(_overrides)

@@ -20,16 +20,19 @@ from kss_analysis.ingest.clean import parse_year
 ACTIVITY_COLUMNS = schema.ACTIVITIES.names
 
 
+REQUIRED_TEXT = ("title",)  # a placed activity always has these, once control characters are removed
 RAW_CELL_CHARS = 1000  # longer raw cells are shortened in the quarantine copy
 
 
 def raw_json(record: dict[str, object]) -> str:
     """The raw row as JSON text, every cell as text; very long cells shortened (length noted)."""
 
+    from kss_analysis.ingest.text_hygiene import without_stray_bytes
+
     def cell(value: object) -> str | None:
         if value is None:
             return None
-        text = str(value)
+        text = without_stray_bytes(str(value))  # a byte that was not UTF-8 as '\\x92'
         return text if len(text) <= RAW_CELL_CHARS else f"{text[:RAW_CELL_CHARS]}... ({len(text):,} characters)"
 
     return json.dumps({str(k): cell(v) for k, v in record.items()}, ensure_ascii=False, sort_keys=True)
@@ -67,9 +70,21 @@ class TableBuilder:
         amounts: Mapping[str, float | None] | None = None,
     ) -> None:
         """A placed row; ``amounts`` are its values as placed (checked against the raw sums)."""
-        from kss_analysis.ingest.text_hygiene import scrub_row
+        from kss_analysis.ingest.text_hygiene import emptied, scrub_row
 
+        before = dict(activity)
         scrub_row(activity, recipients, transactions)
+        if lost := emptied(before, activity, REQUIRED_TEXT):
+            # A title of control characters alone is no title: the row is quarantined, not placed.
+            self.quarantine(
+                str(activity.get("source_locator") or ""),
+                "missing_title",
+                f"{', '.join(lost)} holds only control characters",
+                before,
+                amounts,
+                column=lost[0],
+            )
+            return
         self.count_amounts("processed", amounts)
         row = dict.fromkeys(ACTIVITY_COLUMNS)
         row.update(activity)
@@ -101,6 +116,8 @@ class TableBuilder:
         value: str | None = None,
     ) -> None:
         """A row not placed; ``column`` (as written in the file) and ``value`` name the cell to fix."""
+        from kss_analysis.ingest.text_hygiene import visible
+
         self.count_amounts("quarantined", amounts)
         self._count("quarantined")
         self.quarantined.append(
@@ -108,10 +125,10 @@ class TableBuilder:
                 "file": self.file_label,
                 "locator": locator,
                 "reason_code": reason,
-                "message": message,
+                "message": visible(message),  # a NUL or ESC quoted from a cell never reaches a terminal
                 "raw": raw_json(raw),
-                "column": column,
-                "value": value,
+                "column": visible(column),
+                "value": visible(value),
             }
         )
 

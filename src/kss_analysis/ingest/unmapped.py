@@ -18,6 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from kss_analysis.core import io
+from kss_analysis.core.csv_safety import csv_bytes
+
 UNCLASSIFIED = "unclassified"
 REPORT_NAME = "unmapped_values.csv"
 REPORT_COLUMNS = ["source", "column", "raw_value", "rows", "attribute", "extend"]
@@ -71,11 +74,7 @@ def write_report(activities: pd.DataFrame, processed: Path) -> tuple[Path, pd.Da
     """Write the report as CSV (same bytes for the same data); returns (path, report, changed)."""
     report = unmapped_report(activities)
     path = processed / REPORT_NAME
-    data = report.to_csv(index=False, lineterminator="\n").encode("utf-8")
-    changed = not path.exists() or path.read_bytes() != data
-    if changed:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    changed = io.write_bytes_atomic(path, csv_bytes(report))  # formula cells escaped
     return path, report, changed
 
 

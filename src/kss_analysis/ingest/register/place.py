@@ -29,6 +29,8 @@ from kss_analysis.ingest.clean import clean_text, parse_date, parse_number, pars
 from kss_analysis.ingest.ids import content_id, safe_id
 from kss_analysis.ingest.placing import TableBuilder, activity_row, equal_split
 from kss_analysis.ingest.register.read import EXTRA_CELLS, MAX_FIELD_CHARS, UNCACHED_FORMULAS, RegisterRows
+from kss_analysis.ingest.text_hygiene import FIX as CONTROL_FIX
+from kss_analysis.ingest.text_hygiene import scrubbed_cells, stray_bytes
 from kss_analysis.ingest.unmapped import UNCLASSIFIED, Unmapped
 
 MAX_COUNTRIES = 1000  # more partner countries than exist is a typo (and would overflow int32)
@@ -92,10 +94,23 @@ def place_row(
     for column, value in record.items():
         if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
             raise RowProblem("field_too_long", f"{len(value):,} characters (limit {MAX_FIELD_CHARS:,})", column)
+    for column, value in record.items():
+        if isinstance(value, str) and (stray := stray_bytes(value)):
+            listed = ", ".join(f"0x{b:02X}" for b in dict.fromkeys(stray))
+            raise RowProblem(
+                "encoding_error",
+                f"byte {listed} is not UTF-8, while the rest of the file is (a cell pasted from a Windows-1252 file?)",
+                column,
+            )
     fixes: list[str] = []
+    raw_title = record.get("title")
+    record, scrubbed = scrubbed_cells(record)  # NUL, ESC, BEL ...: never part of a value
     title = clean_text(record.get("title"))
     if not title:
-        raise RowProblem("missing_title", "title is empty", "title")
+        only_controls = isinstance(raw_title, str) and raw_title.strip()
+        raise RowProblem(
+            "missing_title", "title holds only control characters" if only_controls else "title is empty", "title"
+        )
 
     try:
         year_cell = parse_year_cell(record.get("year"))
@@ -252,7 +267,7 @@ def place_row(
         flow_type=FLOW_BY_BASIS.get(basis, "reported") if amount.value is not None else None,
         source_url=clean_text(record.get("source_url")),
         status=clean_text(record.get("status")),
-        fixes=";".join(dict.fromkeys(fixes)) or None,
+        fixes=";".join(dict.fromkeys(fixes + ([CONTROL_FIX] if scrubbed else []))) or None,
         unclassified=unmapped.to_json(),
         _derived_id=not programme_id,
     )

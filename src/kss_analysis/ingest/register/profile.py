@@ -31,10 +31,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kss_analysis.acquire.inputs import PROFILE_SUFFIX
 from kss_analysis.core.errors import InputError
 from kss_analysis.core.schema import HEADER_LOOKUP, REGISTER_HEADERS, normalise_header
 
-PROFILE_SUFFIX = ".profile.yml"
 PROFILE_KEYS = ("columns", "defaults", "section_rows", "exclude_rows_matching", "sheets", "note")
 # First filled cell of a total row, compared without case or accents (pt, es, en, id).
 TOTAL_LABELS = frozenset(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,14 +53,32 @@ class RegisterRows:
     headers: dict[str, str] = field(default_factory=dict)  # canonical name -> header as written
 
 
-def decode_text(data: bytes, file: str) -> str:
-    """UTF-8 (with or without BOM) or UTF-16 with BOM; otherwise Windows-1252."""
+# A UTF-8 sequence of two to four bytes (a character beyond ASCII), as RFC 3629 defines them.
+UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+NOT_UTF8 = re.compile("[\udc80-\udcff]")  # an undecodable byte, kept by errors="surrogateescape"
+
+
+def decode_text(data: bytes, file: str, *, invalid: str = "replace") -> str:
+    """UTF-8 (with or without BOM) or UTF-16 with BOM; otherwise Windows-1252 when the file as a
+    whole is (no more UTF-8 characters than stray bytes).
+
+    A UTF-8 file with a few bytes that are not UTF-8 (a cell pasted from a Windows-1252 file)
+    stays UTF-8: those bytes are decoded with the error handler ``invalid``, ``replace``
+    (U+FFFD) or ``surrogateescape`` (the register reader quarantines such rows, encoding_error),
+    never by re-decoding the whole file, which would garble every other character."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
+    text = data.decode("utf-8-sig", errors="surrogateescape")
+    stray = len(NOT_UTF8.findall(text))
+    if len(UTF8_MULTIBYTE.findall(data)) >= stray:
+        return text if invalid == "surrogateescape" else data.decode("utf-8-sig", errors=invalid)
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError as exc:
@@ -67,7 +86,7 @@ def decode_text(data: bytes, file: str) -> str:
 
 
 def _read_csv_cells(path: Path) -> list[list[object]]:
-    text = decode_text(path.read_bytes(), str(path))
+    text = decode_text(path.read_bytes(), str(path), invalid="surrogateescape")  # place_row quarantines those rows
     sample = text[:20000]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")

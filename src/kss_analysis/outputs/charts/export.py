@@ -20,6 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from kss_analysis.core import io
+from kss_analysis.core.csv_safety import escape_frame
 from kss_analysis.core.labels import label, text
 from kss_analysis.core.version import __version__
 from kss_analysis.outputs.charts.standard import (
@@ -31,7 +32,7 @@ from kss_analysis.outputs.charts.standard import (
     draw,
 )
 from kss_analysis.outputs.charts.style import STYLE
-from kss_analysis.outputs.tables.workbook import escape_frame, headers
+from kss_analysis.outputs.tables.workbook import headers
 from kss_analysis.rules import scope
 
 FORMATS = ("png", "svg", "pdf")

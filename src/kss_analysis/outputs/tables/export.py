@@ -16,17 +16,11 @@ import pandas as pd
 
 from kss_analysis.build.aggregate import STANDARD_AGGREGATES
 from kss_analysis.core import io
+from kss_analysis.core.csv_safety import escape_formula, escape_frame
 from kss_analysis.core.labels import label, text
 from kss_analysis.core.version import __version__
 from kss_analysis.outputs.charts import caveats
-from kss_analysis.outputs.tables.workbook import (
-    FIXED_STAMP,
-    escape_formula,
-    escape_frame,
-    localised,
-    stable_zip,
-    workbook_bytes,
-)
+from kss_analysis.outputs.tables.workbook import FIXED_STAMP, localised, stable_zip, workbook_bytes
 from kss_analysis.rules import scope
 from kss_analysis.rules.counting import RULES
 

@@ -13,34 +13,12 @@ import re
 import zipfile
 from datetime import datetime
 from functools import cache
-from typing import TypeVar
 
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from kss_analysis.core import reference
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-T = TypeVar("T")
-
-
-def escape_formula(value: T) -> T | str:
-    """'=1+1' -> "'=1+1"; numbers and other text unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def escape_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for position in range(out.shape[1]):  # by position: two headers may read alike in a translation
-        values = out.iloc[:, position]
-        if values.dtype == object or pd.api.types.is_string_dtype(values):
-            out.isetitem(position, values.map(escape_formula))
-    out.columns = [escape_formula(c) for c in out.columns]
-    return out
-
 
 NUMBER_FORMATS = {"count": "#,##0", "money": "#,##0", "year": "0"}  # never scientific notation
 MAX_WIDTH, MIN_WIDTH = 60, 8

@@ -10,9 +10,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from kss_analysis.core import reference
+from kss_analysis.core import organisations, reference
 from kss_analysis.core.config import REFERENCE_DIR
-from kss_analysis.outputs import organisations
 from kss_analysis.outputs.charts.export import load_chart_tables
 from kss_analysis.outputs.charts.standard import SPECS, draw
 from kss_analysis.outputs.charts.style import BAR_LABEL_CHARS

@@ -114,7 +114,8 @@ ACTIVITIES = pa.schema(
         ("price_base_year_stated", pa.int16()),
         ("flow_type", pa.string()),
         ("status", pa.string()),
-        ("reporting_org", pa.string()),
+        ("reporting_org", pa.string()),  # the publisher of the record (IATI); not the provider
+        ("funders", pa.string()),  # every funding organisation named, '; '-separated (IATI role 1)
         ("participating_orgs", pa.string()),  # JSON list of {role, name, ref}
         ("source_url", pa.string()),
         ("fixes", pa.string()),  # fields normalised from a non-standard spelling

@@ -1,12 +1,23 @@
 """Place IATI activities (JSON or XML records from sources.iati) in the canonical model.
 
+The provider is the funder, not the publisher: an aid management system or a research
+release reports other governments' activities. Funders are the participating
+organisations with role 1 (Funding; 1.0x files write role="Funding"), resolved by name
+through reference/organisations.csv (core/organisations.py: an agency or ministry ->
+its country, a multilateral or foundation -> its type; a government written as a country;
+a country's name or adjective inside the name -> that country, marked as inferred with the
+fix ``funder_country_from_name``). Several funders: the first that resolves to a country
+is the provider (IATI lists give no shares; the first listed is the lead), else the first
+multilateral; all of them are kept in ``funders``. A funder that resolves to nothing
+leaves the provider empty, flagged and listed in unmapped_values.csv. Only an activity
+that names no funder falls back to the reporting organisation (identifier prefix, ISO2).
+
 Cooperation type, by documented rules applied in order:
 1. collaboration type 8 (bilateral, triangular co-operation) -> triangular;
 2. a tag, title or description naming triangular / South-South cooperation -> that type;
-3. collaboration type 2 or 4, or a multilateral reporting organisation (type 40, or an
-   identifier starting XM-) -> multilateral;
-4. the reporting organisation's country (identifier prefix, ISO2) is an OECD DAC member
-   -> north_south; another country -> south_south;
+3. collaboration type 2 or 4, a multilateral funder, or (no funder named) a multilateral
+   reporting organisation (type 40, or an identifier starting XM-) -> multilateral;
+4. the provider is an OECD DAC member -> north_south; another country -> south_south;
 5. otherwise left empty (not stated).
 Recipient countries (ISO2; 'NA' is Namibia) and regions carry their stated percentages,
 normalised to shares summing to 1; without percentages they share equally.
@@ -22,6 +33,7 @@ from typing import TypeVar
 
 from kss_analysis.core.errors import RowProblem
 from kss_analysis.core.model import SourceTables
+from kss_analysis.core.organisations import Funder, resolve_funder
 from kss_analysis.core.reference import (
     collaboration_types,
     dac_members,
@@ -104,7 +116,36 @@ def _provider(reporting_ref: str | None) -> str | None:
     return None
 
 
-def classify_iati_cooperation(record: dict, provider: str | None) -> str | None:
+FUNDING_ROLE = "1"
+
+
+def funders_of(record: dict) -> list[Funder]:
+    """The funding organisations (role 1) as the activity lists them, each resolved."""
+    found = []
+    for org in record["participating_orgs"]:
+        if str(org.get("role") or "") != FUNDING_ROLE:
+            continue
+        name, ref = (org.get("name") or "").strip(), (org.get("ref") or "").strip()
+        if name:
+            funder = resolve_funder(name)
+            if not funder.known and (country := _provider(ref)):
+                funder = Funder(name, None, country, "government")
+            found.append(funder)
+        elif ref:
+            country = _provider(ref)
+            multilateral = ref.upper().startswith("XM-")
+            found.append(
+                Funder(ref, None, country, "government" if country else ("intergovernmental" if multilateral else None))
+            )
+    return found
+
+
+def lead_funder(funders: Sequence[Funder]) -> Funder | None:
+    """The first funder that is a country's, else the first multilateral, else None."""
+    return next((f for f in funders if f.country_iso3), None) or next((f for f in funders if f.known), None)
+
+
+def classify_iati_cooperation(record: dict, provider: str | None, funder: Funder | None = None) -> str | None:
     """The rules of the module docstring, in order."""
     by_code = collaboration_types().get(record["collaboration_type"] or "")
     if by_code == "triangular":
@@ -117,11 +158,9 @@ def classify_iati_cooperation(record: dict, provider: str | None) -> str | None:
     if re.search(r"south[\s-]+south", text):
         return "south_south"
     reporting = record["reporting_org"]
-    if (
-        by_code == "multilateral"
-        or reporting.get("type") == "40"
-        or (reporting.get("ref") or "").upper().startswith("XM-")
-    ):
+    if by_code == "multilateral" or (funder is not None and funder.multilateral):
+        return "multilateral"
+    if funder is None and (reporting.get("type") == "40" or (reporting.get("ref") or "").upper().startswith("XM-")):
         return "multilateral"
     if provider:
         return "north_south" if provider in dac_members() else "south_south"
@@ -235,7 +274,21 @@ def place_activity(record: dict, *, source: str, file_label: str, locator: str) 
     year = int(start_iso[:4]) if start_iso else min((t["year"] for t in transactions if t["year"]), default=None)
 
     reporting = record["reporting_org"]
-    provider = _provider(reporting.get("ref"))
+    funders = funders_of(record)
+    lead = lead_funder(funders)
+    if funders:
+        provider = lead.country_iso3 if lead else None
+        provider_name = lead.written if lead else funders[0].written
+        for funder in funders:
+            if not funder.known:
+                unmapped.add(
+                    "provider_iso3", "participating-org (funding)", funder.written, "reference/organisations.csv"
+                )
+        if lead is not None and lead.inferred:
+            fixes.append("funder_country_from_name")
+    else:  # no funder named: the reporting organisation is taken to fund its own activity
+        provider = _provider(reporting.get("ref"))
+        provider_name = reporting.get("name")
     activity = activity_row(
         source,
         file_label,
@@ -246,11 +299,12 @@ def place_activity(record: dict, *, source: str, file_label: str, locator: str) 
         start_date=start_iso,
         end_date=end_iso,
         provider_iso3=provider,
-        provider_name=reporting.get("name"),
+        provider_name=provider_name,
+        funders="; ".join(dict.fromkeys(f.written for f in funders)) or None,
         sector_code=sector_code,
         sector_theme=theme,
         sector_themes=";".join(dict.fromkeys(themes)) or None,
-        cooperation_type=classify_iati_cooperation(record, provider),
+        cooperation_type=classify_iati_cooperation(record, provider, (lead or Funder("")) if funders else None),
         reporting_org=reporting.get("name") or reporting.get("ref"),
         participating_orgs=json.dumps(record["participating_orgs"], ensure_ascii=False, sort_keys=True)
         if record["participating_orgs"]

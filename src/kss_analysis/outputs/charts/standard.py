@@ -152,7 +152,7 @@ def _totals(t: Tables, spec: ChartSpec) -> pd.DataFrame:
 def _organisations(t: Tables, lang: str, *, dimension: str, filters: dict) -> pd.DataFrame:
     """Programmes per organisation named in ``dimension`` of the filtered top-level programmes
     (names resolved and split as outputs/organisations.py says)."""
-    from kss_analysis.outputs.organisations import partner_counts
+    from kss_analysis.core.organisations import partner_counts
 
     return partner_counts(_select(top_level(t["activities"]), filters), dimension, lang)
 

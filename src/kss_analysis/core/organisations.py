@@ -11,6 +11,8 @@ guessed from a part of it. A cell naming several organisations separates them wi
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from functools import cache
 
 import pandas as pd
@@ -20,6 +22,7 @@ from kss_analysis.core.labels import label
 
 NAME_COLUMNS = ("name_en", "name_id", "short_en", "short_id")
 SEPARATOR = ";"
+TRAILING_ACRONYM = re.compile(r"\s*\([^()]*\)\s*$")
 
 
 @cache
@@ -44,6 +47,8 @@ def lookup() -> dict[str, str]:
     for organisation, row in organisations().items():
         for column in NAME_COLUMNS:
             add(row[column], organisation, "organisations.csv")
+            # "World Health Organization (WHO)" is also written without its acronym
+            add(TRAILING_ACRONYM.sub("", row[column]), organisation, "organisations.csv")
     for row in reference.read_reference("organisation_aliases"):
         if row["organisation"] not in organisations():
             raise ValueError(
@@ -108,3 +113,71 @@ def partner_counts(rows: pd.DataFrame, column: str, lang: str) -> pd.DataFrame:
     order = counts.assign(_name=counts[f"{column}_label"].str.casefold())
     order = order.sort_values(["programmes", "_name", column], ascending=[False, True, True], kind="stable")
     return order.drop(columns="_name").reset_index(drop=True)
+
+
+# --- funders ---------------------------------------------------------------------------------
+
+MULTILATERAL_TYPES = frozenset({"un_system", "multilateral_bank", "intergovernmental"})
+GOVERNMENT_OF = re.compile(r"^(?:government of (?:the )?|embassy of (?:the )?)")
+MIN_COUNTRY_WORD = 4  # shorter names (Chad aside) are too often parts of other words or acronyms
+
+
+@dataclass(frozen=True)
+class Funder:
+    """A funding organisation as a source names it, resolved (or not) through the organisation table.
+
+    ``country_iso3``: the country whose government funds (bilateral), or None for a
+    multilateral, a foundation, an NGO or an unknown name. ``inferred``: the country was read
+    from a country's name or adjective inside the name ("Export-Import Bank of China"), not
+    from the table.
+    """
+
+    written: str
+    organisation: str | None = None
+    country_iso3: str | None = None
+    type: str | None = None
+    inferred: bool = False
+
+    @property
+    def known(self) -> bool:
+        return self.country_iso3 is not None or self.type is not None
+
+    @property
+    def multilateral(self) -> bool:
+        return self.country_iso3 is None and self.type in MULTILATERAL_TYPES
+
+
+@cache
+def _country_words() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """(whole-word pattern, ISO3) for every country's English name, English aliases and adjective."""
+    words = [(reference.normalise_name(r["name_en"]), iso3) for iso3, r in reference.countries().items()]
+    aliases = reference.read_reference("country_aliases")
+    words += [(reference.normalise_name(r["alias"]), r["iso3"]) for r in aliases if r["lang"] == "en"]
+    adjectives = reference.read_reference("country_adjectives")
+    words += [(reference.normalise_name(r["adjective"]), r["iso3"]) for r in adjectives]
+    return tuple((re.compile(rf"\b{re.escape(word)}\b"), iso3) for word, iso3 in words if len(word) >= MIN_COUNTRY_WORD)
+
+
+@cache
+def resolve_funder(name: str) -> Funder:
+    """The organisation table first; then a government named as a country ("Portugal",
+    "Government of Spain"); then one country named or described inside the name (inferred);
+    else unknown. A name pointing at two countries ("Papua New Guinea" holds "Guinea") stays
+    unknown: never guessed."""
+    key = reference.normalise_name(name)
+    if organisation := lookup().get(key):
+        row = organisations()[organisation]
+        return Funder(name, organisation, row["country_iso3"] or None, row["type"] or None)
+    countries = reference.country_lookup()
+    if iso3 := countries.get(GOVERNMENT_OF.sub("", key)):
+        return Funder(name, None, iso3, "government")
+    spans = [(m.start(), m.end(), iso3) for pattern, iso3 in _country_words() for m in pattern.finditer(key)]
+    # a name inside a longer one ("Guinea" in "Papua New Guinea") is not a second country
+    found = {
+        iso3
+        for start, end, iso3 in spans
+        if not any(s <= start and end <= e and (s, e) != (start, end) for s, e, _ in spans)
+    }
+    if len(found) == 1:
+        return Funder(name, None, found.pop(), "government", inferred=True)
+    return Funder(name)

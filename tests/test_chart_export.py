@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def processed(session_data) -> Path:
-    return session_data / "processed"  # charts read the registers' rows only, with or without the mirror
+def processed(built_data) -> Path:
+    return built_data / "processed"  # charts read the registers' rows only, with or without the mirror
 
 
 def _hashes(folder: Path) -> dict[str, str]:

@@ -21,13 +21,13 @@ def data(tmp_path) -> Path:
     return tmp_path
 
 
-def _processed(session_data: Path, name: str) -> pd.DataFrame:
-    return io.read_table(session_data / "processed" / f"{name}.parquet")
+def _processed(built_data: Path, name: str) -> pd.DataFrame:
+    return io.read_table(built_data / "processed" / f"{name}.parquet")
 
 
-def test_every_programme_is_in_activities_or_quarantine(session_data):
+def test_every_programme_is_in_activities_or_quarantine(built_data):
     register = pd.read_csv(ROOT / "data" / "raw" / "kss" / "kss_programmes.csv", dtype=str)
-    acts, quarantine = _processed(session_data, "activities"), _processed(session_data, "quarantine")
+    acts, quarantine = _processed(built_data, "activities"), _processed(built_data, "quarantine")
     placed = set(acts.loc[acts["source"] == "kss", "activity_id"])
     quarantined = set(quarantine.loc[quarantine["file"] == "kss/kss_programmes.csv", "locator"])
     assert len(placed) + len(quarantined) == len(register)
@@ -57,8 +57,8 @@ def test_second_build_rewrites_nothing_and_a_fresh_build_is_byte_identical(data,
     assert {p.name: io.sha256_file(p) for p in (other / "processed").glob("*.*")} == hashes
 
 
-def test_outputs_carry_input_checksums_and_version(session_data):
-    meta = io.read_metadata(session_data / "processed" / "activities.parquet")
+def test_outputs_carry_input_checksums_and_version(built_data):
+    meta = io.read_metadata(built_data / "processed" / "activities.parquet")
     assert meta["inputs"]["kss/kss_programmes.csv"] == io.sha256_file(
         ROOT / "data" / "raw" / "kss" / "kss_programmes.csv"
     )
@@ -66,13 +66,13 @@ def test_outputs_carry_input_checksums_and_version(session_data):
     assert meta["grain"] == "one row per activity"
 
 
-def test_aggregates_keep_currencies_and_overlaps_apart(session_data):
-    acts = _processed(session_data, "activities")
+def test_aggregates_keep_currencies_and_overlaps_apart(built_data):
+    acts = _processed(built_data, "activities")
     acts = acts[acts["source"] == "kss"]  # the aggregates cover the registers
     start = acts["start_date"].astype("string")
     plans = (acts["amount_basis"] == "planned") & acts["participants"].isna() & (start.isna() | (start.str.len() <= 4))
     top = acts[acts["parent_activity_id"].isna() & ~plans.astype(bool)]
-    by_sector = _processed(session_data, "programmes_by_sector_year")
+    by_sector = _processed(built_data, "programmes_by_sector_year")
     assert by_sector["programmes"].sum() == len(top)
     # amounts: counted programmes', plus a part's own amount when its parent states a smaller one or none
     parts = acts[acts["parent_activity_id"].notna()]
@@ -85,7 +85,7 @@ def test_aggregates_keep_currencies_and_overlaps_apart(session_data):
     assert by_sector["amount_idr"].sum() == pytest.approx(countable.loc[countable["currency"] == "IDR", "amount"].sum())
     assert by_sector["amount_usd"].sum() == pytest.approx(countable.loc[countable["currency"] == "USD", "amount"].sum())
     # a programme touching two regions is counted in both, amounts are split by share
-    by_region = _processed(session_data, "programmes_by_region_year")
+    by_region = _processed(built_data, "programmes_by_region_year")
     assert by_region["programmes"].sum() >= len(top)
     assert by_region["amount_idr"].sum() == pytest.approx(by_sector["amount_idr"].sum())
 

@@ -5,7 +5,6 @@ hidden ties, one counting rule for charts and notebooks."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -28,8 +27,8 @@ EXPORT_DPI = {"png": 200, "svg": 72, "pdf": 72}  # savefig.dpi of the house styl
 
 
 @pytest.fixture(scope="module")
-def processed() -> Path:
-    return Path(os.environ["KSS_DATA_DIR"]) / "processed"  # the session build (root conftest.py)
+def processed(built_data) -> Path:
+    return built_data / "processed"  # the session build (root conftest.py)
 
 
 def _register_activities(processed: Path) -> pd.DataFrame:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -18,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def processed() -> Path:
-    return Path(os.environ["KSS_DATA_DIR"]) / "processed"  # the session build (root conftest.py)
+def processed(built_data) -> Path:
+    return built_data / "processed"  # the session build (root conftest.py)
 
 
 @pytest.fixture(scope="module")

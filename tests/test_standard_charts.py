@@ -16,8 +16,8 @@ from kss_analysis.outputs.charts.standard import COMPARISON_SPECS, REGISTER_SPEC
 
 
 @pytest.fixture(scope="module")
-def processed(session_data) -> Path:
-    return session_data / "processed"
+def processed(built_data) -> Path:
+    return built_data / "processed"
 
 
 @pytest.mark.parametrize("table", ["regions", "sector_themes", "modalities", "cooperation_types"])

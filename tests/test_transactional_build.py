@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -219,20 +220,43 @@ def test_a_second_build_says_who_holds_the_lock(tmp_path, monkeypatch, capsys):
     assert not (data / "processed").exists()
 
 
-def test_a_waiting_build_runs_once_the_lock_is_released(tmp_path):
+HOLDER = """
+import sys
+from pathlib import Path
+from kss_analysis.core import locking
+with locking.hold(Path(sys.argv[1]), "test holder"):
+    print("held", flush=True)
+    sys.stdin.readline()  # hold the lock until the test says
+    print("releasing", flush=True)
+"""
+
+
+def test_a_waiting_build_runs_once_the_lock_is_released(tmp_path, monkeypatch, capsys):
+    """Told by the order of events, not by seconds: the second run finds the lock held and
+    waits, saying for whom; only then is the holder told to let go; the second run gets the
+    lock after the holder said it was releasing it."""
     lock = tmp_path / ".build.lock"
     holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"from kss_analysis.core import locking; import time\nwith locking.hold(__import__('pathlib').Path({str(lock)!r}), 'test holder'):\n    print('held', flush=True); time.sleep(1.0)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
+        [sys.executable, "-c", HOLDER, str(lock)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
-    assert holder.stdout.readline().strip() == "held"
-    start = time.monotonic()
-    with locking.hold(lock, "second", wait=30):
-        waited = time.monotonic() - start
-    holder.wait()
-    assert waited > 0.5
+    events: list[str] = []
+
+    def sleep(seconds: float) -> None:  # hold() sleeps only while the lock is busy
+        if "waiting" not in events:
+            events.append("waiting")
+            holder.stdin.write("release\n")
+            holder.stdin.flush()
+            events.append(holder.stdout.readline().strip())
+        time.sleep(seconds)
+
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        monkeypatch.setattr(locking, "time", SimpleNamespace(monotonic=time.monotonic, sleep=sleep))
+        with locking.hold(lock, "second", wait=30):
+            events.append("acquired")
+    finally:
+        holder.stdin.close()
+        holder.wait()
+    assert events == ["waiting", "releasing", "acquired"]
+    assert holder.returncode == 0
+    assert "waiting for `test holder`" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""Time the two hostile inputs whose cost tests/test_hardening.py checks without a clock.
+"""Time the two hostile inputs whose cost tests/cli/test_hardening.py checks without a clock.
 
     python benchmarks/bench_hardening.py [--repeats 3]
 

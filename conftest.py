@@ -137,15 +137,15 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=_skip_reason(absent)))
 
 
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item):
     """A notebook's cells run on the build: build it (once per process) before the notebook's
-    kernel starts, and skip the notebook if a source it needs did not make it into the build.
-    Runs after the skip marks are evaluated (a notebook skipped at collection builds nothing)
-    and before the notebook's kernel starts (pytest's own set-up, which runs last)."""
-    if not _is_notebook(item):
-        return
+    kernel starts (in pytest's set-up of the notebook, inside this wrapper), and skip the notebook
+    if a source it needs did not make it into the build. A notebook already skipped at collection
+    builds nothing. KSS_DATA_DIR points at the build only while the kernel starts."""
+    if not _is_notebook(item) or item.get_closest_marker("skip"):
+        return (yield)
     data = built_data_dir(item.config)
-    os.environ["KSS_DATA_DIR"] = str(data)  # the kernel, started with the notebook's first cell, inherits it
     path = Path(str(item.fspath))
     if path not in item.config._kss_notebook_plans:
         from kss_analysis.outputs.notebooks.runner import plan_notebooks
@@ -153,6 +153,11 @@ def pytest_runtest_setup(item):
         item.config._kss_notebook_plans[path] = plan_notebooks([path], data / "processed")[0].missing
     if absent := item.config._kss_notebook_plans[path]:
         pytest.skip(_skip_reason(absent))
+    os.environ["KSS_DATA_DIR"] = str(data)  # the kernel, started with the notebook's first cell, inherits it
+    try:
+        return (yield)
+    finally:
+        os.environ["KSS_DATA_DIR"] = str(item.config._kss_no_data)
 
 
 def pytest_unconfigure(config):

@@ -53,7 +53,7 @@ run: $(STAMP) ## Fetch what can be fetched, build the datasets, execute the note
 	@echo "Wrote: data/processed/*.parquet, reports/notebooks/*.ipynb (executed on this data), reports/figures/{en,id}/ (charts + CSV + JSON)"
 
 test: $(STAMP) ## Run the whole test suite, notebooks included (nbval)
-	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p nbval --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
 
 notebooks: $(STAMP) ## Refresh the committed notebook outputs (maintainers: run with the mirror, after a data change)
 	$(BIN)/kss build

@@ -91,16 +91,17 @@ needs_mirror = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="session")
-def session_data() -> Path:
-    """The data folder built once per test session by the root conftest.py (KSS_DATA_DIR): the
-    embedded registers, plus every mirrored source when KSS_MIRROR is set. Read it, never write it."""
-    return Path(os.environ["KSS_DATA_DIR"])
+def session_data(built_data) -> Path:
+    """The same as ``built_data`` (root conftest.py), by its earlier name: the data folder built on
+    first demand, once per process: the embedded registers, plus every mirrored source when
+    KSS_MIRROR is set. Read it, never write it."""
+    return built_data
 
 
 @pytest.fixture(scope="session")
 def register_build(tmp_path_factory) -> Path:
     """A data folder with the embedded register alone (a copy of data/raw/kss) built once per test
-    session, with or without KSS_MIRROR (unlike ``session_data``). Read it, never write it: a test
+    session, with or without KSS_MIRROR (unlike ``built_data``). Read it, never write it: a test
     that changes the inputs or needs a build of its own builds in its own tmp_path."""
     from kss_analysis.build.pipeline import build_all
 

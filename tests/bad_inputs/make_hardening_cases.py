@@ -2,7 +2,7 @@
 
 Synthetic test inputs in the real formats. Their expected outcomes are the rows of
 cases.csv after the original cases. Cases too large to commit (zip bombs, 10,001-member
-archives) are generated on the fly by tests/test_hardening.py.
+archives) are generated on the fly by tests/cli/test_hardening.py.
 """
 
 from __future__ import annotations

@@ -130,6 +130,29 @@ def country_lookup() -> dict[str, str]:
     return {**lookup, **user}
 
 
+# Languages of the national lists the project reads (Portuguese: Brazil, Mozambique, Timor-Leste;
+# Spanish: Latin American agencies; French: West and Central Africa) whose everyday country
+# names, as the Unicode CLDR writes them ("Territórios palestinos", "Congo - Kinshasa"), resolve.
+CLDR_LANGUAGES = ("pt", "pt_PT", "es", "es_419", "fr")
+
+
+@cache
+def cldr_country_names() -> dict[str, str]:
+    """Normalised everyday country name in CLDR_LANGUAGES -> ISO3 (from Babel's copy of the Unicode CLDR).
+
+    A name given to two countries in these languages is left out (never guessed)."""
+    from babel import Locale
+
+    by_iso2 = {row["iso2"]: iso3 for iso3, row in countries().items() if row["iso2"]}
+    found: dict[str, set[str]] = {}
+    for language in CLDR_LANGUAGES:
+        for code, name in Locale.parse(language).territories.items():
+            if code in by_iso2:
+                for variant in (name, name.replace(" - ", " ")):
+                    found.setdefault(normalise_name(variant), set()).add(by_iso2[code])
+    return {name: next(iter(codes)) for name, codes in sorted(found.items()) if len(codes) == 1 and len(name) >= 4}
+
+
 @cache
 def translated_country_names() -> dict[str, str]:
     """Normalised country name in any language pycountry translates -> ISO3.

@@ -12,12 +12,17 @@ from kss_analysis.ingest.clean import CONJUNCTIONS, split_list
 
 def classify_country(name: str) -> str | None:
     """ISO3 for a country name (English or Indonesian), ISO2 or ISO3 code, or a name in
-    another language that pycountry's ISO 3166 translations give one country; else None."""
+    another language that pycountry's ISO 3166 translations or the CLDR's everyday names
+    (Portuguese, Spanish, French) give one country; else None."""
     text = name.strip()
     if text in reference.iso_codes():
         return reference.iso_codes()[text]
     key = reference.normalise_name(text)
-    return reference.country_lookup().get(key) or reference.translated_country_names().get(key)
+    return (
+        reference.country_lookup().get(key)
+        or reference.translated_country_names().get(key)
+        or reference.cldr_country_names().get(key)
+    )
 
 
 def classify_country_list(text: object) -> tuple[list[str], list[str]]:

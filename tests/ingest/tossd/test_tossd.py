@@ -77,8 +77,8 @@ def test_amounts_are_thousands_times_1000(all_2024):
     """ID-2024-0001: disbursement 152.25, commitment 180 (thousand USD) in the file."""
     row = activity(all_2024, "ID-2024-0001")
     assert row["amount_usd"] == 152250.0
-    assert row["amount_usd_constant"] == 152250.0  # 2024 is the base year
-    assert row["price_base_year"] == 2024 and row["currency"] == "USD" and row["flow_type"] == "disbursement"
+    assert row["amount_usd_constant_stated"] == 152250.0  # the publisher's figure; 2024 is its base year
+    assert row["price_base_year_stated"] == 2024 and row["currency"] == "USD" and row["flow_type"] == "disbursement"
     tx = all_2024.activity_transactions.set_index(["activity_id", "transaction_type"])["value"]
     assert tx[("tossd:2024:ID-2024-0001", "commitment")] == 180000.0
     assert tx[("tossd:2024:ID-2024-0001", "disbursement")] == 152250.0
@@ -88,7 +88,7 @@ def test_constant_2024_differs_from_current_in_an_earlier_vintage():
     tables = place_tossd(Y2022, file_label="tossd_2022.parquet")
     row = activity(tables, "ID-2022-0002", 2022)
     assert row["amount_usd"] == 72000.0
-    assert row["amount_usd_constant"] == pytest.approx(72.0 * 1.0874 * 1000)
+    assert row["amount_usd_constant_stated"] == pytest.approx(72.0 * 1.0874 * 1000)
 
 
 def test_no_disbursement_stays_empty_not_zero(all_2024):
@@ -295,3 +295,21 @@ def test_ingest_rejects_a_bad_provider_list(tmp_path, capsys):
 
     assert cli.main(["ingest", str(Y2024), "--as", "tossd", "--out", str(tmp_path), "--providers", "Indonesia"]) == 2
     assert "--providers Indonesia" in capsys.readouterr().err
+
+
+def test_the_built_table_keeps_the_publishers_constant_figure_beside_ours(tmp_path):
+    """Built, not only placed: the money step adds our constant USD and leaves TOSSD's own."""
+    import shutil
+
+    from kss_analysis.build.pipeline import build_all
+
+    (tmp_path / "raw" / "tossd").mkdir(parents=True)
+    shutil.copy(Y2022, tmp_path / "raw" / "tossd" / "tossddata_2022.parquet")
+    acts = build_all(tmp_path).tables.activities.set_index("activity_id")
+    row = acts.loc["tossd:2022:ID-2022-0002"]
+    assert row["amount_usd_constant_stated"] == pytest.approx(72.0 * 1.0874 * 1000)  # the file's _defl x 1000
+    assert row["price_base_year_stated"] == 2024
+    assert row["amount_usd"] == 72000.0
+    # ours: the current amount through the US GDP deflator to our base year, named as such
+    assert pd.notna(row["amount_usd_constant"]) and row["price_base_year"] >= 2024
+    assert row["amount_usd_constant"] != row["amount_usd_constant_stated"] or row["price_base_year"] == 2024

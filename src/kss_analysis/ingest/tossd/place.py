@@ -16,8 +16,11 @@ the same id can recur in other years' files, each reporting that year's flows).
   description, else its code (reference/tossd_modalities.csv). A sector or modality still
   unknown keeps the row as ``unclassified``, flagged with its raw text (unmapped.py).
 - Money: the file's thousands of USD x 1000. The activity carries gross disbursements:
-  amount_usd (current USD), amount_usd_constant (constant 2024 USD, price_base_year
-  2024); commitments and disbursements at current prices are transactions.
+  amount_usd (current USD) and the publisher's own constant-price figure,
+  amount_usd_constant_stated (the ``_defl`` column x 1000, price_base_year_stated 2024);
+  the money step (build/money.py) adds our amount_usd_constant beside it, with its method,
+  and never overwrites the stated one. Commitments and disbursements at current prices
+  are transactions.
 - Named exclusion rules (ledger): ``aggregate_row_provider_0`` (publisher's aggregate
   rows) and ``provider_not_selected`` (rows of providers not asked for); a second row
   with a ``tossdid`` already seen in the file is quarantined (``duplicate_id``): the file
@@ -183,8 +186,9 @@ def place_row(record: dict, *, file_label: str, locator: str) -> tuple[dict, lis
         "currency": "USD" if disbursement is not None else None,
         "amount_usd": disbursement,
         "amount_basis": "reported",
-        "amount_usd_constant": _usd(record.get("USD_disbursement_defl")),
-        "price_base_year": PRICE_BASE_YEAR,
+        # the publisher's constant-price figure, kept as stated; the money step adds ours beside it
+        "amount_usd_constant_stated": _usd(record.get("USD_disbursement_defl")),
+        "price_base_year_stated": PRICE_BASE_YEAR,
         "flow_type": "disbursement",
         "reporting_org": clean_text(record.get("ProviderNameE")),
         "fixes": ";".join(fixes) or None,
@@ -214,7 +218,7 @@ def placed_amounts(activity: dict, transactions: list[dict]) -> dict[str, float 
     commitment = next((t["value"] for t in transactions if t["transaction_type"] == "commitment"), None)
     return {
         "usd_disbursement_current": activity["amount_usd"],
-        "usd_disbursement_constant_2024": activity["amount_usd_constant"],
+        "usd_disbursement_constant_2024": activity["amount_usd_constant_stated"],
         "usd_commitment_current": commitment,
     }
 

@@ -178,12 +178,35 @@ def read_register(path: str | Path, profile: RegisterProfile | None = None) -> R
     expected = ", ".join(
         f"{name} ({'/'.join(REGISTER_HEADERS[name][1:2]) or name})" for name in REQUIRED_REGISTER_COLUMNS
     )
-    hint = "" if profile.file else "; for other headers or layouts give a profile (README: Register profiles)"
+    hint = "" if profile.file else "; for other headers or layouts give a profile (docs/registers.md: profiles)"
     raise InputError(
         file,
         f"no header row found in the first {HEADER_SEARCH_ROWS} rows of any visible sheet: "
-        f"need {expected} and at least one more known column such as year/tahun{hint}",
+        f"need {expected} and at least one more known column such as year/tahun{hint}{_sheet_survey(sheets)}",
     )
+
+
+def _sheet_survey(sheets: list[tuple[str | None, str, list[tuple[int, list[object]]]]]) -> str:
+    """For a workbook: the sheets found, and the one that most likely holds the rows (the most
+    rows with two or more filled cells), with its first such row as a header to map."""
+    named = [s for s in sheets if s[0] is not None]
+    if not named:
+        return ""
+
+    def filled(cells: list[object]) -> list[str]:
+        return [str(c).strip() for c in cells if c is not None and str(c).strip()]
+
+    tables = {name: [cells for _, cells in grid if len(filled(cells)) >= 2] for name, state, grid in named}
+    found = "; sheets found: " + ", ".join(
+        f"'{name}' ({len(tables[name])} rows of 2+ cells{', hidden' if state != 'visible' else ''})"
+        for name, state, _ in named
+    )
+    visible = [name for name, state, _ in named if state == "visible" and tables[name]]
+    if not visible:
+        return found
+    best = max(visible, key=lambda name: len(tables[name]))
+    first = ", ".join(filled(tables[best][0])[:8])
+    return f"{found}; the rows are most likely on '{best}' (header row: {first}): map those headers in a profile"
 
 
 def _note_headers(result: RegisterRows, header_cells: list[object], columns: dict[int, str]) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from kss_analysis.core.errors import RowProblem
 from kss_analysis.core.fix_hints import how_to_fix
 from kss_analysis.core.model import SourceTables
-from kss_analysis.core.reference import currency_aliases
+from kss_analysis.core.reference import currency_aliases, normalise_name
 from kss_analysis.core.schema import PARTICIPANT_QUALIFIERS, REGISTER_AMOUNT_BASES
 from kss_analysis.ingest.classify import (
     classify_cooperation_type,
@@ -176,11 +176,16 @@ def place_row(
             )
 
     recipients, unknown = classify_country_list(record.get("partner_countries"))
-    if unknown:
+    # A region written where countries go (a "Regionais" section of an agency's export) is a region.
+    named_regions, still_unknown = classify_region_names("; ".join(unknown)) if unknown else ([], [])
+    if still_unknown:
         raise RowProblem("unknown_country", f"not recognised: {', '.join(unknown)}", "partner_countries")
+    if named_regions:
+        fixes.append("region_in_partner_column")
     regions, unknown_regions = classify_region_names(record.get("region"))
     if unknown_regions:
         raise RowProblem("unknown_region", f"not recognised: {', '.join(unknown_regions)}", "region")
+    regions = list(dict.fromkeys(named_regions + regions))
 
     # A sector, modality or provider outside our tables does not lose the row: it is kept as
     # 'unclassified' (provider: empty code) with its text, flagged and listed in the
@@ -209,6 +214,11 @@ def place_row(
         unmapped.add("modality", written.get("modality", "modality"), modality_text, "reference/modalities.csv")
     provider_text = clean_text(record.get("provider"))
     provider_iso3 = classify_country(provider_text) if provider_text else PROVIDER_ISO3
+    if provider_iso3 in recipients:
+        # The provider's own country (a "Brasil" section of a Brazilian export) is never its
+        # recipient: the row is domestic or regional, flagged.
+        recipients = [iso3 for iso3 in recipients if iso3 != provider_iso3]
+        fixes.append("recipient_is_provider")
     if provider_text and provider_iso3 is None:
         unmapped.add(
             "provider_iso3", written.get("provider", "provider"), provider_text, "reference/country_aliases.csv"
@@ -280,6 +290,42 @@ def _currency(text: str | None) -> str | None:
     return currency_aliases().get(text.casefold(), text.upper()) if text else None
 
 
+# Fields a repeat of a programme may differ in without a conflict (where it was read, what was fixed).
+MERGE_IGNORED = frozenset({"source_locator", "activity_id", "fixes", "unclassified"})
+
+
+def same_programme(kept: dict, repeat: dict) -> bool:
+    """A repeat names the same programme: same id (checked by the caller) and the same title."""
+    return normalise_name(kept.get("title") or "") == normalise_name(repeat.get("title") or "")
+
+
+def merge_repeat(
+    kept: tuple[str, dict, dict, list[dict]], repeat: dict, repeat_recipients: list[dict], locator: str
+) -> bool:
+    """Merge a repeat row into the programme kept first: partner countries (and regions) united,
+    empty values filled from the repeat, differing values kept first and flagged with the
+    repeat's value (``section_repeat_conflict``). Returns whether the amount came from the repeat."""
+    _, _, activity, recipients = kept
+    fixes = [f for f in (activity.get("fixes") or "").split(";") if f]
+    filled_amount = False
+    for key, value in repeat.items():
+        if key in MERGE_IGNORED or value is None:
+            continue
+        if activity.get(key) is None:
+            activity[key] = value
+            filled_amount |= key == "amount"
+        elif activity[key] != value:
+            fixes.append(f"section_repeat_conflict:{key}={value} at {locator}")
+    fixes.append("merged_section_repeat")
+    activity["fixes"] = ";".join(dict.fromkeys(fixes))
+    countries = list(dict.fromkeys(r["recipient_iso3"] for r in recipients + repeat_recipients if r["recipient_iso3"]))
+    regions = list(
+        dict.fromkeys(r["region"] for r in recipients + repeat_recipients if not r["recipient_iso3"] and r["region"])
+    )
+    recipients[:] = equal_split(activity["activity_id"], countries, [] if countries else regions)
+    return filled_amount
+
+
 def raw_amounts(record: dict) -> dict[str, float]:
     """The row's funding_value by currency, read from the raw cells for the ledger's amount check."""
     stated = _currency(clean_text(record.get("funding_currency")))
@@ -334,10 +380,18 @@ def place_register(
 
     # Row-to-row checks: ids are unique and a parent must be a programme of the same file.
     first_locator: dict[str, str] = {}
-    unique = []
+    unique: list[tuple[str, dict, dict, list[dict]]] = []
+    kept_at: dict[str, int] = {}  # activity id -> its index in unique
     for locator, record, activity, recipient_rows in placed:
         aid = activity["activity_id"]
-        if activity.pop("_derived_id") and aid in first_locator:
+        derived = activity.pop("_derived_id")
+        if not derived and aid in kept_at and same_programme(unique[kept_at[aid]][2], activity):
+            # One project listed under each partner country's section (or again on a budget
+            # sheet): one programme with every partner; the repeat row is counted by a named rule.
+            filled_amount = merge_repeat(unique[kept_at[aid]], activity, recipient_rows, locator)
+            builder.exclude("merged_section_repeat", None if filled_amount else raw_amounts(record))
+            continue
+        if derived and aid in first_locator:
             # Two rows with the same title, year and partners: number the later ones.
             n = 2
             while f"{aid}-{n}" in first_locator:
@@ -355,6 +409,7 @@ def place_register(
             )
         else:
             first_locator[aid] = locator
+            kept_at[aid] = len(unique)
             unique.append((locator, record, activity, recipient_rows))
     for locator, record, activity, recipient_rows in unique:
         parent = activity["parent_activity_id"]

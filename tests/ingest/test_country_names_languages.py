@@ -47,3 +47,16 @@ def test_no_name_points_to_two_countries_across_the_tables():
         if name in other and other[name] != iso3
     ]
     assert clashes == []
+
+
+def test_a_name_meaning_two_countries_is_quarantined_with_both_candidates(tmp_path):
+    """'Nigeri' is Niger in one language and Nigeria in another: never resolved to either."""
+    from kss_analysis.ingest.readers import place_file
+
+    path = tmp_path / "daftar.csv"
+    path.write_text("Judul,Tahun,Negara Peserta\nPelatihan,2019,Nigeri\nLokakarya,2019,Paraguai\n", encoding="utf-8")
+    tables = place_file(path, reader="register", source="register:daftar", file_label="daftar.csv")
+    quarantined = tables.quarantine.set_index("reason_code")
+    assert list(quarantined.index) == ["ambiguous_country"]
+    assert "'Nigeri' (NER or NGA)" in quarantined.loc["ambiguous_country", "message"]
+    assert tables.activities["title"].tolist() == ["Lokakarya"]

@@ -19,6 +19,8 @@ HOW_TO_FIX = {
     "end_before_start": "check the start and end dates; the end cannot come before the start",
     "unknown_country": "write the country's English or Indonesian name or ISO code, or add an alias in "
     "data/raw/reference/country_aliases.csv (alias,iso3,lang,note)",
+    "ambiguous_country": "write the ISO3 code or the country's English name: this name means different "
+    "countries in different languages",
     "unknown_region": "use a region such as Afrika, Asia, Pasifik or add one in data/raw/reference/region_aliases.csv",
     "unknown_sector": "use a sector word the keyword list knows or add one in data/raw/reference/sector_keywords.csv",
     "unknown_modality": "use a known modality (training, grant, ...) or add an alias in "

@@ -77,7 +77,7 @@ def use_overrides(folder: Path | None, skip: Iterable[str] = ()) -> dict[str, Pa
     if folder is not None and folder.is_dir():
         names = [n for n in OVERRIDABLE if n not in set(skip)]
         _overrides.update({n: folder / f"{n}.csv" for n in names if (folder / f"{n}.csv").is_file()})
-    for cached in (country_lookup, region_lookup, labels, sector_keywords, alias_lookup):
+    for cached in (country_lookup, region_lookup, labels, sector_keywords, alias_lookup, ambiguous_country_names):
         cached.cache_clear()
     return dict(_overrides)
 
@@ -141,6 +141,12 @@ def cldr_country_names() -> dict[str, str]:
     """Normalised everyday country name in CLDR_LANGUAGES -> ISO3 (from Babel's copy of the Unicode CLDR).
 
     A name given to two countries in these languages is left out (never guessed)."""
+
+    return {name: next(iter(codes)) for name, codes in _cldr_candidates().items() if len(codes) == 1}
+
+
+@cache
+def _cldr_candidates() -> dict[str, frozenset[str]]:
     from babel import Locale
 
     by_iso2 = {row["iso2"]: iso3 for iso3, row in countries().items() if row["iso2"]}
@@ -150,7 +156,21 @@ def cldr_country_names() -> dict[str, str]:
             if code in by_iso2:
                 for variant in (name, name.replace(" - ", " ")):
                     found.setdefault(normalise_name(variant), set()).add(by_iso2[code])
-    return {name: next(iter(codes)) for name, codes in sorted(found.items()) if len(codes) == 1 and len(name) >= 4}
+    return {name: frozenset(codes) for name, codes in sorted(found.items()) if len(name) >= 4}
+
+
+@cache
+def ambiguous_country_names() -> dict[str, tuple[str, ...]]:
+    """Normalised name -> the countries it names in different languages, for names that no
+    table resolves to one country: such a name is quarantined (``ambiguous_country``) with its
+    candidates, never resolved to either."""
+    resolved = {**cldr_country_names(), **translated_country_names(), **country_lookup()}
+    out: dict[str, set[str]] = {}
+    for candidates in (_cldr_candidates(), _translation_candidates()):
+        for name, codes in candidates.items():
+            if len(codes) > 1 and name not in resolved:
+                out.setdefault(name, set()).update(codes)
+    return {name: tuple(sorted(codes)) for name, codes in sorted(out.items())}
 
 
 @cache
@@ -160,6 +180,11 @@ def translated_country_names() -> dict[str, str]:
     Names that translate to two different countries in some languages are left out, so
     they stay unknown (quarantined) rather than guessed.
     """
+    return {name: next(iter(codes)) for name, codes in _translation_candidates().items() if len(codes) == 1}
+
+
+@cache
+def _translation_candidates() -> dict[str, frozenset[str]]:
     import pycountry
 
     found: dict[str, set[str]] = {}
@@ -175,7 +200,7 @@ def translated_country_names() -> dict[str, str]:
                 if english:
                     found.setdefault(normalise_name(translation.gettext(english)), set()).add(country.alpha_3)
     # Very short "names" are translation slips (single letters), not names.
-    return {name: next(iter(codes)) for name, codes in sorted(found.items()) if len(codes) == 1 and len(name) >= 4}
+    return {name: frozenset(codes) for name, codes in sorted(found.items()) if len(name) >= 4}
 
 
 @cache

@@ -14,7 +14,7 @@ from pathlib import Path
 from kss_analysis.core.errors import RowProblem
 from kss_analysis.core.fix_hints import how_to_fix
 from kss_analysis.core.model import SourceTables
-from kss_analysis.core.reference import currency_aliases, normalise_name
+from kss_analysis.core.reference import ambiguous_country_names, currency_aliases, normalise_name
 from kss_analysis.core.schema import PARTICIPANT_QUALIFIERS, REGISTER_AMOUNT_BASES
 from kss_analysis.ingest.classify import (
     classify_cooperation_type,
@@ -178,6 +178,13 @@ def place_row(
     recipients, unknown = classify_country_list(record.get("partner_countries"))
     # A region written where countries go (a "Regionais" section of an agency's export) is a region.
     named_regions, still_unknown = classify_region_names("; ".join(unknown)) if unknown else ([], [])
+    ambiguous = {name: ambiguous_country_names().get(normalise_name(name)) for name in still_unknown}
+    if named := [f"'{name}' ({' or '.join(codes)})" for name, codes in ambiguous.items() if codes]:
+        raise RowProblem(
+            "ambiguous_country",
+            f"names different countries in different languages: {', '.join(named)}",
+            "partner_countries",
+        )
     if still_unknown:
         raise RowProblem("unknown_country", f"not recognised: {', '.join(unknown)}", "partner_countries")
     if named_regions:

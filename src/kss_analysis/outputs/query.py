@@ -10,6 +10,21 @@ KSS programmes (``rules.scope``: the register rows with provider IDN, as the sta
 charts, aggregates and table exports count them; ``providers=`` reaches others) and
 only the rows counted in programme totals (``counted``: not part of, nor a duplicate of,
 another programme). Filters accept codes or labels in English or Indonesian.
+
+Money: ``amount`` is the figure as stated, in ``currency``; ``amount_counted`` is that
+figure where the counting rule (``rules.counting``) lets it into totals, empty where it does
+not (a plan, a cumulative figure, a part its parent's amount includes). ``amount_usd``
+(current USD at the IMF annual average, or the source's own USD figure),
+``amount_usd_constant`` (constant USD of ``price_base_year``) and ``amount_idr_constant``
+(constant rupiah of ``idr_price_base_year``, rupiah amounts only) are the row's amount
+converted (build/money.py); they count where ``amount_counted`` is present. A part whose own
+amount its parent cannot include (the parent states no amount in that currency, or a
+smaller one: e.g. a follow-up grant) adds that amount to the totals but is not a programme
+of its own: it is returned only with ``counted_only=False`` (``counted`` false,
+``amount_counted`` present). So the amount charts are, per currency and year::
+
+    rows = kss.programmes(counted_only=False)
+    rows.groupby(["currency", "year"])["amount_counted"].sum()
 """
 
 from __future__ import annotations
@@ -25,7 +40,7 @@ import pandas as pd
 from kss_analysis.core import io, reference
 from kss_analysis.core.reference import normalise_name
 from kss_analysis.rules import scope
-from kss_analysis.rules.counting import amount_countable, is_counted, participants_countable
+from kss_analysis.rules.counting import amount_rows, is_counted, participants_countable
 
 LANGS = ("en", "id")
 COOPERATION_TYPES = ("south_south", "triangular")
@@ -56,6 +71,12 @@ PROGRAMME_COLUMNS = [
     "amount",
     "currency",
     "amount_basis",
+    "amount_counted",
+    "amount_usd",
+    "amount_usd_constant",
+    "price_base_year",
+    "amount_idr_constant",
+    "idr_price_base_year",
     "counted",
     "duplicate_of",
     "parent_activity_id",
@@ -82,9 +103,25 @@ PARTNER_COLUMNS = [
     "participants_qualifier",
     "amount",
     "amount_basis",
+    "amount_counted",
+    "amount_usd",
+    "amount_usd_constant",
+    "price_base_year",
+    "amount_idr_constant",
+    "idr_price_base_year",
     "counted",
     "source",
 ]
+
+
+# Columns the money step adds to the activities (build/money.py), with their types.
+MONEY_COLUMNS = {
+    "amount_usd": "float64",
+    "amount_usd_constant": "float64",
+    "price_base_year": "Int16",
+    "amount_idr_constant": "float64",
+    "idr_price_base_year": "Int16",
+}
 
 
 def _as_list(value: object) -> list:
@@ -122,7 +159,19 @@ def _load(processed: Path | str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     recipients = io.read_processed("activity_recipients", folder)
     if "counted" not in activities.columns:  # built before the column existed
         activities["counted"] = is_counted(activities)
-    return activities, recipients
+    for column in MONEY_COLUMNS:  # built without the money step: nothing converted
+        if column not in activities.columns:
+            activities[column] = pd.Series(pd.NA, index=activities.index, dtype=MONEY_COLUMNS[column])
+    return activities.assign(amount_counted=amount_counted(activities)), recipients
+
+
+def amount_counted(activities: pd.DataFrame) -> pd.Series:
+    """Each row's amount where totals count it, else empty: the rows ``counting.amount_rows``
+    keeps (counted programmes' countable amounts, and parts' own amounts their parents cannot
+    include). Decided on all activities, since a part's amount depends on its parent's."""
+    frame = activities.reset_index(drop=True)
+    counts = frame.index.isin(amount_rows(frame).index)
+    return pd.Series(frame["amount"].astype("float64").where(counts).to_numpy(), index=activities.index)
 
 
 @dataclass(frozen=True)
@@ -134,7 +183,8 @@ class Query:
     the Pacific is returned for either; ``partners`` keeps only the partner rows in them).
     sectors: primary sector theme. cooperation_type: 'south_south' or 'triangular'.
     counted_only: leave out rows that are part of, or duplicate, another programme (the
-    rule every total uses). lang: 'id' or 'en' for names. sources: 'registers' (the
+    rule every total uses); False also returns the parts whose own amount counts (see
+    ``amount_counted`` in the module docstring). lang: 'id' or 'en' for names. sources: 'registers' (the
     programme registers, as the standard charts), 'all', or source ids. providers: ISO3
     code(s) of the provider, default 'IDN' (with the default sources: Indonesia's KSS
     programmes, exactly the rows the charts and aggregates count, ``rules.scope``); 'all'
@@ -202,6 +252,10 @@ def _takes_query(rows: Callable[[Query, pd.DataFrame, pd.DataFrame], pd.DataFram
 def programmes(query: Query, activities: pd.DataFrame, recipients: pd.DataFrame) -> pd.DataFrame:
     """One row per programme, with sector, modality, partner and region names in ``lang``.
 
+    Sum ``amount_counted`` (within one ``currency``) for the amounts totals and charts show;
+    with the default ``counted_only=True`` that leaves out the parts whose own amount counts
+    (a follow-up grant beyond its parent's amount): ask ``counted_only=False`` for the
+    charts' amount totals, and count programmes on the rows with ``counted`` true.
     Arguments: see ``Query``.
     """
     lang = query.lang
@@ -232,10 +286,11 @@ def partners(query: Query, activities: pd.DataFrame, recipients: pd.DataFrame) -
 
     ``share`` splits a programme between its partners (shares of a programme sum to 1).
     ``participants_share`` and ``amount_share`` are the programme's participants and
-    amount times ``share``, only where the counting rule lets them add up (no cumulative
-    counts, no planned or cumulative amounts): sum them across partners or regions (and
-    amounts within one ``currency``). ``participants`` and ``amount`` repeat the whole
-    programme's figure on each partner row: never sum them across rows. Count distinct
+    ``amount_counted`` times ``share``, only where the counting rule lets them add up (no
+    cumulative counts, no planned or cumulative amounts, no amount its parent includes):
+    sum them across partners or regions (and amounts within one ``currency``).
+    ``participants``, ``amount``, ``amount_counted`` and the converted amounts repeat the
+    whole programme's figure on each partner row: never sum them across rows. Count distinct
     ``activity_id`` for "programmes touching" a partner or region (such counts do not add
     up to the total). Arguments: see ``Query``; ``regions`` keeps only the partner rows in
     those regions.
@@ -256,7 +311,7 @@ def partners(query: Query, activities: pd.DataFrame, recipients: pd.DataFrame) -
     rows["participants_share"] = (rows["participants"].astype("Float64") * rows["share"]).where(
         participants_countable(rows)
     )
-    rows["amount_share"] = (rows["amount"] * rows["share"]).where(amount_countable(rows))
+    rows["amount_share"] = rows["amount_counted"] * rows["share"]
     rows = rows[PARTNER_COLUMNS]
     return rows.sort_values(
         ["year", "activity_id", "partner_iso3", "region"], na_position="last", kind="stable"

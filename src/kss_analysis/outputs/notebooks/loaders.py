@@ -96,32 +96,21 @@ def say(text: str) -> None:
     display(Markdown(text))
 
 
-TOSSD_FIXTURES = ("tossd_2022_vintage_fixture.parquet", "tossd_2024_fixture.parquet")
-
-
 def load_tossd_beside_register(processed: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
     """(register programmes, Indonesia's TOSSD activities, recipient rows of both, where TOSSD came from).
 
-    When no TOSSD file has been built (these machines cannot reach tossd.online), the
-    invented test fixtures are placed in memory instead, and the note says so.
+    Reads only the processed build: without a built TOSSD file (``kss fetch tossd``, then
+    ``kss build``) it raises, never standing anything in for Indonesia's reports (notebook 08
+    needs the ``tossd`` source and is skipped without it).
     """
-    from kss_analysis.core.config import project_root
-    from kss_analysis.core.model import SourceTables
-    from kss_analysis.ingest.tossd.place import place_tossd
-
     tables, _ = load_chart_tables(processed, registers_only=False)
     acts, recips = tables["activities"], tables["activity_recipients"]
     register = acts[scope.in_scope(acts)].reset_index(drop=True)
     tossd = acts[(acts["source"] == "tossd") & (acts["provider_iso3"] == "IDN")].reset_index(drop=True)
-    if len(tossd):
-        files = ", ".join(sorted(set(tossd["source_file"])))
-        return register, tossd, recips, f"TOSSD: {len(tossd)} activities of Indonesia (provider 738) from {files}."
-    folder = project_root() / "tests" / "fixtures"
-    placed = SourceTables.concat([place_tossd(folder / name, file_label=name) for name in TOSSD_FIXTURES])
-    note = (
-        "No TOSSD file has been built here (these machines cannot reach tossd.online), so the TOSSD side below is "
-        f"the INVENTED test fixtures ({', '.join(TOSSD_FIXTURES)}): {len(placed.activities)} made-up activities. "
-        "Read the numbers as a demonstration of the method, not as Indonesia's reports."
-    )
-    recips = pd.concat([recips, placed.activity_recipients], ignore_index=True)
-    return register, placed.activities, recips, note
+    if tossd.empty:
+        raise FileNotFoundError(
+            "no TOSSD activities of Indonesia in this build: run `kss fetch tossd --years 2019-2024` "
+            "where tossd.online can be reached (or `kss fetch --all --mirror DIR`), then `kss build`"
+        )
+    files = ", ".join(sorted(set(tossd["source_file"])))
+    return register, tossd, recips, f"TOSSD: {len(tossd)} activities of Indonesia (provider 738) from {files}."

@@ -1,0 +1,238 @@
+"""The API carries what the charts count: every register chart's numbers, again from
+``kss.programmes()`` and ``kss.partners()`` with plain pandas.
+
+The embedded register is built into a temporary folder and its charts exported; each chart
+CSV is then recomputed from the API frames (no package function counts anything here) and
+compared number by number. Two charts are not regenerated, for the reasons in
+NOT_FROM_THE_API; a new register chart must be added to one list or the other.
+
+Money: ``amount_counted`` is the amount totals use. A part whose own amount counts (its
+parent states no amount in that currency, or a smaller one) is not a programme: it comes
+with ``counted_only=False``, and the amount charts are sums of ``amount_counted`` over those
+rows. The constant-price funding charts (build/money.py ``funding_by_year``) add up counted
+programmes only, without such parts: regenerated as they are drawn.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import kss_analysis as kss
+from kss_analysis.build.pipeline import build_all
+from kss_analysis.outputs.charts.caveats import is_open_intake
+from kss_analysis.outputs.charts.export import export_charts
+from kss_analysis.outputs.charts.standard import REGISTER_SPECS
+from tests.paths import ROOT
+
+NOT_STATED = "not_stated"
+# amount_basis -> the stacked segment of an amount chart (missing basis: stated), as the charts' legend
+SEGMENTS = {
+    "stated": "stated",
+    "sum_of_stated": "stated",
+    "reported": "stated",
+    "approximate": "approximate_or_unverified",
+    "unverified": "approximate_or_unverified",
+    "in_kind": "in_kind",
+}
+NOT_FROM_THE_API = {
+    "triangular_partners": "organisation names are split and resolved through reference/organisations.csv; "
+    "the API gives triangular_partner as the register writes it",
+    "register_coverage": "official counts come from the figures register (kss_figures), not from the API",
+}
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory) -> tuple[Path, Path]:
+    data = tmp_path_factory.mktemp("money")
+    shutil.copytree(ROOT / "data" / "raw" / "kss", data / "raw" / "kss")
+    build_all(data)
+    out = data / "charts"
+    export_charts(data / "processed", out, ["en"], ["svg"], echo=lambda _: None)
+    return data / "processed", out / "en"
+
+
+@pytest.fixture(scope="module")
+def api(build) -> dict[str, pd.DataFrame]:
+    processed, _ = build
+    return {
+        "programmes": kss.programmes(processed=processed, lang="en"),
+        "rows": kss.programmes(processed=processed, lang="en", counted_only=False),
+        "partners": kss.partners(processed=processed, lang="en"),
+    }
+
+
+def period(year: pd.Series) -> pd.Series:
+    start = year.astype(int) - year.astype(int) % 5
+    return start.astype(str) + "-" + (start + 4).astype(str)
+
+
+def count(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Distinct programmes per key (undated rows kept: totals count them)."""
+    return frame.groupby(keys, dropna=False)["activity_id"].nunique()
+
+
+def by_dimension(column: str, *, dated: bool = False, per_period: bool = False) -> Callable:
+    def numbers(api: dict[str, pd.DataFrame]) -> pd.Series:
+        frame = api["partners"] if column == "region" else api["programmes"]
+        frame = frame.assign(**{column: frame[column].fillna(NOT_STATED)})
+        if dated or per_period:
+            frame = frame[frame["year"].notna()]
+        if per_period:
+            return count(frame.assign(period=period(frame["year"])), ["period", column])
+        return count(frame, [column])
+
+    return numbers
+
+
+def programmes_by_year(api):
+    frame = api["programmes"].dropna(subset=["year"])
+    return count(
+        frame.assign(cooperation_type=frame["cooperation_type"].fillna(NOT_STATED)), ["year", "cooperation_type"]
+    )
+
+
+def implementer_types(api):
+    return count(api["programmes"].dropna(subset=["implementer_type"]), ["implementer_type"])
+
+
+def focus_regions(api):
+    frame = api["partners"]
+    return count(frame[frame["region"].isin(["pacific", "africa"]) & frame["year"].notna()], ["year", "region"])
+
+
+def participants(api):
+    frame = api["programmes"]
+    frame = frame[frame["participants"].notna() & (frame["participants_qualifier"] != "cumulative")]
+    frame = frame[frame["year"].notna()]
+    series = is_open_intake(frame).map({True: "open_intake", False: "partner_programmes"})
+    return frame.assign(series=series).groupby(["year", "series"])["participants"].sum().astype(float)
+
+
+def amount(currency: str) -> Callable:
+    def numbers(api):
+        rows = api["rows"]
+        rows = rows[(rows["currency"] == currency) & rows["amount_counted"].notna() & rows["year"].notna()]
+        segment = rows["amount_basis"].map(SEGMENTS).fillna("stated")
+        return rows.assign(amount_segment=segment).groupby(["year", "amount_segment"])["amount_counted"].sum()
+
+    return numbers
+
+
+def constant_funding(value: str, currency: str | None) -> Callable:
+    def numbers(api):
+        rows = api["programmes"]  # counted programmes only, as funding_by_year adds them
+        rows = rows[rows["amount_counted"].notna() & rows[value].notna() & rows["year"].notna()]
+        if currency:
+            rows = rows[rows["currency"] == currency]
+        return rows.groupby(["year", "amount_basis"])[value].sum()
+
+    return numbers
+
+
+def partner_countries(api):
+    return count(api["partners"].dropna(subset=["partner_iso3"]), ["partner_iso3"])
+
+
+def partner_countries_by_period(api):
+    frame = api["partners"].dropna(subset=["partner_iso3", "year"])
+    return count(frame.assign(period=period(frame["year"])), ["period", "partner_iso3"])
+
+
+# chart -> (its CSV's key columns, value column, the numbers from the API)
+FROM_THE_API: dict[str, tuple[list[str], str, Callable]] = {
+    "programmes_by_year": (["year", "cooperation_type"], "programmes", programmes_by_year),
+    "programmes_by_region": (["region"], "programmes", by_dimension("region")),
+    "region_by_period": (["period", "region"], "programmes", by_dimension("region", per_period=True)),
+    "programmes_by_sector": (["sector_theme"], "programmes", by_dimension("sector_theme")),
+    "sector_by_period": (["period", "sector_theme"], "programmes", by_dimension("sector_theme", per_period=True)),
+    "programmes_by_modality": (["modality"], "programmes", by_dimension("modality")),
+    "modality_by_period": (["period", "modality"], "programmes", by_dimension("modality", per_period=True)),
+    "programmes_by_implementer_type": (["implementer_type"], "programmes", implementer_types),
+    "participants_by_year": (["year", "series"], "participants", participants),
+    "amount_idr_by_year": (["year", "amount_segment"], "amount_idr", amount("IDR")),
+    "amount_usd_by_year": (["year", "amount_segment"], "amount_usd", amount("USD")),
+    "top_partner_countries": (["recipient_iso3"], "programmes", partner_countries),
+    "focus_regions_by_year": (["year", "region"], "programmes", focus_regions),
+    "funding_usd_constant_by_year": (
+        ["year", "amount_basis"],
+        "amount_usd_constant",
+        constant_funding("amount_usd_constant", None),
+    ),
+    "funding_idr_constant_by_year": (
+        ["year", "amount_basis"],
+        "amount_idr_constant",
+        constant_funding("amount_idr_constant", "IDR"),
+    ),
+    "partner_map": (["iso3"], "value", partner_countries),
+    "partner_map_by_period": (["period", "iso3"], "value", partner_countries_by_period),
+}
+
+
+def _key(value: object) -> object:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _as_dict(series: pd.Series) -> dict[tuple, float]:
+    return {
+        tuple(_key(k) for k in (key if isinstance(key, tuple) else (key,))): float(v)
+        for key, v in series.items()
+        if pd.notna(v) and v != 0
+    }
+
+
+def test_every_register_chart_is_regenerated_from_the_api_or_says_why_not():
+    names = {spec.name for spec in REGISTER_SPECS}
+    assert names == set(FROM_THE_API) | set(NOT_FROM_THE_API)
+    assert not set(FROM_THE_API) & set(NOT_FROM_THE_API)
+
+
+@pytest.mark.parametrize("name", sorted(FROM_THE_API))
+def test_a_charts_numbers_come_again_from_the_api(build, api, name):
+    _, charts = build
+    keys, value, numbers = FROM_THE_API[name]
+    chart = pd.read_csv(charts / f"{name}.csv", keep_default_na=False, na_values=[""])
+    if "no_data" in chart.columns:  # years inside the range with no figure: empty, never zero
+        gaps = chart[chart["no_data"].astype(bool)]
+        assert gaps[value].isna().all()
+        chart = chart[~chart["no_data"].astype(bool)]
+    if "also_tied" in chart.columns:  # a top-n chart's "and K more" line
+        chart = chart[chart[keys[0]].notna()]
+    drawn = _as_dict(chart.groupby(keys, dropna=False)[value].sum())
+    expected = _as_dict(numbers(api))
+    assert drawn, name
+    if name == "top_partner_countries":  # the first countries only: theirs equal, the rest no more
+        cut = min(drawn.values())
+        assert all(v <= cut for k, v in expected.items() if k not in drawn)
+        expected = {k: v for k, v in expected.items() if k in drawn}
+    assert drawn.keys() == expected.keys()
+    assert drawn == pytest.approx(expected, rel=1e-9)
+
+
+def test_the_2024_rupiah_of_the_api_is_the_charts(build, api):
+    _, charts = build
+    chart = pd.read_csv(charts / "amount_idr_by_year.csv")
+    drawn = chart.loc[chart["year"] == 2024, "amount_idr"].sum()
+    rows = api["rows"]
+    summed = rows.loc[(rows["year"] == 2024) & (rows["currency"] == "IDR"), "amount_counted"].sum()
+    assert summed == pytest.approx(drawn, rel=1e-12)
+    counted = api["programmes"]
+    assert counted.loc[(counted["year"] == 2024) & (counted["currency"] == "IDR"), "amount_counted"].sum() < drawn
+    parts = rows[~rows["counted"] & rows["amount_counted"].notna()]
+    assert len(parts) and parts["parent_activity_id"].notna().all()  # the parts whose own amount counts
+
+
+def test_partners_share_out_the_counted_amount(api):
+    partners, programmes = api["partners"], api["programmes"]
+    shared = partners.groupby(["currency"])["amount_share"].sum()
+    assert shared.to_dict() == pytest.approx(programmes.groupby("currency")["amount_counted"].sum().to_dict())
+    money = ["amount_counted", "amount_usd", "amount_usd_constant", "price_base_year"]
+    merged = partners.merge(programmes[["activity_id", *money]], on="activity_id", suffixes=("", "_programme"))
+    for column in money:
+        pd.testing.assert_series_equal(
+            merged[column], merged[f"{column}_programme"], check_names=False, check_dtype=False
+        )

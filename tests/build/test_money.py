@@ -369,7 +369,16 @@ def test_constant_usd_chart_footer_names_the_unconverted_amounts(offline_build):
     tables, _ = load_chart_tables(offline_build)
     acts = tables["activities"]
     top = acts[acts["parent_activity_id"].isna() & acts["amount"].notna()]
-    in_scope = top[~top["amount_basis"].isin(["planned", "cumulative"])]
+    # a part counts its own amount when its parent states none in that currency, or a smaller one
+    parts = acts[acts["parent_activity_id"].notna() & acts["amount"].notna()]
+    parent_amount = acts.set_index(["activity_id", "currency"])["amount"]
+    keys = list(zip(parts["parent_activity_id"], parts["currency"], strict=True))
+    covered = [
+        parent_amount.get(key, float("nan")) >= amount for key, amount in zip(keys, parts["amount"], strict=True)
+    ]
+    own = parts[[not c for c in covered]]
+    both = pd.concat([top, own])
+    in_scope = both[~both["amount_basis"].isin(["planned", "cumulative"])]
     missing = in_scope[in_scope["amount_usd_constant"].isna()]
     for lang in ("en", "id"):
         chart = chart_funding_usd_constant_by_year(tables, lang)

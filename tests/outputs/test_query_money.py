@@ -9,8 +9,8 @@ NOT_FROM_THE_API; a new register chart must be added to one list or the other.
 Money: ``amount_counted`` is the amount totals use. A part whose own amount counts (its
 parent states no amount in that currency, or a smaller one) is not a programme: it comes
 with ``counted_only=False``, and the amount charts are sums of ``amount_counted`` over those
-rows. The constant-price funding charts (build/money.py ``funding_by_year``) add up counted
-programmes only, without such parts: regenerated as they are drawn.
+rows; the constant-price funding charts (build/money.py ``funding_by_year``) add up the same
+rows, in constant prices.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def amount(currency: str) -> Callable:
 
 def constant_funding(value: str, currency: str | None) -> Callable:
     def numbers(api):
-        rows = api["programmes"]  # counted programmes only, as funding_by_year adds them
+        rows = api["rows"]  # every amount the counting rule counts, parts' own amounts included
         rows = rows[rows["amount_counted"].notna() & rows[value].notna() & rows["year"].notna()]
         if currency:
             rows = rows[rows["currency"] == currency]

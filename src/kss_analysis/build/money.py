@@ -34,7 +34,7 @@ import pandas as pd
 from kss_analysis.core.config import REFERENCE_DIR
 from kss_analysis.core.io import sha256_file
 from kss_analysis.ingest.money_tables import read_gdp_deflator, read_imf_rates
-from kss_analysis.rules.counting import EXCLUDED_AMOUNT_BASES, amount_countable, is_counted
+from kss_analysis.rules.counting import EXCLUDED_AMOUNT_BASES, amount_countable, is_counted, own_amount_counts
 
 FX_SOURCE_ID = "imf-exchangerates"
 DEFLATOR_SOURCE_ID = "wb-inflation"
@@ -383,7 +383,8 @@ def funding_by_year(activities: pd.DataFrame, value: str) -> tuple[pd.DataFrame,
     (unconverted: year, reason, amounts) for the amounts in scope without ``value``.
     """
     rupiah = value == "amount_idr_constant"
-    scope = activities[is_counted(activities) & amount_countable(activities)]
+    # the amounts every total counts: programmes, and parts whose own amount their parent's does not cover
+    scope = activities[(is_counted(activities) | own_amount_counts(activities)) & amount_countable(activities)]
     if rupiah:
         scope = scope[scope["currency"] == "IDR"]
     done = scope[scope[value].notna() & scope["year"].notna()]

@@ -36,7 +36,7 @@ def test_a_portuguese_country_list_resolves_without_package_edits(tmp_path):
     assert codes("Formação A") == ["AFG", "GNB", "MOZ", "STP"]
     assert codes("Formation B") == ["CIV", "SEN", "TCD"]
     quarantined = result.tables.quarantine
-    assert quarantined["reason_code"].tolist() == ["unknown_country"]
+    assert quarantined["reason_code"].tolist() == ["ambiguous_country"]  # named as such, with both candidates
     assert quarantined["value"].tolist() == ["Nigeri"]
 
 

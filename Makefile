@@ -59,9 +59,12 @@ notebooks: $(STAMP) ## Refresh the committed notebook outputs (maintainers: run 
 	$(BIN)/kss build
 	$(BIN)/kss notebooks run --out notebooks $(NOTEBOOKS)
 
-report: $(STAMP) ## Execute the notebooks on this data if needed, then render those copies to HTML under reports/
+report: $(STAMP) ## Execute the notebooks, export charts and tables, render HTML under reports/ with reports/index.html
 	$(BIN)/kss notebooks run --out reports/notebooks
+	$(BIN)/kss charts export --lang en,id --format png,svg --out reports/figures
+	$(BIN)/kss tables export --format csv,xlsx --out reports/tables
 	$(BIN)/kss notebooks report --executed reports/notebooks --out reports
+	@echo "Open reports/index.html: the front page of this run"
 
 lab: $(STAMP) ## Open JupyterLab in the project environment
 	$(BIN)/jupyter lab --notebook-dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)

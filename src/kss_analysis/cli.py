@@ -360,6 +360,19 @@ def _write_front_page(out: Path, figures: str | None, tables: str | None) -> Non
     )
 
 
+def cmd_release(args: argparse.Namespace) -> int:
+    from kss_analysis.core.config import processed_dir, project_root
+    from kss_analysis.outputs.release import build_release
+
+    processed = processed_dir()
+    if not (processed / "activities.parquet").exists():
+        raise UsageError(f"no processed data in {processed}: run `kss build` first")
+    build_release(
+        processed, Path(args.out), figures=Path(args.figures), tables=Path(args.tables), project=project_root()
+    )
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     _write_front_page(Path(args.out), args.figures, args.tables)
     return 0
@@ -426,6 +439,12 @@ def make_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", default="reports", help="report folder (index.html is written there)")
     _front_page_options(report)
     report.set_defaults(func=cmd_report)
+
+    release = sub.add_parser("release", help="write the data release dist/kss-analysis-data-<version>/")
+    release.add_argument("--out", default="dist", help="folder for the release folder")
+    release.add_argument("--figures", default="reports/figures", help="exported charts to include")
+    release.add_argument("--tables", default="reports/tables", help="exported tables to include")
+    release.set_defaults(func=cmd_release)
 
     tables_export = _export_parser(sub, "tables", "write the standard aggregates as CSV or XLSX", cmd_tables_export)
     tables_export.add_argument("--format", default="xlsx", help="csv, xlsx or csv,xlsx")

@@ -14,7 +14,7 @@ export KSS_MIRROR ?=
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
 .DEFAULT_GOAL := help
-.PHONY: help run test build charts notebooks lab lint format report lock clean
+.PHONY: help run test build charts notebooks lab lint format report release lock clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -59,9 +59,18 @@ notebooks: $(STAMP) ## Refresh the committed notebook outputs (maintainers: run 
 	$(BIN)/kss build
 	$(BIN)/kss notebooks run --out notebooks $(NOTEBOOKS)
 
-report: $(STAMP) ## Execute the notebooks on this data if needed, then render those copies to HTML under reports/
+report: $(STAMP) ## Execute the notebooks, export charts and tables, render HTML under reports/ with reports/index.html
 	$(BIN)/kss notebooks run --out reports/notebooks
+	$(BIN)/kss charts export --lang en,id --format png,svg --out reports/figures
+	$(BIN)/kss tables export --format csv,xlsx --out reports/tables
 	$(BIN)/kss notebooks report --executed reports/notebooks --out reports
+	@echo "Open reports/index.html: the front page of this run"
+
+release: $(STAMP) ## Build, export charts and tables, then write dist/kss-analysis-data-<version>/ with datapackage.json
+	$(BIN)/kss build
+	$(BIN)/kss charts export --lang en,id --format png,svg --out reports/figures
+	$(BIN)/kss tables export --format csv,xlsx --out reports/tables
+	$(BIN)/kss release --out dist --figures reports/figures --tables reports/tables
 
 lab: $(STAMP) ## Open JupyterLab in the project environment
 	$(BIN)/jupyter lab --notebook-dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
@@ -83,5 +92,5 @@ lock: ## Re-resolve requirements.lock from pyproject.toml (needs the package ind
 	rm -rf .lockvenv
 
 clean: ## Remove .venv, processed data and reports
-	rm -rf $(VENV) data/processed reports .pytest_cache
+	rm -rf $(VENV) data/processed reports dist .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -341,6 +341,40 @@ def cmd_notebooks_report(args: argparse.Namespace) -> int:
     if not executed:
         raise UsageError(f"no executed notebooks in {args.executed}: run `kss notebooks run` (or `make run`) first")
     render_html(executed, Path(args.out), processed_dir())
+    _write_front_page(Path(args.out), args.figures, args.tables)
+    return 0
+
+
+def _write_front_page(out: Path, figures: str | None, tables: str | None) -> None:
+    from kss_analysis.core.config import processed_dir
+    from kss_analysis.outputs.report_page import write_index
+
+    processed = processed_dir()
+    if not (processed / "activities.parquet").exists():
+        raise UsageError(f"no processed data in {processed}: run `kss build` first")
+    write_index(
+        processed,
+        out,
+        figures=Path(figures) if figures else None,
+        tables=Path(tables) if tables else None,
+    )
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from kss_analysis.core.config import processed_dir, project_root
+    from kss_analysis.outputs.release import build_release
+
+    processed = processed_dir()
+    if not (processed / "activities.parquet").exists():
+        raise UsageError(f"no processed data in {processed}: run `kss build` first")
+    build_release(
+        processed, Path(args.out), figures=Path(args.figures), tables=Path(args.tables), project=project_root()
+    )
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    _write_front_page(Path(args.out), args.figures, args.tables)
     return 0
 
 
@@ -398,13 +432,30 @@ def make_parser() -> argparse.ArgumentParser:
     nb_report = notebooks_sub.add_parser("report", help="render the executed notebooks to standalone HTML")
     nb_report.add_argument("--executed", default="reports/notebooks", help="folder of executed notebooks")
     nb_report.add_argument("--out", default="reports", help="folder for the HTML files")
+    _front_page_options(nb_report)
     nb_report.set_defaults(func=cmd_notebooks_report)
+
+    report = sub.add_parser("report", help="write the report's front page (index.html) from what is there")
+    report.add_argument("--out", default="reports", help="report folder (index.html is written there)")
+    _front_page_options(report)
+    report.set_defaults(func=cmd_report)
+
+    release = sub.add_parser("release", help="write the data release dist/kss-analysis-data-<version>/")
+    release.add_argument("--out", default="dist", help="folder for the release folder")
+    release.add_argument("--figures", default="reports/figures", help="exported charts to include")
+    release.add_argument("--tables", default="reports/tables", help="exported tables to include")
+    release.set_defaults(func=cmd_release)
 
     tables_export = _export_parser(sub, "tables", "write the standard aggregates as CSV or XLSX", cmd_tables_export)
     tables_export.add_argument("--format", default="xlsx", help="csv, xlsx or csv,xlsx")
     tables_export.add_argument("--lang", default="en", help="language of the label columns: en or id")
     tables_export.add_argument("--out", default="reports/tables")
     return parser
+
+
+def _front_page_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--figures", help="exported charts for the front page (default: <out>/figures)")
+    parser.add_argument("--tables", help="exported tables for the front page (default: <out>/tables)")
 
 
 def _export_parser(sub, noun: str, help_text: str, func) -> argparse.ArgumentParser:

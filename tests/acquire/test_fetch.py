@@ -269,20 +269,20 @@ def test_registry_lists_every_mirrored_source_with_checksums():
 
 
 @needs_mirror
-def test_fetch_all_from_the_real_mirror_places_664_verified_files(tmp_path, monkeypatch, capsys):
+def test_fetch_all_from_the_real_mirror_places_665_verified_files(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("KSS_DATA_DIR", str(tmp_path))
     assert cli.main(["fetch", "--all", "--mirror", str(mirror_dir())]) == 0
     bookkeeping = ("MANIFEST.json", fetch.FETCH_LOCK)  # the manifest and the lock file (locking.py)
     files = [p for p in (tmp_path / "raw").rglob("*") if p.is_file() and p.name not in bookkeeping]
-    assert len(files) == 664  # 656 + exchange rates and deflators (4 files) + world-atlas (4 files)
+    assert len(files) == 665  # 657 + exchange rates and deflators (4 files) + world-atlas (4 files)
     manifest = json.loads((tmp_path / "raw" / "MANIFEST.json").read_text())["files"]
-    assert len(manifest) == 664
+    assert len(manifest) == 665
     capsys.readouterr()
     assert cli.main(["fetch", "--all", "--mirror", str(mirror_dir())]) == 0
     assert " 0 fetched" in capsys.readouterr().out
     assert cli.main(["sources"]) == 0
     table = capsys.readouterr().out
-    assert table.count("verified") == 10
+    assert table.count("verified") == 11
 
 
 def test_a_host_that_does_not_resolve_is_reported_at_once_without_retrying(tmp_path, monkeypatch):

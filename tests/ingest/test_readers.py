@@ -33,7 +33,16 @@ def test_every_reader_named_in_sources_yml_is_registered():
         r for s in load_sources().values() for r in s.file_readers.values()
     }
     assert named <= set(READERS)
-    assert set(INGEST_FORMATS) == {"register", "aiddata", "undp", "iati-json", "iati-xml", "tossd", "crs"}
+    assert set(INGEST_FORMATS) == {
+        "register",
+        "aiddata",
+        "undp",
+        "undp-engagements",
+        "iati-json",
+        "iati-xml",
+        "tossd",
+        "crs",
+    }
 
 
 def test_build_finds_the_embedded_register_first_and_user_registers_by_file(tmp_path, indonesian_rows):

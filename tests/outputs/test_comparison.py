@@ -76,3 +76,31 @@ def test_region_share_chart_names_sources_in_the_chart_language(lang, kss_label,
     plt.close(output.figure)
     assert kss_label in ticks and china_label in ticks
     assert set(output.data["source"]) == set(ticks)
+
+
+def test_undp_inventory_by_host_region_counts_engagements_and_those_engaging_indonesia():
+    """Synthetic inventory rows: two in Africa (one engaging Indonesia), one split over two regions."""
+    import pandas as pd
+
+    from kss_analysis.outputs import comparison
+    from kss_analysis.outputs.notebooks import reading
+
+    acts = pd.DataFrame(
+        {
+            "activity_id": ["u1", "u2", "u3", "k1"],
+            "source": ["undp-ssc-engagements"] * 3 + ["kss"],
+            "provider_iso3": ["IDN;BRA", "CHN", "IND", "IDN"],
+        }
+    )
+    recips = pd.DataFrame(
+        {
+            "activity_id": ["u1", "u2", "u3", "u3", "k1"],
+            "region": ["africa", "africa", "asia", "pacific", "asia"],
+            "share": [1.0, 1.0, 0.5, 0.5, 1.0],
+        }
+    )
+    table = comparison.undp_engagements(acts, recips).set_index("region")
+    assert table.loc["africa"].tolist() == [2.0, 1.0]
+    assert table.loc["asia"].tolist() == [0.5, 0.0] and table.loc["pacific"].tolist() == [0.5, 0.0]
+    assert reading.undp_engagements(table.reset_index()).startswith("UNDP's current inventory lists 3 engagements")
+    assert comparison.undp_engagements(acts[acts["source"] == "kss"], recips).empty

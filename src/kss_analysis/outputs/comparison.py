@@ -142,3 +142,24 @@ def years_covered(activities: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+UNDP_INVENTORY = "undp-ssc-engagements"
+
+
+def undp_engagements(activities: pd.DataFrame, recipients: pd.DataFrame) -> pd.DataFrame:
+    """UNDP's current inventory by host region: engagements (one per row of the inventory,
+    split between regions by share) and those that engage Indonesia. The inventory states no
+    years, so it enters no yearly series."""
+    inventory = activities[activities["source"] == UNDP_INVENTORY]
+    columns = ["region", "engagements", "engaging_indonesia"]
+    if inventory.empty:
+        return pd.DataFrame(columns=columns)
+    indonesia = inventory["provider_iso3"].fillna("").str.split(";").map(lambda codes: "IDN" in codes)
+    rows = recipients.merge(inventory[["activity_id"]].assign(indonesia=indonesia.to_numpy()), on="activity_id")
+    rows["region"] = rows["region"].fillna("not_stated")
+    out = rows.groupby("region").agg(
+        engagements=("share", "sum"), engaging_indonesia=("share", lambda s: s[rows.loc[s.index, "indonesia"]].sum())
+    )
+    out = out.round(1).reset_index().sort_values(["engagements", "region"], ascending=[False, True])
+    return out[columns].reset_index(drop=True)

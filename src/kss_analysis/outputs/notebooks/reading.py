@@ -253,3 +253,16 @@ def implementer_types(data: pd.DataFrame, activities: pd.DataFrame) -> str:
         f"{non_state:,}, so the register shows KSS delivered beyond government training centres only where "
         "public pages say so."
     )
+
+
+def undp_engagements(table: pd.DataFrame) -> str:
+    """Reading of UNDP's inventory by host region (comparison.undp_engagements)."""
+    if table.empty:
+        return "UNDP's current inventory is not in this build."
+    total, indonesia = table["engagements"].sum(), table["engaging_indonesia"].sum()
+    top = table.iloc[0]
+    return (
+        f"UNDP's current inventory lists {total:,.0f} engagements with no years, so they enter no yearly chart; "
+        f"{label('region', top['region'], 'en')} hosts the most ({top['engagements']:,.0f}); "
+        f"{indonesia:,.0f} engage Indonesia."
+    )

@@ -15,7 +15,6 @@ from pathlib import Path
 from kss_analysis.core.errors import InputError
 from kss_analysis.core.labels import LANGS
 from kss_analysis.core.validate import InvariantError
-from kss_analysis.core.version import __version__
 
 EXIT_USER_ERROR = 2
 
@@ -339,9 +338,22 @@ def cmd_notebooks_report(args: argparse.Namespace) -> int:
     return 0
 
 
+class VersionAction(argparse.Action):
+    """``--version``: asks for the version only when given (asking git costs a few tenths of a second)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from kss_analysis.core.version import package_version
+
+        print(f"kss-analysis {package_version()}")
+        parser.exit()
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kss", description="Statistics on Indonesia's South-South cooperation.")
-    parser.add_argument("--version", action="version", version=f"kss-analysis {__version__}")
+    parser.add_argument("--version", action=VersionAction, help="show the version (from git: tag, or commit) and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
 

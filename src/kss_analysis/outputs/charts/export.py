@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from kss_analysis.core import io
 from kss_analysis.core.labels import label, text
-from kss_analysis.core.version import __version__
+from kss_analysis.core.version import package_version
 from kss_analysis.outputs.charts.standard import (
     CHART_TABLES,
     COMPARISON_SPECS,
@@ -89,11 +89,11 @@ KEY_FILE = ".export-key.json"
 
 def export_key(processed: Path, langs: list[str], formats: list[str], names: list[str] | None) -> str:
     """Changes when a processed table, the package (version or code), matplotlib or the options change."""
-    digest = hashlib.sha256(json.dumps([__version__, version("matplotlib"), langs, formats, names]).encode())
+    digest = hashlib.sha256(json.dumps([package_version(), version("matplotlib"), langs, formats, names]).encode())
     # Every processed table, not only those the charts read: knowing which needs the chart code.
     for table in sorted(processed.glob("*.parquet")):
         digest.update(f"{table.name} {io.sha256_file(table)}\n".encode())
-    digest.update(io.package_fingerprint().encode())  # the version stays 0.1.0 while the code changes
+    digest.update(io.package_fingerprint().encode())  # the version names the commit, not uncommitted code
     return digest.hexdigest()
 
 
@@ -199,7 +199,7 @@ def _write_chart(
         "columns": list(table.columns),
         "headers": list(written.columns),  # as written in the CSV (in the chart's language)
         "inputs": inputs,
-        "package_version": __version__,
+        "package_version": package_version(),
         **chart.meta,  # title, subtitle, units, notes, sources, licence, data_date (standard_charts.draw)
     }
     body = json.dumps(sidecar, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kss_analysis.core.io import package_fingerprint, read_metadata, sha256_file, write_bytes_atomic
-from kss_analysis.core.version import __version__
+from kss_analysis.core.version import package_version
 
 METADATA_KEY = "kss"
 FETCH_HINT = "`kss fetch --all` where there is a network, or `kss fetch --all --mirror DIR`"
@@ -71,7 +71,9 @@ def run_key(notebook: Path, processed: Path) -> str:
     reference data) changes."""
     content = json.loads(notebook.read_text(encoding="utf-8"))
     content.get("metadata", {}).get(METADATA_KEY, {}).pop("run_key", None)  # a copy refreshed in place
-    digest = hashlib.sha256(f"{__version__}\n{package_fingerprint()}\n{json.dumps(content, sort_keys=True)}\n".encode())
+    digest = hashlib.sha256(
+        f"{package_version()}\n{package_fingerprint()}\n{json.dumps(content, sort_keys=True)}\n".encode()
+    )
     for table in sorted(processed.glob("*.parquet")):
         digest.update(f"{table.name} {sha256_file(table)}\n".encode())
     return digest.hexdigest()
@@ -140,7 +142,7 @@ def vintage_banner(processed: Path) -> str:
     built = datetime.fromtimestamp((processed / "activities.parquet").stat().st_mtime, tz=UTC)
     return (
         '<p style="font:0.9em sans-serif;color:#444;margin:1em 2em">'
-        f"Executed on data built {built:%Y-%m-%d %H:%M} UTC by kss-analysis {__version__}; "
+        f"Executed on data built {built:%Y-%m-%d %H:%M} UTC by kss-analysis {package_version()}; "
         "the inputs and their sha256 are listed under the notebook's title.</p>"
     )
 

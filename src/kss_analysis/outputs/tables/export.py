@@ -17,7 +17,7 @@ import pandas as pd
 from kss_analysis.build.aggregate import STANDARD_AGGREGATES
 from kss_analysis.core import io
 from kss_analysis.core.labels import label, text
-from kss_analysis.core.version import __version__
+from kss_analysis.core.version import package_version
 from kss_analysis.outputs.charts import caveats
 from kss_analysis.outputs.tables.workbook import (
     FIXED_STAMP,
@@ -67,7 +67,7 @@ def about(processed: Path, lang: str, table: str) -> list[tuple[str, str]]:
     rows += [(text("field_licence", lang), caveats.licence_line(sources))]
     rows += [(text("field_counting", lang), text(f"rule_{rule}", lang)) for rule in RULES]
     rows += [(text("field_data_date", lang), caveats.data_date(acts) or "")]
-    rows += [(text("field_version", lang), __version__)]
+    rows += [(text("field_version", lang), package_version())]
     rows += [(text("field_inputs", lang), f"{path} {sha}") for path, sha in sorted(inputs.items())]
     return [(escape_formula(k), escape_formula(v)) for k, v in rows]
 

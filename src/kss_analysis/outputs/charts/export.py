@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from kss_analysis.core import io
+from kss_analysis.core import io, progress
 from kss_analysis.core.labels import label, text
 from kss_analysis.core.version import package_version
 from kss_analysis.outputs.charts.standard import (
@@ -147,11 +147,16 @@ def _draw_charts(
     Comparison charts are written too when every source they need is in the processed tables.
     """
     paths = []
-    for drawers, tables, inputs in _chart_sets(processed):
-        for lang in langs:
-            for name, make in drawers.items():
-                if not names or name in names:
-                    paths += _write_chart(name, make(tables, lang), out / lang, formats, lang, inputs)
+    sets = _chart_sets(processed)
+    total = sum(len(langs) * sum(1 for name in drawers if not names or name in names) for drawers, _, _ in sets)
+    with progress.steps("charts", total=total, unit="chart") as step:
+        for drawers, tables, inputs in sets:
+            for lang in langs:
+                for name, make in drawers.items():
+                    if not names or name in names:
+                        step.at(f"{name} ({lang})")
+                        paths += _write_chart(name, make(tables, lang), out / lang, formats, lang, inputs)
+                        step.advance(f"{name} ({lang})")
     return paths
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kss_analysis.core import progress
 from kss_analysis.core.io import package_fingerprint, read_metadata, sha256_file, write_bytes_atomic
 from kss_analysis.core.version import package_version
 
@@ -116,25 +117,36 @@ def execute_notebook(source: Path, target: Path, *, key: str, timeout: int = 900
 def run_notebooks(
     notebooks: Iterable[Path], out: Path, processed: Path, *, echo: Callable[[str], None] = print
 ) -> dict[str, list[Path]]:
-    """Execute each notebook whose sources are present into ``out``; returns paths by action."""
+    """Execute each notebook whose sources are present into ``out``; returns paths by action.
+
+    One line per notebook goes to ``echo``.
+    """
     done: dict[str, list[Path]] = {"executed": [], "unchanged": [], "skipped": []}
-    for plan in plan_notebooks(notebooks, processed):
-        target = out / plan.path.name
-        if plan.action == "skip":
-            target.unlink(missing_ok=True)  # never leave a copy made on other data
-            echo(f"skipped {plan.path.name}: needs {', '.join(plan.needs)} ({FETCH_HINT})")
-            done["skipped"].append(plan.path)
-            continue
-        key = run_key(plan.path, processed)
-        if _stored_key(target) == key:
-            echo(f"unchanged {plan.path.name}: notebook, data and package as in the last run")
-            done["unchanged"].append(target)
-            continue
-        partial = f" (partial data: {', '.join(plan.missing)} absent)" if plan.action == "partial" else ""
-        echo(f"executing {plan.path.name}{partial} ...")
-        execute_notebook(plan.path, target, key=key)
-        done["executed"].append(target)
+    plans = plan_notebooks(notebooks, processed)
+    with progress.steps("notebooks", total=len(plans), unit="notebook", lines=False) as step:
+        for plan in plans:
+            step.at(plan.path.name)
+            _run_one(plan, out, processed, echo, done)
+            step.advance(plan.path.name)
     return done
+
+
+def _run_one(plan: NotebookPlan, out: Path, processed: Path, echo, done: dict[str, list[Path]]) -> None:
+    target = out / plan.path.name
+    if plan.action == "skip":
+        target.unlink(missing_ok=True)  # never leave a copy made on other data
+        echo(f"skipped {plan.path.name}: needs {', '.join(plan.needs)} ({FETCH_HINT})")
+        done["skipped"].append(plan.path)
+        return
+    key = run_key(plan.path, processed)
+    if _stored_key(target) == key:
+        echo(f"unchanged {plan.path.name}: notebook, data and package as in the last run")
+        done["unchanged"].append(target)
+        return
+    partial = f" (partial data: {', '.join(plan.missing)} absent)" if plan.action == "partial" else ""
+    echo(f"executing {plan.path.name}{partial} ...")
+    execute_notebook(plan.path, target, key=key)
+    done["executed"].append(target)
 
 
 def vintage_banner(processed: Path) -> str:
@@ -156,11 +168,15 @@ def render_html(
     exporter = HTMLExporter(embed_images=True)
     banner = vintage_banner(processed)
     written = []
-    for path in sorted(executed):
-        body, _ = exporter.from_filename(str(path))
-        body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + banner, body, count=1)
-        target = out / f"{path.stem}.html"
-        write_bytes_atomic(target, body.encode("utf-8"))
-        echo(f"wrote {target}")
-        written.append(target)
+    paths = sorted(executed)
+    with progress.steps("html", total=len(paths), unit="notebook", lines=False) as step:
+        for path in paths:
+            step.at(path.name)
+            body, _ = exporter.from_filename(str(path))
+            body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + banner, body, count=1)
+            target = out / f"{path.stem}.html"
+            write_bytes_atomic(target, body.encode("utf-8"))
+            echo(f"wrote {target}")
+            written.append(target)
+            step.advance(path.name)
     return written

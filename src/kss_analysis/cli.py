@@ -293,6 +293,10 @@ def cmd_sources(args: argparse.Namespace) -> int:
     from kss_analysis.acquire.registry import load_sources
     from kss_analysis.core.config import processed_dir, raw_dir
 
+    if args.citations:
+        return _write_citations(args.citations, args.out)
+    if args.out:
+        raise UsageError("--out goes with --citations")
     raw = raw_dir()
     manifest = read_manifest(raw)
     rows_by_source: dict[str, int] = {}
@@ -310,6 +314,23 @@ def cmd_sources(args: argparse.Namespace) -> int:
         built = rows_by_source.get(source.id)
         rows.append([source.id, status, files, source.kind, "" if built is None else built, source.licence[:60]])
     print(_table(rows, ["id", "status", "files", "kind", "rows built", "licence"]))
+    return 0
+
+
+def _write_citations(form: str, out: str | None) -> int:
+    """Every source's citation as CSL-JSON, to stdout or to ``out``."""
+    from kss_analysis.acquire.citations import FORMATS, csl_json
+    from kss_analysis.acquire.registry import load_sources
+    from kss_analysis.core.io import write_bytes_atomic
+
+    if form not in FORMATS:
+        raise UsageError(f"--citations {form}: use {', '.join(FORMATS)}")
+    body = csl_json(load_sources().values())
+    if out is None:
+        sys.stdout.write(body)
+    else:
+        write_bytes_atomic(Path(out), body.encode("utf-8"))
+        say(f"{len(load_sources())} source citations in {out}")
     return 0
 
 
@@ -419,7 +440,11 @@ def make_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--skip-unreachable", action="store_true", help="report unreachable sources and exit 0")
     fetch.set_defaults(func=cmd_fetch)
 
-    sources = sub.add_parser("sources", help="status of every registered source")
+    sources = sub.add_parser("sources", help="status of every registered source, or their citations")
+    sources.add_argument(
+        "--citations", metavar="FORMAT", help="print every source's citation instead: csl-json (CSL-JSON)"
+    )
+    sources.add_argument("--out", help="with --citations: write to this file instead of stdout")
     sources.set_defaults(func=cmd_sources)
 
     export = _export_parser(sub, "charts", "write every standard chart with its CSV and JSON", cmd_charts_export)

@@ -64,11 +64,15 @@ def _money_summary(tables) -> str:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from kss_analysis.acquire.embedded import place_for_build
     from kss_analysis.build.pipeline import build_all
     from kss_analysis.core.config import data_dir
 
     data = Path(args.data_dir) if args.data_dir else data_dir()
-    result = build_all(data, tossd_providers=_parse_providers(args.providers))
+    providers = _parse_providers(args.providers)
+    if placed := place_for_build(data / "raw"):  # an installed package in a new data folder
+        say(f"placed the embedded KSS register ({', '.join(placed)}) in {data / 'raw' / 'kss'}")
+    result = build_all(data, tossd_providers=providers)
     for notice in result.notices:
         progress.warn(f"kss: skipped {notice}")
     say(_ledger_table(result.tables.ledger))
@@ -254,8 +258,13 @@ def cmd_fetch(args: argparse.Namespace) -> int:
                 skipped.append(source.id)
                 continue
             network_down = network_down or report.network_down
-            via = f"from mirror {mirror}" if mirror else "from upstream"
-            say(f"{source.id}: {len(report.fetched)} fetched {via}, {len(report.skipped)} already verified")
+            if source.kind == "embedded":
+                say(
+                    f"{source.id}: {len(report.fetched)} placed from the package, {len(report.skipped)} already present"
+                )
+            else:
+                via = f"from mirror {mirror}" if mirror else "from upstream"
+                say(f"{source.id}: {len(report.fetched)} fetched {via}, {len(report.skipped)} already verified")
             for error in report.errors:
                 progress.error(f"  {source.id}: {error}")
             failed += bool(report.errors)

@@ -362,13 +362,21 @@ def cmd_tables_export(args: argparse.Namespace) -> int:
 
 def cmd_notebooks_run(args: argparse.Namespace) -> int:
     from kss_analysis.core.config import processed_dir, project_root
-    from kss_analysis.outputs.notebooks.runner import run_notebooks
+    from kss_analysis.outputs.notebooks.runner import parameter_problems, parse_parameters, run_notebooks
 
     processed = processed_dir()
     if not (processed / "activities.parquet").exists():
         raise UsageError(f"no processed data in {processed}: run `kss build` first")
     notebooks = [Path(p) for p in args.notebooks] or sorted((project_root() / "notebooks").glob("*.ipynb"))
-    done = run_notebooks(notebooks, Path(args.out), processed, echo=say)
+    if missing := [str(p) for p in notebooks if not p.is_file()]:
+        raise UsageError(f"no such notebook: {', '.join(missing)}")
+    try:
+        parameters = parse_parameters(args.parameters)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if parameters and (problems := parameter_problems(notebooks, parameters)):
+        raise UsageError("; ".join(problems))
+    done = run_notebooks(notebooks, Path(args.out), processed, echo=say, parameters=parameters)
     say(
         f"notebooks: {len(done['executed'])} executed, {len(done['unchanged'])} unchanged, "
         f"{len(done['skipped'])} skipped; executed copies in {args.out}"
@@ -467,6 +475,15 @@ def make_parser() -> argparse.ArgumentParser:
     nb_run = notebooks_sub.add_parser("run", help="execute notebooks whose sources are present (skips say why)")
     nb_run.add_argument("notebooks", nargs="*", help="notebook files (default: every notebook in notebooks/)")
     nb_run.add_argument("--out", default="reports/notebooks", help="folder for the executed copies")
+    nb_run.add_argument(
+        "-p",
+        "--parameter",
+        dest="parameters",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a variable of the notebooks' parameters cell, e.g. -p LANG=id (repeatable; as papermill -p)",
+    )
     nb_run.set_defaults(func=cmd_notebooks_run)
     nb_report = notebooks_sub.add_parser("report", help="render the executed notebooks to standalone HTML")
     nb_report.add_argument("--executed", default="reports/notebooks", help="folder of executed notebooks")

@@ -26,6 +26,7 @@ import shapely
 
 from kss_analysis import cli
 from kss_analysis.acquire import embedded
+from kss_analysis.core.version import package_version
 from kss_analysis.outputs.charts import map_shapes
 
 
@@ -191,9 +192,26 @@ def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in {"KSS_DATA_DIR", "KSS_MIRROR", "PYTHONPATH"}}
 
 
+def source_copy(folder: Path) -> Path:
+    """The working tree as it is (uncommitted changes too), without git metadata: a build there
+    writes nothing into the checkout (its build/ and egg-info stay in the copy)."""
+    top_level = {".git", ".venv", "build", "dist", "data", "reports", "notebooks", ".mypy_cache", ".ruff_cache"}
+
+    def ignore(where: str, names: list[str]) -> set[str]:  # only at the top: src/kss_analysis/build is the stage
+        skipped = {n for n in names if n.endswith(".egg-info") or n == "__pycache__"}
+        return skipped | (top_level & set(names) if Path(where) == ROOT else set())
+
+    shutil.copytree(ROOT, folder, ignore=ignore)
+    shutil.copytree(REGISTER, folder / "data" / "raw" / "kss")
+    return folder
+
+
 @pytest.mark.slow
-def test_a_wheel_install_builds_the_embedded_register_in_an_empty_folder(tmp_path):
-    wheel = build_wheel(ROOT, tmp_path)
+def test_a_wheel_install_builds_the_embedded_register_in_an_empty_folder(tmp_path, monkeypatch):
+    version = package_version()  # the checkout's version, given to the build of the copy
+    monkeypatch.setenv("SETUPTOOLS_SCM_PRETEND_VERSION_FOR_KSS_ANALYSIS", version)
+    wheel = build_wheel(source_copy(tmp_path / "source"), tmp_path)
+    assert wheel.name.startswith(f"kss_analysis-{version}-")
     with zipfile.ZipFile(wheel) as archive:
         shipped = {
             Path(name).name: hashlib.sha256(archive.read(name)).hexdigest()
@@ -202,17 +220,22 @@ def test_a_wheel_install_builds_the_embedded_register_in_an_empty_folder(tmp_pat
         }
         assert "kss_analysis/reference/map_shapes.parquet" in archive.namelist()
         assert any(name.endswith("licenses/LICENSE") for name in archive.namelist())
+        stages = {
+            name.split("/")[1]
+            for name in archive.namelist()
+            if name.count("/") >= 2 and name.startswith("kss_analysis/")
+        }
+        assert {"core", "acquire", "ingest", "rules", "build", "outputs"} <= stages
     assert shipped == {p.name: sha(p) for p in embedded.register_files(REGISTER)}
 
     bin_dir = venv_with_wheel(wheel, tmp_path / "venv")
     empty = tmp_path / "empty"
     empty.mkdir()
-    version = subprocess.run(
+    said = subprocess.run(
         [str(bin_dir / "kss"), "--version"], cwd=empty, env=clean_env(), capture_output=True, text=True
     )
-    assert version.returncode == 0, version.stderr
-    wheel_version = wheel.name.split("-")[1]
-    assert version.stdout.strip() == f"kss-analysis {wheel_version}"
+    assert said.returncode == 0, said.stderr
+    assert said.stdout.strip() == f"kss-analysis {version}"
 
     done = subprocess.run([str(bin_dir / "kss"), "build"], cwd=empty, env=clean_env(), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -221,19 +244,13 @@ def test_a_wheel_install_builds_the_embedded_register_in_an_empty_folder(tmp_pat
     ledger = pq.read_table(processed / "ledger.parquet").to_pandas().set_index("file")
     assert ledger.loc["kss/kss_programmes.csv", "rows_read"] == programme_rows()
     meta = json.loads(pq.read_schema(processed / "activities.parquet").metadata[b"kss_analysis"])
-    assert meta["package_version"] == wheel_version
+    assert meta["package_version"] == version
     assert meta["inputs"]["kss/kss_programmes.csv"] == sha(REGISTER / "kss_programmes.csv")
 
 
 @pytest.mark.slow
-def test_a_copy_without_git_metadata_builds_with_the_fallback_version(tmp_path):
-    copy = tmp_path / "copy"
-    shutil.copytree(
-        ROOT,
-        copy,
-        ignore=shutil.ignore_patterns(
-            ".git", ".venv", "build", "dist", "*.egg-info", "_version.py", "tests", "notebooks"
-        ),
-    )
-    wheel = build_wheel(copy, tmp_path)
+def test_a_copy_without_git_metadata_builds_with_the_fallback_version(tmp_path, monkeypatch):
+    monkeypatch.delenv("SETUPTOOLS_SCM_PRETEND_VERSION", raising=False)
+    monkeypatch.delenv("SETUPTOOLS_SCM_PRETEND_VERSION_FOR_KSS_ANALYSIS", raising=False)
+    wheel = build_wheel(source_copy(tmp_path / "source"), tmp_path)
     assert wheel.name.startswith("kss_analysis-0.0-")

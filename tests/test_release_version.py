@@ -2,7 +2,7 @@
 
 - a checkout's version names its commit (PEP 440); a fresh repository gives 0.1.devN+g<commit>
   before any tag, X.Y.Z on the tag vX.Y.Z and X.Y.(Z+1).devN+g<commit> after it; a copy
-  without git falls back to pyproject's fallback_version;
+  without git or an install falls back to pyproject's fallback_version;
 - Parquet metadata, chart sidecars, the XLSX Sources sheet, the notebook banner and
   `kss --version` all carry it, and the notebooks' committed banners are sanitised for nbval;
 - CHANGELOG.md names the tag form and CITATION.cff the last release it lists;
@@ -44,8 +44,8 @@ needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="needs the gi
 def test_the_version_is_dynamic_and_configured_for_git_tags():
     assert "version" not in PYPROJECT["project"] and PYPROJECT["project"]["dynamic"] == ["version"]
     scm = PYPROJECT["tool"]["setuptools_scm"]
-    assert scm["version_file"] == "src/kss_analysis/core/_version.py"
     assert scm["fallback_version"] == version_module.FALLBACK
+    assert "version_file" not in scm and "write_to" not in scm  # a build writes nothing into src/
     requires = " ".join(PYPROJECT["build-system"]["requires"])
     assert "setuptools-scm" in requires and "setuptools>=" in requires
 
@@ -116,9 +116,8 @@ def test_untagged_tagged_and_later_commits_give_pep440_versions(tmp_path):
     assert re.fullmatch(rf"0\.3\.1\.dev1\+g{later}[0-9a-f]*\.d\d{{8}}", dirty), dirty
 
 
-def test_without_git_build_or_metadata_the_fallback_version(monkeypatch):
+def test_without_git_or_an_install_the_fallback_version(monkeypatch):
     monkeypatch.setattr(version_module, "checkout_root", lambda: None)
-    monkeypatch.setattr(version_module, "from_build", lambda: None)
     monkeypatch.setattr(version_module, "from_metadata", lambda: None)
     version_module.package_version.cache_clear()
     try:
@@ -128,9 +127,9 @@ def test_without_git_build_or_metadata_the_fallback_version(monkeypatch):
         version_module.package_version.cache_clear()
 
 
-def test_an_installed_copy_reads_the_version_its_build_wrote(monkeypatch):
+def test_an_installed_copy_reads_the_version_of_its_metadata(monkeypatch):
     monkeypatch.setattr(version_module, "checkout_root", lambda: None)
-    monkeypatch.setattr(version_module, "from_build", lambda: "1.2.3")
+    monkeypatch.setattr(version_module, "from_metadata", lambda: "1.2.3")
     version_module.package_version.cache_clear()
     try:
         assert version_module.package_version() == "1.2.3"
@@ -143,7 +142,7 @@ def test_the_version_is_read_in_one_place():
     """Only core/version.py decides the version; the rest asks it (no literal version anywhere)."""
     package = ROOT / "src" / "kss_analysis"
     for path in package.rglob("*.py"):
-        if path.name in {"version.py", "_version.py"}:
+        if path.name == "version.py":
             continue
         text = path.read_text(encoding="utf-8")
         assert "importlib.metadata import version\n" not in text or "matplotlib" in text, path

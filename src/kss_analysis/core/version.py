@@ -9,9 +9,9 @@ Where it is read from, first found wins:
 
 1. a git checkout holding this package (the editable install ``make`` makes): git itself,
    asked when the version is first needed, so it follows every commit without a reinstall;
-2. ``_version.py`` beside this file, written by the build (a wheel, an sdist, an install);
-3. the installed distribution's metadata;
-4. ``FALLBACK``: no git, no build, no metadata (a bare copy of the source files).
+2. the installed distribution's metadata: the version its build took from git (a wheel, an
+   sdist, an install from a copy); nothing is written into the source tree;
+3. ``FALLBACK``: neither git nor an install (a bare copy of the source files on the path).
 
 ``__version__`` is computed on first use, not at import: asking git costs a few tenths of a
 second that commands which stamp nothing (``kss --help``, ``kss sources``) do not pay.
@@ -50,16 +50,8 @@ def from_git(root: Path) -> str | None:
         return None
 
 
-def from_build() -> str | None:
-    """The version written by the build into ``_version.py`` (absent in a bare source copy)."""
-    try:
-        from kss_analysis.core._version import __version__ as written  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    return str(written)
-
-
 def from_metadata() -> str | None:
+    """The version the installed distribution was built as (None when it is not installed)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -72,7 +64,7 @@ def from_metadata() -> str | None:
 def package_version() -> str:
     """The version of this copy of the package (see the module docstring for the order)."""
     root = checkout_root()
-    return (root and from_git(root)) or from_build() or from_metadata() or FALLBACK
+    return (root and from_git(root)) or from_metadata() or FALLBACK
 
 
 def __getattr__(name: str) -> str:

@@ -35,13 +35,15 @@ $(STAMP): requirements.lock pyproject.toml
 	@# Bytecode is compiled at install (pip does it by default, uv only when asked): where
 	@# PYTHONDONTWRITEBYTECODE is set, each kss or pytest start would otherwise compile some
 	@# 600 modules again (measured: 1.1 s of every command here).
+	@# The package itself is built with the setuptools and setuptools-scm the lock installed
+	@# (--no-build-isolation): no build tools are downloaded, so a second install works offline.
 	@$(BIN)/python -m pip install --quiet $(UV) && \
 	  $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock && \
-	  $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . || { \
+	  $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e . || { \
 	  echo "uv unavailable or failed; installing with pip"; \
 	  $(BIN)/python -m pip install --quiet --upgrade pip && \
 	  $(BIN)/python -m pip install --quiet -r requirements.lock && \
-	  $(BIN)/python -m pip install --quiet --no-deps -e .; }
+	  $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .; }
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $(STAMP)
 
@@ -88,7 +90,7 @@ lock: ## Re-resolve requirements.lock from pyproject.toml (needs the package ind
 	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
 	.lockvenv/bin/python -m pip install --quiet --upgrade pip
 	.lockvenv/bin/python -m pip install --quiet -e '.[dev]'
-	.lockvenv/bin/python -m pip freeze --exclude-editable > requirements.lock
+	.lockvenv/bin/python -m pip freeze --all --exclude-editable | grep -v '^pip==' > requirements.lock  # --all: setuptools too
 	rm -rf .lockvenv
 
 clean: ## Remove .venv, processed data and reports

@@ -1,9 +1,17 @@
 """kss-analysis: reproducible statistics on Indonesia's South-South and triangular cooperation.
 
 The query API: ``kss_analysis.programmes(...)`` and ``kss_analysis.partners(...)``.
+``kss_analysis.__version__`` is the package version (core/version.py), computed on first use.
 """
 
-from kss_analysis.core.version import __version__
 from kss_analysis.outputs.query import partners, programmes
 
-__all__ = ["__version__", "partners", "programmes"]
+__all__ = ["__version__", "partners", "programmes"]  # noqa: F822 (__version__ comes from __getattr__)
+
+
+def __getattr__(name: str) -> str:
+    if name == "__version__":
+        from kss_analysis.core.version import package_version
+
+        return package_version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

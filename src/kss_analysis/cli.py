@@ -10,12 +10,14 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
+from kss_analysis.core import progress
 from kss_analysis.core.errors import InputError
 from kss_analysis.core.labels import LANGS
+from kss_analysis.core.progress import say
 from kss_analysis.core.validate import InvariantError
-from kss_analysis.core.version import __version__
 
 EXIT_USER_ERROR = 2
 
@@ -62,29 +64,33 @@ def _money_summary(tables) -> str:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from kss_analysis.acquire.embedded import place_for_build
     from kss_analysis.build.pipeline import build_all
     from kss_analysis.core.config import data_dir
 
     data = Path(args.data_dir) if args.data_dir else data_dir()
-    result = build_all(data, tossd_providers=_parse_providers(args.providers))
+    providers = _parse_providers(args.providers)
+    if placed := place_for_build(data / "raw"):  # an installed package in a new data folder
+        say(f"placed the embedded KSS register ({', '.join(placed)}) in {data / 'raw' / 'kss'}")
+    result = build_all(data, tossd_providers=providers)
     for notice in result.notices:
-        print(f"kss: skipped {notice}", file=sys.stderr)
-    print(_ledger_table(result.tables.ledger))
+        progress.warn(f"kss: skipped {notice}")
+    say(_ledger_table(result.tables.ledger))
     quarantine = result.tables.quarantine
     if len(quarantine):
         counts = quarantine["reason_code"].value_counts().sort_index()
-        print("\nquarantined by reason: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
-    print(_money_summary(result.tables))
+        say("\nquarantined by reason: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    say(_money_summary(result.tables))
     if result.unmapped_path is not None:
         from kss_analysis.ingest.unmapped import summary
 
-        print("\n" + summary(result.unmapped, result.unmapped_path))
-    print(f"\n{len(result.written)} files written, {len(result.unchanged)} unchanged in {data / 'processed'}")
+        say("\n" + summary(result.unmapped, result.unmapped_path))
+    say(f"\n{len(result.written)} files written, {len(result.unchanged)} unchanged in {data / 'processed'}")
     for path in result.written:
-        print(f"  wrote {path}")
+        say(f"  wrote {path}")
     _print_duplicates(result.tables.activities)
     for name, path in result.reports.items():
-        print(f"{name.removesuffix('.csv').replace('_', ' ')}: {path}")
+        say(f"{name.removesuffix('.csv').replace('_', ' ')}: {path}")
     return 0
 
 
@@ -96,11 +102,11 @@ def _print_duplicates(activities) -> None:
     dupes = activities[activities["duplicate_of"].notna()]
     if dupes.empty:
         return
-    print(f"\n{len(dupes)} programme(s) repeat another and are not counted (duplicate_of):")
+    say(f"\n{len(dupes)} programme(s) repeat another and are not counted (duplicate_of):")
     for row in dupes.head(MAX_LISTED).itertuples():
-        print(f"  {row.source_file} {row.source_locator}: {row.activity_id} repeats {row.duplicate_of}")
+        say(f"  {row.source_file} {row.source_locator}: {row.activity_id} repeats {row.duplicate_of}")
     if len(dupes) > MAX_LISTED:
-        print(f"  ... and {len(dupes) - MAX_LISTED} more (see the duplicates report)")
+        say(f"  ... and {len(dupes) - MAX_LISTED} more (see the duplicates report)")
 
 
 def _ingest_formats() -> str:
@@ -130,8 +136,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         from kss_analysis.build.pipeline import build_crs
 
         built = build_crs([path], out / "crs", [path.name])
-        print(_ledger_table(built.ledger))
-        print(f"{built.ledger['rows_read'].sum():,} CRS records in {built.out} (year-partitioned Parquet)")
+        say(_ledger_table(built.ledger))
+        say(f"{built.ledger['rows_read'].sum():,} CRS records in {built.out} (year-partitioned Parquet)")
         return 0
     if args.profile and args.as_ != "register":
         raise UsageError("--profile applies to --as register only")
@@ -152,11 +158,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     with staged_folder(out) as staging:  # every table or none
         written, unchanged = write_outputs(tables, staging, inputs, money=money)
         report_path, report, _ = write_report(tables.activities, staging)
-    print(_ledger_table(tables.ledger))
+    say(_ledger_table(tables.ledger))
     for row in tables.quarantine.itertuples():
-        print(f"  quarantined {row.locator}: {row.reason_code}: {row.message}")
-    print(summary(report, out / report_path.name))
-    print(f"{len(written) + len(unchanged)} tables in {args.out}")
+        say(f"  quarantined {row.locator}: {row.reason_code}: {row.message}")
+    say(summary(report, out / report_path.name))
+    say(f"{len(written) + len(unchanged)} tables in {args.out}")
     return 0
 
 
@@ -174,7 +180,7 @@ def cmd_charts_export(args: argparse.Namespace) -> int:
     if not (processed / "activities.parquet").exists():
         raise UsageError(f"no processed data in {processed}: run `kss build` first")
     paths = export_charts(processed, Path(args.out), langs, formats)
-    print(f"{len(paths)} files in {args.out} ({', '.join(langs)}; {', '.join(formats)} + csv + json)")
+    say(f"{len(paths)} files in {args.out} ({', '.join(langs)}; {', '.join(formats)} + csv + json)")
     return 0
 
 
@@ -230,31 +236,52 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     failed = 0
     skipped: list[str] = []
     network_down = False
-    for source in chosen:
-        if network_down and mirror is None and source.kind != "embedded":
-            # One connection failure is enough: no point trying every source again.
-            report = FetchReport(
-                source.id, errors=[UnreachableError("network unreachable (see above)", network_down=True)]
-            )
-        else:
-            report = fetch_source(source, raw, mirror=mirror, force=args.force, years=years)
-        if report.unreachable and args.skip_unreachable:
-            if not report.network_down:  # a network outage is said once, below, for every source
-                print(f"{source.id}: skipped: {report.errors[0]}")
+    # One line per source (below); on a terminal a bar over the sources, pooch's over each download.
+    with progress.steps("fetch", total=len(chosen), unit="source", lines=False) as step:
+        for source in chosen:
+            step.at(source.id)
+            if network_down and mirror is None and source.kind != "embedded":
+                # One connection failure is enough: no point trying every source again.
+                report = FetchReport(
+                    source.id, errors=[UnreachableError("network unreachable (see above)", network_down=True)]
+                )
+            else:
+                report = fetch_source(
+                    source,
+                    raw,
+                    mirror=mirror,
+                    force=args.force,
+                    years=years,
+                    progress=progress.terminal(),
+                    on_file=partial(_fetching, step, source.id),
+                )
+            step.advance(source.id)
+            if report.unreachable and args.skip_unreachable:
+                if not report.network_down:  # a network outage is said once, below, for every source
+                    say(f"{source.id}: skipped: {report.errors[0]}")
+                network_down = network_down or report.network_down
+                skipped.append(source.id)
+                continue
             network_down = network_down or report.network_down
-            skipped.append(source.id)
-            continue
-        network_down = network_down or report.network_down
-        via = f"from mirror {mirror}" if mirror else "from upstream"
-        print(f"{source.id}: {len(report.fetched)} fetched {via}, {len(report.skipped)} already verified")
-        for error in report.errors:
-            print(f"  {source.id}: {error}", file=sys.stderr)
-        failed += bool(report.errors)
+            if source.kind == "embedded":
+                say(
+                    f"{source.id}: {len(report.fetched)} placed from the package, {len(report.skipped)} already present"
+                )
+            else:
+                via = f"from mirror {mirror}" if mirror else "from upstream"
+                say(f"{source.id}: {len(report.fetched)} fetched {via}, {len(report.skipped)} already verified")
+            for error in report.errors:
+                progress.error(f"  {source.id}: {error}")
+            failed += bool(report.errors)
     if skipped:
-        print(_skipped_sources_line(skipped, network_down))
+        say(_skipped_sources_line(skipped, network_down))
     if (skipped or failed) and mirror is None:
-        print(OFFLINE_HINT, file=sys.stderr)
+        progress.warn(OFFLINE_HINT)
     return 1 if failed else 0
+
+
+def _fetching(step: progress.Steps, source_id: str, path: str) -> None:
+    step.at(f"{source_id}/{path}")
 
 
 def _skipped_sources_line(skipped: list[str], network_down: bool) -> str:
@@ -280,6 +307,10 @@ def cmd_sources(args: argparse.Namespace) -> int:
     from kss_analysis.acquire.registry import load_sources
     from kss_analysis.core.config import processed_dir, raw_dir
 
+    if args.citations:
+        return _write_citations(args.citations, args.out)
+    if args.out:
+        raise UsageError("--out goes with --citations")
     raw = raw_dir()
     manifest = read_manifest(raw)
     rows_by_source: dict[str, int] = {}
@@ -300,6 +331,23 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_citations(form: str, out: str | None) -> int:
+    """Every source's citation as CSL-JSON, to stdout or to ``out``."""
+    from kss_analysis.acquire.citations import FORMATS, csl_json
+    from kss_analysis.acquire.registry import load_sources
+    from kss_analysis.core.io import write_bytes_atomic
+
+    if form not in FORMATS:
+        raise UsageError(f"--citations {form}: use {', '.join(FORMATS)}")
+    body = csl_json(load_sources().values())
+    if out is None:
+        sys.stdout.write(body)
+    else:
+        write_bytes_atomic(Path(out), body.encode("utf-8"))
+        say(f"{len(load_sources())} source citations in {out}")
+    return 0
+
+
 def cmd_tables_export(args: argparse.Namespace) -> int:
     from kss_analysis.core.config import processed_dir
     from kss_analysis.outputs.tables.export import FORMATS, export_tables
@@ -313,20 +361,28 @@ def cmd_tables_export(args: argparse.Namespace) -> int:
     if not (processed / "activities.parquet").exists():
         raise UsageError(f"no processed data in {processed}: run `kss build` first")
     paths = export_tables(processed, Path(args.out), formats, args.lang)
-    print(f"{len(paths)} tables in {args.out}")
+    say(f"{len(paths)} tables in {args.out}")
     return 0
 
 
 def cmd_notebooks_run(args: argparse.Namespace) -> int:
     from kss_analysis.core.config import processed_dir, project_root
-    from kss_analysis.outputs.notebooks.runner import run_notebooks
+    from kss_analysis.outputs.notebooks.runner import parameter_problems, parse_parameters, run_notebooks
 
     processed = processed_dir()
     if not (processed / "activities.parquet").exists():
         raise UsageError(f"no processed data in {processed}: run `kss build` first")
     notebooks = [Path(p) for p in args.notebooks] or sorted((project_root() / "notebooks").glob("*.ipynb"))
-    done = run_notebooks(notebooks, Path(args.out), processed)
-    print(
+    if missing := [str(p) for p in notebooks if not p.is_file()]:
+        raise UsageError(f"no such notebook: {', '.join(missing)}")
+    try:
+        parameters = parse_parameters(args.parameters)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if parameters and (problems := parameter_problems(notebooks, parameters)):
+        raise UsageError("; ".join(problems))
+    done = run_notebooks(notebooks, Path(args.out), processed, echo=say, parameters=parameters)
+    say(
         f"notebooks: {len(done['executed'])} executed, {len(done['unchanged'])} unchanged, "
         f"{len(done['skipped'])} skipped; executed copies in {args.out}"
     )
@@ -340,7 +396,7 @@ def cmd_notebooks_report(args: argparse.Namespace) -> int:
     executed = sorted(Path(args.executed).glob("*.ipynb"))
     if not executed:
         raise UsageError(f"no executed notebooks in {args.executed}: run `kss notebooks run` (or `make run`) first")
-    render_html(executed, Path(args.out), processed_dir())
+    render_html(executed, Path(args.out), processed_dir(), echo=say)
     _write_front_page(Path(args.out), args.figures, args.tables)
     return 0
 
@@ -378,9 +434,35 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+class VersionAction(argparse.Action):
+    """``--version``: asks for the version only when given (asking git costs a few tenths of a second)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from kss_analysis.core.version import package_version
+
+        print(f"kss-analysis {package_version()}")
+        parser.exit()
+
+
+def _verbosity_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """-q/-v, taken before the command (kss -q build) and after it (kss build -q)."""
+    default: object = False if top else argparse.SUPPRESS  # a command's parser keeps what the top one read
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "-q", "--quiet", action="store_true", default=default, help="errors only; results still go to stdout"
+    )
+    group.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="each step on its own line, with its time"
+    )
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kss", description="Statistics on Indonesia's South-South cooperation.")
-    parser.add_argument("--version", action="version", version=f"kss-analysis {__version__}")
+    _verbosity_options(parser, top=True)
+    parser.add_argument("--version", action=VersionAction, help="show the version (from git: tag, or commit) and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -414,7 +496,11 @@ def make_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--skip-unreachable", action="store_true", help="report unreachable sources and exit 0")
     fetch.set_defaults(func=cmd_fetch)
 
-    sources = sub.add_parser("sources", help="status of every registered source")
+    sources = sub.add_parser("sources", help="status of every registered source, or their citations")
+    sources.add_argument(
+        "--citations", metavar="FORMAT", help="print every source's citation instead: csl-json (CSL-JSON)"
+    )
+    sources.add_argument("--out", help="with --citations: write to this file instead of stdout")
     sources.set_defaults(func=cmd_sources)
 
     export = _export_parser(sub, "charts", "write every standard chart with its CSV and JSON", cmd_charts_export)
@@ -428,6 +514,15 @@ def make_parser() -> argparse.ArgumentParser:
     nb_run = notebooks_sub.add_parser("run", help="execute notebooks whose sources are present (skips say why)")
     nb_run.add_argument("notebooks", nargs="*", help="notebook files (default: every notebook in notebooks/)")
     nb_run.add_argument("--out", default="reports/notebooks", help="folder for the executed copies")
+    nb_run.add_argument(
+        "-p",
+        "--parameter",
+        dest="parameters",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a variable of the notebooks' parameters cell, e.g. -p LANG=id (repeatable; as papermill -p)",
+    )
     nb_run.set_defaults(func=cmd_notebooks_run)
     nb_report = notebooks_sub.add_parser("report", help="render the executed notebooks to standalone HTML")
     nb_report.add_argument("--executed", default="reports/notebooks", help="folder of executed notebooks")
@@ -450,12 +545,23 @@ def make_parser() -> argparse.ArgumentParser:
     tables_export.add_argument("--format", default="xlsx", help="csv, xlsx or csv,xlsx")
     tables_export.add_argument("--lang", default="en", help="language of the label columns: en or id")
     tables_export.add_argument("--out", default="reports/tables")
+    for command in _leaf_parsers(sub):
+        _verbosity_options(command, top=False)
     return parser
 
 
 def _front_page_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--figures", help="exported charts for the front page (default: <out>/figures)")
     parser.add_argument("--tables", help="exported tables for the front page (default: <out>/tables)")
+
+
+def _leaf_parsers(sub) -> list[argparse.ArgumentParser]:
+    """Every command's own parser (``build``, ``charts export``, ``notebooks run`` ...)."""
+    leaves: list[argparse.ArgumentParser] = []
+    for command in dict.fromkeys(sub.choices.values()):
+        nested = [a for a in command._actions if isinstance(a, argparse._SubParsersAction)]
+        leaves += _leaf_parsers(nested[0]) if nested else [command]
+    return leaves
 
 
 def _export_parser(sub, noun: str, help_text: str, func) -> argparse.ArgumentParser:
@@ -492,27 +598,35 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _terminate)
+    progress.configure(progress.QUIET if args.quiet else progress.VERBOSE if args.verbose else progress.NORMAL)
+    try:
+        return _run(args, argv)
+    finally:
+        progress.reset()
+
+
+def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
     try:
         return args.func(args)
     except KeyboardInterrupt:
         if args.debug:
             raise
-        print("kss: interrupted; nothing partial was kept, earlier outputs are unchanged", file=sys.stderr)
+        progress.error("kss: interrupted; nothing partial was kept, earlier outputs are unchanged")
         if argv is None:  # this process is the kss command (not a caller passing its own argv)
             _exit_now(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     except (InputError, UsageError) as exc:
         if args.debug:
             raise
-        print(f"kss: error: {exc}", file=sys.stderr)
+        progress.error(f"kss: error: {exc}")
         return EXIT_USER_ERROR
     except InvariantError as exc:
         if args.debug:
             raise
-        print(f"kss: {exc}", file=sys.stderr)
+        progress.error(f"kss: {exc}")
         return 1
     except OSError as exc:
         if args.debug:
             raise
-        print(f"kss: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        progress.error(f"kss: error: {exc.filename or ''}: {exc.strerror or exc}")
         return EXIT_USER_ERROR

@@ -249,7 +249,10 @@ def fetch_source(
 ) -> FetchReport:
     """Place every file of ``source`` under raw/<id>/ and record it in the manifest."""
     report = FetchReport(source.id)
-    if source.kind == "embedded":
+    if source.kind == "embedded":  # placed from the package (or the checkout), never downloaded
+        from kss_analysis.acquire.embedded import place_register
+
+        report.fetched, report.skipped = place_register(raw)
         return report
     progress = sys.stderr.isatty() if progress is None else progress
     from kss_analysis.core.locking import hold

@@ -32,6 +32,7 @@ class Source:
     file_urls: dict[str, str] = field(default_factory=dict)
     url_pattern: str | None = None
     file_pattern: str | None = None
+    landing_page: str | None = None  # the publisher's page for the data (a human's way in)
     note: str = ""
 
     def url_of(self, path: str) -> str | None:
@@ -60,7 +61,6 @@ def parse_sources(entries: dict) -> dict[str, Source]:
         files = dict(entry.pop("files", None) or {})
         if manifest := entry.pop("manifest", None):
             files.update(_manifest(manifest))
-        entry.pop("landing_page", None)
         sources[source_id] = Source(id=source_id, files=files, file_urls=entry.pop("file_urls", None) or {}, **entry)
     return sources
 

@@ -26,7 +26,7 @@ from kss_analysis.build.finalise import finalise
 from kss_analysis.build.money import add_money_equivalents, add_transaction_equivalents, load_money_tables
 from kss_analysis.build.reports import write_reports
 from kss_analysis.build.result import BuildResult
-from kss_analysis.core import io, reference, schema
+from kss_analysis.core import io, progress, reference, schema
 from kss_analysis.core.errors import reading
 from kss_analysis.core.model import SourceTables
 from kss_analysis.core.validate import InvariantError, check_ledger, enforce
@@ -101,17 +101,24 @@ def write_outputs(
 
 
 def build_activities(
-    admitted: BuildInputs, *, tossd_providers: tuple[str, ...] | None = DEFAULT_PROVIDERS
+    admitted: BuildInputs,
+    *,
+    tossd_providers: tuple[str, ...] | None = DEFAULT_PROVIDERS,
+    step: progress.Steps | None = None,
 ) -> tuple[SourceTables, dict[str, str], dict]:
     """Every register and activity source in raw/ -> canonical tables (money equivalents beside
     every stated amount), the sha256 of the files read, and the FX/deflator provenance.
 
     ``tossd_providers``: DAC provider codes read from TOSSD files (None = every provider).
+    ``step``: told of each input read (the build's progress).
     """
     raw = admitted.raw
     inputs: dict[str, str] = {}
     parts = []
     for found in find_inputs(admitted):
+        label = str(found.path.relative_to(raw))
+        if step:
+            step.at(label)
         inputs.update(admitted.checksums(found.files))
         if found.reader == "register" and (profile := profile_beside(found.path)):
             inputs.update(admitted.checksums([profile]))  # a profile changes how the register reads
@@ -125,6 +132,8 @@ def build_activities(
                 files=found.files,
             )
         )
+        if step:
+            step.advance(f"read {label}")
     tables = SourceTables.concat(parts)
     enforce(tables)
     tables = finalise(tables)
@@ -214,18 +223,28 @@ def _build_all(
 ) -> BuildResult:
     """Every step, writing into the folder ``processed`` (the staging folder of a build)."""
     admitted = admit(raw)  # the raw files this build may read: found and checksummed once, passed down
-    tables, activity_inputs, money = build_activities(admitted, tossd_providers=tossd_providers)
-    inputs.update(activity_inputs)
-    figures, figure_inputs = build_figures(admitted)
-    inputs.update(figure_inputs)
-    written, unchanged = write_outputs(tables, processed, dict(sorted(inputs.items())), figures, money)
-    reports = write_reports(tables.activities, tables.quarantine, processed)
-    unmapped_path, unmapped, changed = write_report(tables.activities, processed)
-    (written if changed else unchanged).append(unmapped_path)
-    for step in (build_crs_outputs, build_codelists):
-        step_written, step_unchanged = step(admitted, processed)
-        written += step_written
-        unchanged += step_unchanged
+    later_steps = (("CRS", build_crs_outputs), ("code lists", build_codelists))
+    total = len(find_inputs(admitted)) + 3 + len(later_steps)
+    with progress.steps("build", total=total) as step:
+        tables, activity_inputs, money = build_activities(admitted, tossd_providers=tossd_providers, step=step)
+        inputs.update(activity_inputs)
+        step.at("headline figures")
+        figures, figure_inputs = build_figures(admitted)
+        inputs.update(figure_inputs)
+        step.advance("headline figures")
+        step.at("tables")
+        written, unchanged = write_outputs(tables, processed, dict(sorted(inputs.items())), figures, money)
+        step.advance("tables written")
+        reports = write_reports(tables.activities, tables.quarantine, processed)
+        unmapped_path, unmapped, changed = write_report(tables.activities, processed)
+        (written if changed else unchanged).append(unmapped_path)
+        step.advance("reports written")
+        for name, build_step in later_steps:
+            step.at(name)
+            step_written, step_unchanged = build_step(admitted, processed)
+            written += step_written
+            unchanged += step_unchanged
+            step.advance(name if step_written or step_unchanged else f"{name}: no input")
     return BuildResult(
         tables, written, unchanged, inputs, reports, unmapped, unmapped_path, list(dict.fromkeys(admitted.notices))
     )  # notices once each

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from kss_analysis.core.errors import InputError
 from kss_analysis.core.model import to_frame
-from kss_analysis.core.version import __version__
+from kss_analysis.core.version import package_version
 
 if TYPE_CHECKING:
     import polars as pl  # for hints; write_partitioned imports it when called
@@ -44,7 +44,7 @@ def sha256_file(path: Path) -> str:
 def package_fingerprint() -> str:
     """sha256 over the package's code and data files (reference tables, styles, sources.yml).
 
-    The version stays the same while the code changes in development, so a run key that
+    The version names a commit, not the uncommitted code drawing from it, so a run key that
     only named the version would keep outputs drawn by older code."""
     from kss_analysis.core.config import PACKAGE_DIR
 
@@ -98,7 +98,7 @@ def write_table(
     under the ``kss_analysis`` key of the file's key-value metadata.
     """
     table = pa.Table.from_pandas(frame, schema=arrow_schema, preserve_index=False)
-    meta = {"package_version": __version__, **(provenance or {})}
+    meta = {"package_version": package_version(), **(provenance or {})}
     # Keep pandas' own metadata so pd.read_parquet gives nullable integers (Int16, Int64),
     # not floats, for integer columns with gaps.
     table = table.replace_schema_metadata(

@@ -19,10 +19,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from kss_analysis.core import io
+from kss_analysis.core import io, progress
 from kss_analysis.core.csv_safety import escape_frame
 from kss_analysis.core.labels import label, text
-from kss_analysis.core.version import __version__
+from kss_analysis.core.version import package_version
 from kss_analysis.outputs.charts.standard import (
     CHART_TABLES,
     COMPARISON_SPECS,
@@ -90,11 +90,11 @@ KEY_FILE = ".export-key.json"
 
 def export_key(processed: Path, langs: list[str], formats: list[str], names: list[str] | None) -> str:
     """Changes when a processed table, the package (version or code), matplotlib or the options change."""
-    digest = hashlib.sha256(json.dumps([__version__, version("matplotlib"), langs, formats, names]).encode())
+    digest = hashlib.sha256(json.dumps([package_version(), version("matplotlib"), langs, formats, names]).encode())
     # Every processed table, not only those the charts read: knowing which needs the chart code.
     for table in sorted(processed.glob("*.parquet")):
         digest.update(f"{table.name} {io.sha256_file(table)}\n".encode())
-    digest.update(io.package_fingerprint().encode())  # the version stays 0.1.0 while the code changes
+    digest.update(io.package_fingerprint().encode())  # the version names the commit, not uncommitted code
     return digest.hexdigest()
 
 
@@ -148,11 +148,16 @@ def _draw_charts(
     Comparison charts are written too when every source they need is in the processed tables.
     """
     paths = []
-    for drawers, tables, inputs in _chart_sets(processed):
-        for lang in langs:
-            for name, make in drawers.items():
-                if not names or name in names:
-                    paths += _write_chart(name, make(tables, lang), out / lang, formats, lang, inputs)
+    sets = _chart_sets(processed)
+    total = sum(len(langs) * sum(1 for name in drawers if not names or name in names) for drawers, _, _ in sets)
+    with progress.steps("charts", total=total, unit="chart") as step:
+        for drawers, tables, inputs in sets:
+            for lang in langs:
+                for name, make in drawers.items():
+                    if not names or name in names:
+                        step.at(f"{name} ({lang})")
+                        paths += _write_chart(name, make(tables, lang), out / lang, formats, lang, inputs)
+                        step.advance(f"{name} ({lang})")
     return paths
 
 
@@ -210,7 +215,7 @@ def _write_chart(
         "columns": list(table.columns),
         "headers": list(written.columns),  # as written in the CSV (in the chart's language)
         "inputs": inputs,
-        "package_version": __version__,
+        "package_version": package_version(),
         **chart.meta,  # title, subtitle, units, notes, sources, licence, data_date (standard_charts.draw)
     }
     body = json.dumps(sidecar, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -2,7 +2,9 @@
 
 The package carries one compact file, ``reference/map_shapes.parquet`` (one row per ISO3:
 the simplified Natural Earth 1:50m shape in lon/lat as WKB, or a point for a country
-that has no shape), so maps draw offline. ``scripts/make_map_shapes.py`` rebuilds it
+that has no shape), so maps draw offline. It is a GeoParquet 1.0 file (``geo`` metadata:
+WKB column ``wkb``, its geometry types, CRS OGC:CRS84 as PROJJSON, bounding box), so
+geospatial tools read it as a layer. ``scripts/make_map_shapes.py`` rebuilds it
 from the fetched world-atlas file. TopoJSON is decoded here (about 30 lines, the format
 is small and frozen) rather than through GDAL/pyogrio, a large binary dependency that
 would be used only by this build script.
@@ -140,17 +142,56 @@ def build_table(source_path: Path) -> pa.Table:
         "keys": "iso3 = ISO 3166-1 alpha-3 via reference/countries.csv; '~Name' = Natural Earth land with no ISO code",
     }
     schema = pa.schema(
-        [("iso3", pa.string()), ("kind", pa.string()), ("wkb", pa.binary())],
+        [("iso3", pa.string()), ("kind", pa.string()), (GEOMETRY_COLUMN, pa.binary())],
         metadata={k: v.encode() for k, v in metadata.items()},
     )
-    return pa.table(
+    table = pa.table(
         {
             "iso3": [r[0] for r in rows],
             "kind": [r[1] for r in rows],
-            "wkb": [shapely.to_wkb(r[2], output_dimension=2) for r in rows],
+            GEOMETRY_COLUMN: [shapely.to_wkb(r[2], output_dimension=2) for r in rows],
         },
         schema=schema,
     )
+    return with_geo_metadata(table)
+
+
+GEOMETRY_COLUMN = "wkb"
+GEOPARQUET_VERSION = "1.0.0"
+
+
+def crs84_projjson() -> dict:
+    """OGC:CRS84 (WGS 84, longitude first: the shapes' coordinates) as PROJJSON, as GeoParquet asks."""
+    import pyproj
+
+    return pyproj.CRS("OGC:CRS84").to_json_dict()
+
+
+def geo_metadata(table: pa.Table) -> dict:
+    """The GeoParquet 1.0 ``geo`` metadata of the table: its WKB column, geometry types, CRS, bounds."""
+    geometries = shapely.from_wkb(table.column(GEOMETRY_COLUMN).to_pylist())
+    types = sorted({g.geom_type for g in geometries if g is not None and not g.is_empty})
+    bounds = shapely.total_bounds(geometries)
+    return {
+        "version": GEOPARQUET_VERSION,
+        "primary_column": GEOMETRY_COLUMN,
+        "columns": {
+            GEOMETRY_COLUMN: {
+                "encoding": "WKB",
+                "geometry_types": types,
+                "crs": crs84_projjson(),
+                "edges": "planar",
+                "bbox": [round(float(x), DECIMALS) for x in bounds],
+            }
+        },
+    }
+
+
+def with_geo_metadata(table: pa.Table) -> pa.Table:
+    """The table with its ``geo`` key set (the other schema metadata kept, in their order)."""
+    metadata = {k: v for k, v in (table.schema.metadata or {}).items() if k != b"geo"}
+    metadata[b"geo"] = json.dumps(geo_metadata(table), separators=(",", ":")).encode()
+    return table.replace_schema_metadata(metadata)
 
 
 def write_table(table: pa.Table, path: Path = SHAPES_FILE) -> None:
@@ -171,4 +212,5 @@ def load_shapes() -> dict[str, tuple[str, shapely.Geometry]]:
 
 
 def shapes_metadata() -> dict[str, str]:
+    """The file's schema metadata: provenance keys, and ``geo`` (GeoParquet, JSON text)."""
     return {k.decode(): v.decode() for k, v in (pq.read_schema(SHAPES_FILE).metadata or {}).items()}

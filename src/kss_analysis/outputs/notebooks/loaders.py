@@ -65,7 +65,7 @@ def data_vintage(notebook: str, processed: Path | None = None) -> str:
     from pathlib import Path
 
     from kss_analysis.core.io import read_metadata
-    from kss_analysis.core.version import __version__
+    from kss_analysis.core.version import package_version
     from kss_analysis.outputs.notebooks.runner import notebook_needs, present_sources
 
     processed = processed or processed_dir()
@@ -85,7 +85,7 @@ def data_vintage(notebook: str, processed: Path | None = None) -> str:
         else:
             combined = hashlib.sha256(json.dumps({n: shown[n] for n in names}, sort_keys=True).encode()).hexdigest()
             lines.append(f"- `{source}/` {len(names)} files, combined sha256 `{combined[:12]}`")
-    lines.append(f"\nBuilt by kss-analysis {__version__}.")
+    lines.append(f"\nBuilt by kss-analysis {package_version()}.")
     return "\n".join(lines)
 
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import pandas as pd
 
 from kss_analysis.build.aggregate import STANDARD_AGGREGATES
-from kss_analysis.core import io
+from kss_analysis.core import io, progress
 from kss_analysis.core.csv_safety import escape_formula, escape_frame
 from kss_analysis.core.labels import label, text
-from kss_analysis.core.version import __version__
+from kss_analysis.core.version import package_version
 from kss_analysis.outputs.charts import caveats
 from kss_analysis.outputs.tables.workbook import FIXED_STAMP, localised, stable_zip, workbook_bytes
 from kss_analysis.rules import scope
@@ -61,7 +61,7 @@ def about(processed: Path, lang: str, table: str) -> list[tuple[str, str]]:
     rows += [(text("field_licence", lang), caveats.licence_line(sources))]
     rows += [(text("field_counting", lang), text(f"rule_{rule}", lang)) for rule in RULES]
     rows += [(text("field_data_date", lang), caveats.data_date(acts) or "")]
-    rows += [(text("field_version", lang), __version__)]
+    rows += [(text("field_version", lang), package_version())]
     rows += [(text("field_inputs", lang), f"{path} {sha}") for path, sha in sorted(inputs.items())]
     return [(escape_formula(k), escape_formula(v)) for k, v in rows]
 
@@ -70,15 +70,19 @@ def export_tables(processed: Path, out: Path, formats: list[str], lang: str = "e
     """One file per table and format (aggregates, programmes, quarantine); returns the paths written."""
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, table in _tables(processed, lang).items():
-        safe = escape_frame(table)
-        if "csv" in formats:
-            path = out / f"{name}.csv"
-            body = localised(safe, lang).to_csv(index=False, lineterminator="\n")
-            io.write_bytes_atomic(path, body.encode("utf-8"))
-            paths.append(path)
-        if "xlsx" in formats:
-            path = out / f"{name}.xlsx"
-            io.write_bytes_atomic(path, workbook_bytes([(name, safe)], lang, about(processed, lang, name)))
-            paths.append(path)
+    tables = _tables(processed, lang)
+    with progress.steps("tables", total=len(tables), unit="table") as step:
+        for name, table in tables.items():
+            step.at(name)
+            safe = escape_frame(table)
+            if "csv" in formats:
+                path = out / f"{name}.csv"
+                body = localised(safe, lang).to_csv(index=False, lineterminator="\n")
+                io.write_bytes_atomic(path, body.encode("utf-8"))
+                paths.append(path)
+            if "xlsx" in formats:
+                path = out / f"{name}.xlsx"
+                io.write_bytes_atomic(path, workbook_bytes([(name, safe)], lang, about(processed, lang, name)))
+                paths.append(path)
+            step.advance(name)
     return paths

@@ -90,3 +90,19 @@ def test_the_run_key_changes_with_the_package_code_not_only_its_version(tmp_path
     assert notebook_runner.run_key(notebook, processed) == before  # same inputs, same key
     monkeypatch.setattr(notebook_runner, "package_fingerprint", lambda: "other code")
     assert notebook_runner.run_key(notebook, processed) != before
+
+
+def test_a_skipped_notebook_run_into_its_own_folder_is_never_deleted(tmp_path):
+    """`make notebooks` executes notebooks into notebooks/: skipping one must not remove its source."""
+    import nbformat
+
+    from kss_analysis.outputs.notebooks.runner import run_notebooks
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kss"] = {"needs_sources": ["tossd"]}
+    path = tmp_path / "08-needs-tossd.ipynb"
+    nbformat.write(notebook, path)
+    processed = tmp_path / "processed"
+    processed.mkdir()
+    done = run_notebooks([path], tmp_path, processed, echo=lambda _: None)
+    assert done["skipped"] == [path] and path.exists()

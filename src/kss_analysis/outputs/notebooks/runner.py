@@ -243,7 +243,10 @@ def run_notebooks(
 def _run_one(plan: NotebookPlan, out: Path, processed: Path, echo, parameters, done: dict[str, list[Path]]) -> None:
     target = out / plan.path.name
     if plan.action == "skip":
-        target.unlink(missing_ok=True)  # never leave a copy made on other data
+        # never leave a copy made on other data, but never delete the notebook itself
+        # (`make notebooks` runs them into their own folder)
+        if target.resolve() != plan.path.resolve():
+            target.unlink(missing_ok=True)
         echo(f"skipped {plan.path.name}: needs {', '.join(plan.needs)} ({FETCH_HINT})")
         done["skipped"].append(plan.path)
         return

@@ -214,7 +214,8 @@ def iso_codes() -> dict[str, str]:
 @cache
 def region_lookup() -> dict[str, str]:
     table = {normalise_name(row["alias"]): row["region"] for row in _rows("region_aliases")}
-    table.update({normalise_name(row["code"]): row["code"] for row in read_reference("regions")})
+    for row in read_reference("regions"):  # the code and the package's own labels read back as the code
+        table.update({normalise_name(row[column]): row["code"] for column in ("code", "label_en", "label_id")})
     return table
 
 
@@ -269,12 +270,12 @@ def sector_keywords() -> list[tuple[re.Pattern[str], str, str]]:
 
 @cache
 def alias_lookup(name: str) -> dict[str, str]:
-    """Normalised code or alias -> code, for a code table with an ``aliases`` column."""
+    """Normalised code, label (English or Indonesian) or alias -> code, for a code table with
+    an ``aliases`` column: the package's own labels always read back as their code."""
     table: dict[str, str] = {}
     for row in _rows(name):
-        table[normalise_name(row["code"])] = row["code"]
-        for alias in row["aliases"].split(";"):
-            table[normalise_name(alias)] = row["code"]
+        for written in (row["code"], row["label_en"], row["label_id"], *row["aliases"].split(";")):
+            table[normalise_name(written)] = row["code"]
     return table
 
 

@@ -10,6 +10,7 @@ HOW_TO_FIX = {
     "bad_funding_value": "write an amount such as Rp 2,5 miliar, 2500000000 or USD 1.2 million",
     "bad_participants": "write a whole number of people such as 25 or 'lebih dari 30'",
     "bad_n_partner_countries": "write a whole number of countries such as 3",
+    "bad_amount": "the file holds an infinite amount (inf): take the amount from the publisher's table again",
     "amount_out_of_range": "check the number: it is beyond +/-10^15 (a typo, a pasted formula result or damage)",
     "bad_participants_qualifier": "use exact, lower_bound, upper_bound, approximate or cumulative",
     "bad_funding_basis": "use stated, sum_of_stated, approximate, unverified, planned, in_kind or cumulative",

@@ -313,3 +313,24 @@ def test_the_built_table_keeps_the_publishers_constant_figure_beside_ours(tmp_pa
     # ours: the current amount through the US GDP deflator to our base year, named as such
     assert pd.notna(row["amount_usd_constant"]) and row["price_base_year"] >= 2024
     assert row["amount_usd_constant"] != row["amount_usd_constant_stated"] or row["price_base_year"] == 2024
+
+
+def test_an_infinite_amount_quarantines_its_row_and_the_ledger_still_balances(tmp_path):
+    """A NaN amount is an empty cell (as a data frame writes it); inf or -inf is no amount:
+    that row is quarantined (bad_amount), never the whole file."""
+    import numpy as np
+
+    frame = pd.read_parquet(Y2024)
+    frame["USD_disbursements"] = frame["USD_disbursements"].astype("float64")
+    frame["USD_Commitment"] = frame["USD_Commitment"].astype("float64")
+    ids = frame["tossdid"].tolist()
+    frame.loc[frame["tossdid"] == "ID-2024-0002", "USD_disbursements"] = np.inf
+    frame.loc[frame["tossdid"] == "ID-2024-0003", "USD_Commitment"] = -np.inf
+    frame.loc[frame["tossdid"] == "ID-2024-0004", "USD_disbursements"] = np.nan
+    path = tmp_path / "tossd_inf.parquet"
+    frame.to_parquet(path)
+    tables = place_tossd(path, file_label=path.name)
+    bad = tables.quarantine[tables.quarantine["reason_code"] == "bad_amount"]
+    assert sorted(bad["locator"].str.split().str[-1]) == ["ID-2024-0002", "ID-2024-0003"]
+    assert "ID-2024-0004" in ids and pd.isna(activity(tables, "ID-2024-0004")["amount_usd"])
+    assert check_tables(tables) == []  # rows and amounts balance

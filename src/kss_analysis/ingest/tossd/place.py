@@ -81,9 +81,12 @@ def _code(value: object) -> str:
 
 
 def _usd(value: float | None) -> float | None:
-    """Thousands of USD -> USD; None stays None."""
+    """Thousands of USD -> USD; None (or NaN, how a data frame writes an empty cell) stays None.
+    An infinite amount is no amount: its row is quarantined (``bad_amount``), the file read on."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
+    if math.isinf(float(value)):
+        raise RowProblem("bad_amount", f"amount {value} is not a finite number")
     return float(value) * THOUSANDS
 
 
@@ -210,8 +213,14 @@ def place_row(record: dict, *, file_label: str, locator: str) -> tuple[dict, lis
 
 
 def row_amounts(record: dict) -> dict[str, float | None]:
-    """A row's ledger measures in USD, straight from its raw thousands."""
-    return {measure: _usd(record.get(column)) for column, measure in MEASURES.items()}
+    """A row's ledger measures in USD, straight from its raw thousands (a non-finite amount is
+    left out, as the raw sums leave it out: its row is quarantined)."""
+    out: dict[str, float | None] = {}
+    for column, measure in MEASURES.items():
+        value = record.get(column)
+        finite = value is not None and math.isfinite(float(value))
+        out[measure] = float(value) * THOUSANDS if finite else None
+    return out
 
 
 def placed_amounts(activity: dict, transactions: list[dict]) -> dict[str, float | None]:

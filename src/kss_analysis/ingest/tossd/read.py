@@ -136,6 +136,8 @@ def batch_amounts(table: pa.Table, mask: pa.Array | None = None) -> dict[str, fl
         if column not in table.column_names:
             continue
         values = table[column] if mask is None else pc.filter(table[column], mask)
+        if pa.types.is_floating(values.type):  # an infinite amount is quarantined with its row, not summed
+            values = pc.filter(values, pc.is_finite(values))
         total = pc.sum(values).as_py()
         sums[measure] = (total or 0.0) * THOUSANDS
     return sums

@@ -218,8 +218,7 @@ def row_amounts(record: dict) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
     for column, measure in MEASURES.items():
         value = record.get(column)
-        finite = value is not None and math.isfinite(float(value))
-        out[measure] = float(value) * THOUSANDS if finite else None
+        out[measure] = float(value) * THOUSANDS if value is not None and math.isfinite(float(value)) else None
     return out
 
 

@@ -182,3 +182,20 @@ def test_profile_sheets_key_reads_only_the_sheets_named(tmp_path):
     wrong = write_profile(tmp_path / "q.yml", PROFILE + "sheets: [Asia]\n")
     with pytest.raises(InputError, match="key 'sheets': no visible sheet named Asia"):
         build_register_tables(register, source="register:x", file_label="x.xlsx", profile=wrong)
+
+
+def test_a_profile_of_yaml_aliases_or_of_megabytes_is_refused_before_it_is_expanded(tmp_path):
+    """'Billion laughs' in YAML: nine aliases of nine aliases ... would expand to gigabytes."""
+    from kss_analysis.ingest.register.profile import MAX_PROFILE_BYTES
+
+    bomb = tmp_path / "bomb.profile.yml"
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for name, previous in zip("bcdefghi", "abcdefgh", strict=True):
+        lines.append(f"{name}: &{name} [{', '.join(['*' + previous] * 9)}]")
+    bomb.write_text("\n".join(lines) + "\ncolumns: {Judul: title}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="aliases"):
+        load_profile(bomb)
+    big = tmp_path / "big.profile.yml"
+    big.write_text("note: " + "x" * (MAX_PROFILE_BYTES + 1) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="short YAML file"):
+        load_profile(big)

@@ -77,6 +77,9 @@ def _canonical(value: object, file: str, key: str) -> str:
     return value
 
 
+MAX_PROFILE_BYTES = 256 * 1024  # a real profile is a few hundred bytes
+
+
 def load_profile(path: str | Path) -> RegisterProfile:
     """Read and check a profile; any unknown key or column raises InputError naming both."""
     import yaml
@@ -85,8 +88,14 @@ def load_profile(path: str | Path) -> RegisterProfile:
     file = str(path)
     if not path.is_file():
         raise InputError(file, "profile not found")
+    if path.stat().st_size > MAX_PROFILE_BYTES:
+        raise InputError(file, f"a profile is a short YAML file; this one is over {MAX_PROFILE_BYTES // 1024} KiB")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
+        # YAML aliases can expand a few lines into gigabytes ("billion laughs"): a profile needs none.
+        if any(isinstance(token, yaml.AliasToken) for token in yaml.scan(text)):
+            raise InputError(file, "aliases (*name) are not allowed in a profile; write each value out")
+        data = yaml.safe_load(text) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InputError(file, f"not a readable YAML profile ({exc.__class__.__name__}: {exc})") from None
     if not isinstance(data, dict):

@@ -4,7 +4,8 @@ against a bad mirror copy or a cut transfer overwriting a good file.
 
 A replacement is refused when it is empty, fails its format's own check (a zip whose
 central directory is unreadable, JSON or XML that does not parse, text that does not
-decode) or is less than half the size of the copy it would replace.
+decode, a Parquet file without its magic bytes or a readable footer) or is less than half
+the size of the copy it would replace.
 """
 
 from __future__ import annotations
@@ -27,6 +28,17 @@ def format_problem(path: Path) -> str | None:
             with zipfile.ZipFile(path) as archive:
                 if not archive.infolist():
                     return "the new copy is an empty zip archive"
+        elif suffix == ".parquet":
+            # Parquet starts and ends with the magic PAR1, and its footer must parse.
+            with open(path, "rb") as handle:
+                start = handle.read(4)
+                handle.seek(-4, 2)
+                end = handle.read(4)
+            if start != b"PAR1" or end != b"PAR1":
+                return "the new copy is not a Parquet file (no PAR1 magic at both ends)"
+            import pyarrow.parquet as pq
+
+            pq.read_schema(path)
         elif suffix == ".json":
             with open(path, encoding="utf-8-sig") as handle:
                 json.load(handle)

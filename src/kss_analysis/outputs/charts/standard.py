@@ -40,7 +40,9 @@ __all__ = ["PERIOD_YEARS", "ChartOutput", "ChartSpec", "draw", "period_of", "top
 TOP_PARTNERS = 15
 MAX_TIE_EXTRA = 5  # a top-N chart shows up to this many extra bars to keep a tie whole
 OPEN_INTAKE_COLOUR = "#CC79A7"
-SEGMENT_COLOURS = {"approximate_or_unverified": "#88CCEE", "in_kind": "#DDCC77"}  # "stated": the chart's colour
+# Two amount bases in one segment: a colour of its own. "stated" and "in_kind" are amount bases and
+# take their colour from reference/amount_bases.csv, as in every other chart.
+SEGMENT_COLOURS = {"approximate_or_unverified": "#88CCEE"}
 Tables = dict[str, pd.DataFrame]
 
 
@@ -320,7 +322,7 @@ def _series_style(spec: ChartSpec, lang: str) -> dict:
             "open_intake": text("series_open_intake", lang),
         }
     else:
-        colours = {s: SEGMENT_COLOURS.get(s, spec.colour) for s in SEGMENT_ORDER}
+        colours = {s: SEGMENT_COLOURS.get(s) or charts.colour_of("amount_basis", s) for s in SEGMENT_ORDER}
         labels = {s: text(f"segment_{s}", lang) for s in SEGMENT_ORDER}
     return {"series": YEARLY_SERIES[spec.measure], "series_colours": colours, "series_labels": labels}
 
@@ -426,7 +428,7 @@ AMOUNT_BASIS = {"amount_basis": "not planned, not cumulative"}
 TRIANGULAR = {"cooperation_type": "triangular"}
 
 
-def _amount_spec(currency: str, *, unit: str, scale: float, colour: str) -> ChartSpec:
+def _amount_spec(currency: str, *, unit: str, scale: float) -> ChartSpec:
     """Amounts in one currency by year: currencies are never added, so one chart each."""
     code = currency.lower()
     return ChartSpec(
@@ -439,7 +441,6 @@ def _amount_spec(currency: str, *, unit: str, scale: float, colour: str) -> Char
         notes={**AMOUNT_BASIS, "currency": currency},
         unit=unit,
         scale=scale,
-        colour=colour,
     )
 
 
@@ -482,8 +483,8 @@ STANDARD_SPECS = (
         notes={"participants": "stated, not cumulative"},
         colour="#009E73",
     ),
-    _amount_spec("IDR", unit="billion_idr", scale=1e9, colour="#882255"),
-    _amount_spec("USD", unit="million_usd", scale=1e6, colour="#332288"),
+    _amount_spec("IDR", unit="billion_idr", scale=1e9),
+    _amount_spec("USD", unit="million_usd", scale=1e6),
     ChartSpec(
         "triangular_partners",
         "activities",

@@ -279,10 +279,6 @@ def alias_lookup(name: str) -> dict[str, str]:
     return table
 
 
-def modality_lookup() -> dict[str, str]:
-    return alias_lookup("modalities")
-
-
 @cache
 def dac_sector_themes() -> dict[str, str]:
     """DAC sector category (3 digits) or purpose code (5 digits) -> sector theme."""

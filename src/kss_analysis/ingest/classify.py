@@ -80,7 +80,7 @@ def classify_sector(text: str) -> tuple[str | None, list[str]]:
 
 
 def classify_modality(text: str) -> str | None:
-    return reference.modality_lookup().get(reference.normalise_name(text))
+    return reference.alias_lookup("modalities").get(reference.normalise_name(text))
 
 
 def classify_implementer_type(text: str) -> str | None:

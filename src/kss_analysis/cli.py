@@ -141,6 +141,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return 0
     if args.profile and args.as_ != "register":
         raise UsageError("--profile applies to --as register only")
+    if args.as_ == "tossd":
+        return _ingest_tossd(path, out, _parse_providers(args.providers))
     tables = place_file(
         path,
         reader=args.as_,
@@ -163,6 +165,40 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         say(f"  quarantined {row.locator}: {row.reason_code}: {row.message}")
     say(summary(report, out / report_path.name))
     say(f"{len(written) + len(unchanged)} tables in {args.out}")
+    return 0
+
+
+def _ingest_tossd(path: Path, out: Path, providers: tuple[str, ...] | None) -> int:
+    """A TOSSD year file, any provider selection, placed whole columns at a time, chunk by chunk,
+    and written as year-partitioned datasets (build/partitioned.py): all providers of a year in
+    seconds, in the memory of one chunk."""
+    from kss_analysis.build.partitioned import PlacedDataset
+    from kss_analysis.core import schema
+    from kss_analysis.core.io import read_table, sha256_file, staged_folder
+    from kss_analysis.ingest.tossd.place import TossdPlacement
+    from kss_analysis.ingest.unmapped import summary, write_report
+
+    placement = TossdPlacement(path, file_label=path.name, providers=providers)
+    activities = 0
+    with staged_folder(out) as staging:  # every table or none
+        dataset = PlacedDataset(staging, {path.name: sha256_file(path)})
+        for chunk in placement.chunks():
+            dataset.write(chunk.activities, chunk.activity_recipients, chunk.activity_transactions, chunk.quarantine)
+            activities += chunk.activities.num_rows
+        ledger = placement.ledger()
+        flagged = dataset.finish(ledger, schema.QUARANTINE)
+        report_path, report, _ = write_report(flagged, staging)
+    say(_ledger_table(ledger.to_pandas()))
+    quarantine = read_table(out / "quarantine.parquet")
+    for row in quarantine.head(MAX_LISTED).itertuples():
+        say(f"  quarantined {row.locator}: {row.reason_code}: {row.message}")
+    if len(quarantine) > MAX_LISTED:
+        say(f"  ... and {len(quarantine) - MAX_LISTED:,} more in {out / 'quarantine.parquet'}")
+    say(summary(report, out / report_path.name))
+    say(
+        f"{activities:,} activities in {out / 'activities'} (and activity_recipients, activity_transactions: "
+        "Parquet partitioned by year)"
+    )
     return 0
 
 

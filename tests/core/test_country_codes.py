@@ -260,7 +260,7 @@ def test_dac_codes_match_the_written_out_excerpt_of_the_official_list():
 
 
 def test_tossd_recipients_carry_their_codes_with_the_source():
-    from kss_analysis.ingest.tossd.place import dac_code_iso3
+    from kss_analysis.ingest.tossd.rows import dac_code_iso3
 
     for iso3, code in TOSSD_RECIPIENTS.items():
         assert ROWS[iso3]["dac_code"] == code

@@ -60,7 +60,11 @@ class TableBuilder:
                 self.amounts.setdefault(self.file_label, {}).setdefault(measure, Counter())[outcome] += value  # type: ignore[assignment]
 
     def _count(self, outcome: str) -> None:
-        self.counts.setdefault(self.file_label, Counter())[outcome] += 1
+        self.count_rows(outcome, 1)
+
+    def count_rows(self, outcome: str, rows: int) -> None:
+        """Count ``rows`` rows under ``outcome`` (kept, fixed, quarantined, flagged) at once."""
+        self.counts.setdefault(self.file_label, Counter())[outcome] += rows
 
     def add(
         self,

@@ -284,9 +284,9 @@ def test_ingest_works_on_both_vintages(tmp_path, capsys, path, indonesia, everyo
     from kss_analysis import cli
 
     assert cli.main(["ingest", str(path), "--as", "tossd", "--out", str(tmp_path / "a")]) == 0
-    assert len(pd.read_parquet(tmp_path / "a" / "activities.parquet")) == indonesia
+    assert len(pd.read_parquet(tmp_path / "a" / "activities")) == indonesia
     assert cli.main(["ingest", str(path), "--as", "tossd", "--out", str(tmp_path / "b"), "--providers", "all"]) == 0
-    assert len(pd.read_parquet(tmp_path / "b" / "activities.parquet")) == everyone
+    assert len(pd.read_parquet(tmp_path / "b" / "activities")) == everyone
     assert path.name in capsys.readouterr().out
 
 

@@ -63,10 +63,12 @@ BATCH_ROWS = 65_536
 
 @dataclass
 class OutsideRows:
-    """Rows of a file that the filtered read leaves out, per rule, with their amounts in USD."""
+    """Rows of a file that the filtered read leaves out, per rule, with their amounts in USD;
+    and the raw sums of the selected rows, one dict per batch (as a batch-by-batch read sums them)."""
 
     rows: dict[str, int] = field(default_factory=dict)
     amounts: dict[str, dict[str, float]] = field(default_factory=dict)
+    selected: list[dict[str, float]] = field(default_factory=list)
 
 
 def open_tossd(path: str | Path) -> ds.Dataset:
@@ -144,7 +146,8 @@ def batch_amounts(table: pa.Table, mask: pa.Array | None = None) -> dict[str, fl
 
 
 def count_outside(path: str | Path, providers: tuple[str, ...] | None = DEFAULT_PROVIDERS) -> OutsideRows:
-    """Count the rows (and sum the amounts) the filtered read skips: aggregates and other providers.
+    """Count the rows (and sum the amounts) the filtered read skips: aggregates and other providers;
+    and sum the selected rows' amounts batch by batch (the ledger's raw sums).
 
     Reads only the provider and amount columns, one batch at a time.
     """
@@ -157,9 +160,12 @@ def count_outside(path: str | Path, providers: tuple[str, ...] | None = DEFAULT_
         table = pa.Table.from_batches([batch])
         is_aggregate = pc.fill_null(pc.equal(table["provider"], aggregate), False)
         masks = {RULE_AGGREGATE: is_aggregate}
+        chosen = pc.invert(is_aggregate)
         if selected is not None:
-            chosen = pc.fill_null(pc.is_in(table["provider"], value_set=selected), False)
+            chosen = pc.and_(chosen, pc.fill_null(pc.is_in(table["provider"], value_set=selected), False))
             masks[RULE_NOT_SELECTED] = pc.and_(pc.invert(chosen), pc.invert(is_aggregate))
+        if pc.any(chosen).as_py():  # a measure the file lacks sums to 0 in a batch that has rows
+            outside.selected.append({**dict.fromkeys(MEASURES.values(), 0.0), **batch_amounts(table, chosen)})
         for rule, mask in masks.items():
             n = pc.sum(pc.cast(mask, pa.int64())).as_py() or 0
             if not n:

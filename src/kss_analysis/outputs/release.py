@@ -3,9 +3,10 @@
 It holds the processed tables as Parquet and CSV (``data/``), the exported charts
 (``charts/``) and tables (``tables/``), a Frictionless Data Package descriptor
 (``datapackage.json``: one Table Schema per CSV, generated from ``core/schema.py`` with
-types, descriptions and units, enums from the vocabularies and code tables, primary and
-foreign keys between activities, recipients and transactions, the sources with their
-licences and citations) and a ``README.md`` with the data vintage. The same inputs give the
+types, descriptions and units, enums from the vocabularies and code tables, ranges,
+required columns, primary and foreign keys between activities, recipients and transactions,
+the sources with their licences and citations; ``frictionless validate`` checks the files
+against it) and a ``README.md`` with the data vintage. The same inputs give the
 same bytes: nothing is read from the clock, files are listed sorted, JSON keys are sorted.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,6 +42,8 @@ GRAINS = {
     "quarantine": "one row per raw row that could not be placed",
     "ledger": "one row per raw file: rows read = kept + fixed + quarantined + excluded",
     "kss_figures": "one row per headline figure as its source states it",
+    "codelists": "one row per code list x code (DAC CRS and IATI code lists)",
+    "crs_ledger": "one row per CRS input file",
     "programmes_by_sector_year": "sector theme x year, Indonesia's KSS programmes only",
     "programmes_by_modality_year": "modality x year, Indonesia's KSS programmes only",
     "programmes_by_region_year": "region x year, Indonesia's KSS programmes only",
@@ -49,9 +52,31 @@ PRIMARY_KEYS = {
     "activities": ["activity_id"],
     "ledger": ["file"],
 }
+# (column, table it refers to, column there); "" is the table itself (Table Schema's self-reference).
 FOREIGN_KEYS = {
+    "activities": [("parent_activity_id", "", "activity_id"), ("duplicate_of", "", "activity_id")],
     "activity_recipients": [("activity_id", "activities", "activity_id")],
     "activity_transactions": [("activity_id", "activities", "activity_id")],
+    "quarantine": [("file", "ledger", "file")],
+}
+# Columns that never miss a value, besides the primary keys': a row of a child table names its programme.
+REQUIRED = {
+    "activity_recipients": ["activity_id"],
+    "activity_transactions": ["activity_id"],
+    "quarantine": ["file"],
+}
+# Ranges of numeric columns, by column name in every table that has it: (minimum, maximum or None).
+RANGES = {
+    "share": (0, 1),
+    "n_partner_countries": (0, None),
+    "participants": (0, None),
+    "rows_read": (0, None),
+    "rows_kept": (0, None),
+    "rows_fixed": (0, None),
+    "rows_quarantined": (0, None),
+    "rows_excluded": (0, None),
+    "rows_flagged": (0, None),
+    "programmes": (0, None),
 }
 # Column descriptions, units in the text; a column named here is described in every table that has it.
 DESCRIPTIONS = {
@@ -77,7 +102,7 @@ DESCRIPTIONS = {
     "sector_theme": "primary sector theme (code; reference/sector_themes.csv)",
     "sector_themes": "every sector theme named, ';'-separated codes",
     "modality": "form of cooperation (code; reference/modalities.csv)",
-    "cooperation_type": "south_south or triangular",
+    "cooperation_type": "form of partnership (code; reference/cooperation_types.csv)",
     "triangular_partner": "third party of a triangular programme",
     "channel": "organisation that delivers the aid; never makes a programme triangular",
     "n_partner_countries": "number of partner countries (count)",
@@ -154,24 +179,41 @@ def _enum(table: str, column: str) -> list[str] | None:
     return None
 
 
-def table_schema(table: str, arrow: pa.Schema) -> dict:
-    """The Table Schema of one table: fields with types, descriptions, enums; its keys."""
+def table_schema(table: str, arrow: pa.Schema, tables: Collection[str] | None = None) -> dict:
+    """The Table Schema of one table: fields with types, descriptions, enums, ranges; its keys.
+
+    A foreign key to a table outside ``tables`` (the package's resources, when given) is left out:
+    a reference to a resource the package does not hold makes the whole package invalid."""
     fields = []
+    required = set(PRIMARY_KEYS.get(table, [])) | set(REQUIRED.get(table, []))
     for item in arrow:
         spec: dict = {"name": item.name, "type": _field_type(item.type)}
         if item.name in DESCRIPTIONS:
             spec["description"] = DESCRIPTIONS[item.name]
+        constraints: dict = {}
+        if item.name in required:
+            constraints["required"] = True
         if (values := _enum(table, item.name)) is not None:
-            spec["constraints"] = {"enum": values}
+            constraints["enum"] = values
+        if item.name in RANGES and spec["type"] in ("integer", "number"):
+            low, high = RANGES[item.name]
+            constraints["minimum"] = low
+            if high is not None:
+                constraints["maximum"] = high
+        if constraints:
+            spec["constraints"] = constraints
         fields.append(spec)
     body: dict = {"fields": fields, "missingValues": [""]}
     if table in PRIMARY_KEYS:
         body["primaryKey"] = PRIMARY_KEYS[table]
-    if table in FOREIGN_KEYS:
-        body["foreignKeys"] = [
-            {"fields": [column], "reference": {"resource": target, "fields": [target_column]}}
-            for column, target, target_column in FOREIGN_KEYS[table]
-        ]
+    columns = set(arrow.names)
+    foreign = [
+        {"fields": [column], "reference": {"resource": target, "fields": [target_column]}}
+        for column, target, target_column in FOREIGN_KEYS.get(table, [])
+        if column in columns and (target == "" or tables is None or target in tables)
+    ]
+    if foreign:
+        body["foreignKeys"] = foreign
     return body
 
 
@@ -208,7 +250,7 @@ def descriptor(processed: Path, tables: list[str], inputs: dict[str, str], built
                 "encoding": "utf-8",
                 "description": GRAINS.get(table, table),
                 "dialect": {"delimiter": ",", "lineTerminator": "\n", "doubleQuote": True, "header": True},
-                "schema": table_schema(table, _arrow_schema(table, processed / f"{table}.parquet")),
+                "schema": table_schema(table, _arrow_schema(table, processed / f"{table}.parquet"), tables),
             }
         )
     sources = _sources(inputs)
@@ -220,7 +262,9 @@ def descriptor(processed: Path, tables: list[str], inputs: dict[str, str], built
         "created": built,
         "description": (
             "Processed tables of kss-analysis: Indonesia's South-South and triangular cooperation "
-            "programmes, their partners and money, with the raw inputs' sha256 in README.md."
+            "programmes, their partners and money, with the raw inputs' sha256 in README.md. "
+            "The resources are the CSV files; beside each, data/<name>.parquet holds the same table "
+            "with its Arrow types and provenance metadata (an extra file, not a resource: the schemas describe the CSV)."
         ),
         # The data's licences are those of their sources (below); README.md lists them.
         "licenses": [{"path": "README.md", "title": f"per source: {s['licence']}"} for s in sources if "licence" in s],

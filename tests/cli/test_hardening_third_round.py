@@ -143,7 +143,9 @@ def test_rows_of_control_characters_are_quarantined_by_every_reader(tmp_path, ca
     quarantine = pd.read_parquet(tmp_path / "out" / "quarantine.parquet")
     ledger = pd.read_parquet(tmp_path / "out" / "ledger.parquet")
     assert set(quarantine["reason_code"]) == reasons
-    assert len(pd.read_parquet(tmp_path / "out" / ("activities" if reader == "tossd" else "activities.parquet"))) == placed
+    assert (
+        len(pd.read_parquet(tmp_path / "out" / ("activities" if reader == "tossd" else "activities.parquet"))) == placed
+    )
     assert (
         ledger["rows_read"] == ledger[["rows_kept", "rows_fixed", "rows_quarantined", "rows_excluded"]].sum(axis=1)
     ).all()

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -54,7 +55,9 @@ from kss_analysis.ingest.tossd.rows import (
 )
 from kss_analysis.ingest.unmapped import Unmapped
 
-CHUNK_ROWS = 65_536  # rows read and placed at a time (measured: 0.75 GB peak for all providers of 1M rows; 1.2 GB at 262,144)
+CHUNK_ROWS = (
+    65_536  # rows read and placed at a time (measured: 0.75 GB peak for all providers of 1M rows; 1.2 GB at 262,144)
+)
 ROW = "_row"  # a row's position among the selected rows: every output keeps file order
 PART = "_part"  # a child row's position within its activity
 CODES = ("Year", "provider", "recipientcode", "purposecode")  # read as codes (rows.code_text)
@@ -133,15 +136,17 @@ def place_tossd(path: Path, *, file_label: str, providers: tuple[str, ...] | Non
     """One TOSSD year file -> canonical tables for the selected providers (None = all)."""
     placement = TossdPlacement(path, file_label=file_label, providers=providers)
     chunks = list(placement.chunks())
-    tables = [pa.concat_tables([getattr(c, name) for c in chunks]) if chunks else None for name in _TABLES]
-    empty = [schema.ACTIVITIES, schema.ACTIVITY_RECIPIENTS, schema.ACTIVITY_TRANSACTIONS, schema.QUARANTINE]
+
+    def gathered(name: str, arrow_schema: pa.Schema) -> pa.Table:
+        return pa.concat_tables([getattr(c, name) for c in chunks]) if chunks else arrow_schema.empty_table()
+
     return TossdFrames(
-        *[t if t is not None else s.empty_table() for t, s in zip(tables, empty, strict=True)],
-        ledger=placement.ledger(),
+        gathered("activities", schema.ACTIVITIES),
+        gathered("activity_recipients", schema.ACTIVITY_RECIPIENTS),
+        gathered("activity_transactions", schema.ACTIVITY_TRANSACTIONS),
+        gathered("quarantine", schema.QUARANTINE),
+        placement.ledger(),
     ).source_tables()
-
-
-_TABLES = ("activities", "activity_recipients", "activity_transactions", "quarantine")
 
 
 class TossdPlacement:
@@ -281,7 +286,7 @@ class TossdPlacement:
             "flagged": int(placed["unclassified"].is_not_null().sum()),
         }
         for one in alone.values():
-            for outcome, n in one.builder.counts.get(one.builder.file_label, {}).items():
+            for outcome, n in (one.builder.counts.get(one.builder.file_label) or {}).items():
                 outcomes[outcome] = outcomes.get(outcome, 0) + n
         for outcome, n in outcomes.items():
             if n:
@@ -294,12 +299,13 @@ class TossdPlacement:
                     positions.append(column[ROW].to_numpy().astype(np.int64))
                     values.append(column[PLACED_MEASURES[measure]].to_numpy())
                 for i, one in alone.items():
-                    value = one.builder.amounts.get(one.builder.file_label, {}).get(measure, {}).get(outcome)
-                    if value is not None:
+                    sums = one.builder.amounts.get(one.builder.file_label) or {}
+                    amount = sums[measure].get(outcome) if measure in sums else None
+                    if amount is not None:
                         positions.append(np.array([i], np.int64))
-                        values.append(np.array([value], np.float64))
-                position, value = np.concatenate(positions), np.concatenate(values)
-                self.totals.add(outcome, measure, value[np.argsort(position, kind="stable")])
+                        values.append(np.array([amount], np.float64))
+                position, in_order = np.concatenate(positions), np.concatenate(values)
+                self.totals.add(outcome, measure, in_order[np.argsort(position, kind="stable")])
 
 
 # --- columns -----------------------------------------------------------------------------
@@ -317,13 +323,13 @@ def _tidy(series: pl.Series) -> tuple[pl.Series, pl.Series]:
             series.replace_strict(distinct, control, default=False, return_dtype=pl.Boolean).fill_null(False),
         )
     untidy = np.flatnonzero(series.str.contains(UNTIDY).fill_null(False).to_numpy())
-    control = np.zeros(len(series), dtype=bool)
+    has_control = np.zeros(len(series), dtype=bool)
     if len(untidy):
         part = series.gather(untidy)
-        control[untidy] = part.str.contains(CONTROL).to_numpy()
+        has_control[untidy] = part.str.contains(CONTROL).to_numpy()
         series = series.scatter(untidy, part.str.replace_all(r"\s+", " ").str.strip_chars())
     cleaned = pl.select(pl.when(series == "").then(None).otherwise(series)).to_series()
-    return cleaned, pl.Series(control)
+    return cleaned, pl.Series(has_control)
 
 
 def _code(series: pl.Series) -> tuple[pl.Series, pl.Series]:
@@ -389,7 +395,7 @@ def _answered(rows: pl.DataFrame) -> pl.DataFrame:
     keys = ["c_purposecode", "c_purposename_e", "c_Aid_T_Description_E", "c_modality"]
     classified = []
     for value in _distinct(rows, keys):
-        unmapped, fixes = Unmapped(), []
+        unmapped, fixes = Unmapped(), list[str]()
         theme = sector_theme(value["c_purposecode"], value["c_purposename_e"], unmapped)
         modality = modality_of(value["c_Aid_T_Description_E"] or "", value["c_modality"] or "", fixes, unmapped)
         classified.append(
@@ -406,7 +412,7 @@ def _answered(rows: pl.DataFrame) -> pl.DataFrame:
         for value in _distinct(rows, ["c_provider", "c_ProviderNameE"])
     ]
     text = pl.String
-    answers = [
+    answers: list[tuple[list[dict], dict[str, Any]]] = [
         (recipients, {"c_recipientcode": text, "recipient_ok": pl.Boolean}),
         (frameworks, {"c_FrameworkOfCollaboration": text, "cooperation_type": text, "framework_ok": pl.Boolean}),
         (
@@ -558,7 +564,7 @@ def _transactions(placed: pl.DataFrame) -> pa.Table:
     return _conform(frame, schema.ACTIVITY_TRANSACTIONS, keep=(ROW, PART))
 
 
-def _frame(records: list[dict], dtypes: dict[str, pl.DataType]) -> pl.DataFrame:
+def _frame(records: list[dict], dtypes: dict[str, Any]) -> pl.DataFrame:
     return pl.DataFrame(records, schema=dtypes, orient="row") if records else pl.DataFrame(schema=dtypes)
 
 

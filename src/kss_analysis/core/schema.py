@@ -50,6 +50,8 @@ REGISTER_HEADERS: dict[str, tuple[str, ...]] = {
     "source_date": ("source_date", "tanggal_sumber"),
     "evidence": ("evidence", "bukti"),
     "alt_source_url": ("alt_source_url", "sumber_lain"),
+    # Ids of the same activity in other sources, "<source id>:<record id>" ("undp-ssc-projects:252"), ';'-separated
+    "other_source_ids": ("other_source_ids", "id_sumber_lain"),
     "notes": ("notes", "catatan", "keterangan"),
 }
 REQUIRED_REGISTER_COLUMNS = ("title",)

@@ -66,7 +66,7 @@ def test_no_two_bars_are_the_same_organisation_and_isdb_counts_five(partners):
     assert counts["isdb"] == 5  # 'Islamic Development Bank (IsDB)' 3 + 'IsDB' 2
     assert counts["ndi"] == 5  # 2 alone + 3 in 'Centre for Democratic Institutions (ANU); National ...'
     assert counts["cdi_anu"] == 3
-    assert counts["norway"] == 3 and counts["usaid"] == 2 and counts["colombo_plan"] == 9
+    assert counts["norway"] == 4 and counts["usaid"] == 2 and counts["colombo_plan"] == 9
     labels = [t.get_text() for t in partners["en"].figure.axes[0].get_yticklabels()]
     assert labels.count("Islamic Development Bank (IsDB)") == 1 and "IsDB" not in labels
     assert not any(";" in label for label in labels)

@@ -5,4 +5,6 @@ from __future__ import annotations
 from kss_analysis.ingest.entry import Reader
 
 # Built column-wise by its own step (build/pipeline.build_crs), also for ``kss ingest --as crs``.
-READERS = (Reader("crs", ("crs", "crs_ledger"), pattern_suffixes=(".txt", ".zip", ".csv"), ingest_alone=True),)
+READERS = (
+    Reader("crs", ("crs", "crs_ledger"), pattern_suffixes=(".txt", ".zip", ".csv", ".parquet"), ingest_alone=True),
+)

@@ -3,7 +3,9 @@
 Reads ``CRS <year> data.txt`` bulk files (pipe-delimited, UTF-8 or UTF-16 with a byte-order
 mark, quoted fields may hold line breaks), plain or inside zip archives (Deflate64 too,
 through zipfile-deflate64), and OECD Data Explorer CSV exports of the CRS (SDMX-CSV, one
-observation per row, pivoted here to one row per key). Polars streams the file: it is
+observation per row, pivoted here to one row per key), and the OECD's bulk CRS as Parquet
+(the bulk file's columns, named as in the text files or in snake case: ``DonorCode`` or
+``donor_code``; codes stored as numbers are read back as text). Polars streams the file: it is
 never held in memory whole. Every column is read as text first, so codes keep leading
 zeros and the value 'NA' (Namibia) stays data; amounts are then cast to numbers, in USD
 millions as the bulk files state them (hence ``_usd_mn`` in their names).
@@ -166,6 +168,41 @@ def utf8_text(path: Path) -> Iterator[Path]:
         os.unlink(target.name)
 
 
+def is_parquet(path: Path) -> bool:
+    return path.suffix.casefold() == ".parquet"
+
+
+def _squashed(name: str) -> str:
+    """A column name without case or underscores: 'USD_Disbursement_Defl' = 'usd_disbursement_defl'."""
+    return name.replace("_", "").casefold()
+
+
+def _parquet_rows(path: Path, file: str) -> pl.LazyFrame:
+    """The OECD's bulk CRS Parquet file -> the bulk text file's canonical columns, typed alike.
+
+    Columns are matched to the text files' names ignoring case and underscores; a code
+    column stored as numbers becomes text ('275', a whole-number float without '.0')."""
+    try:
+        schema = pl.read_parquet_schema(path)
+    except (pl.exceptions.ComputeError, OSError) as exc:
+        raise InputError(file, f"not a readable Parquet file ({str(exc).splitlines()[0]})") from None
+    wanted = {_squashed(raw): raw for raw in COLUMNS}
+    found = {wanted[_squashed(name)]: name for name in schema if _squashed(name) in wanted}
+    missing = [c for c in REQUIRED if c not in found]
+    if missing:
+        raise InputError(file, f"not a CRS Parquet file (missing columns {', '.join(missing)}, in any case)")
+
+    def as_text(name: str) -> pl.Expr:
+        column, dtype = pl.col(name), schema[name]
+        if dtype.is_float():
+            whole = column.cast(pl.Int64, strict=False).cast(pl.String)
+            return pl.when(column == column.round(0)).then(whole).otherwise(column.cast(pl.String))
+        return column.cast(pl.String)
+
+    frame = pl.scan_parquet(path).select([as_text(name).alias(raw) for raw, name in found.items()])
+    return _typed(frame, list(found))
+
+
 def _header(text_path: Path) -> tuple[str, list[str]]:
     with text_path.open("r", encoding="utf-8-sig", newline="") as handle:
         header = handle.readline()
@@ -175,13 +212,18 @@ def _header(text_path: Path) -> tuple[str, list[str]]:
 
 def count_input_rows(text_path: Path) -> int:
     """Records in the file (a quoted line break does not start a record), counted apart from reading."""
+    if is_parquet(text_path):
+        return int(pl.scan_parquet(text_path).select(pl.len()).collect().item())
     separator, _ = _header(text_path)
     raw = pl.scan_csv(text_path, separator=separator, infer_schema=False, quote_char='"')
     return int(raw.select(pl.len()).collect(engine="streaming").item())
 
 
 def scan_crs(text_path: Path, file: str) -> pl.LazyFrame:
-    """Lazy, typed CRS rows with canonical column names, of one UTF-8 bulk file or Data Explorer export."""
+    """Lazy, typed CRS rows with canonical column names, of one UTF-8 bulk file, Data Explorer
+    export or bulk Parquet file."""
+    if is_parquet(text_path):
+        return _parquet_rows(text_path, file)
     separator, names = _header(text_path)
     if set(EXPLORER_REQUIRED) <= set(names):
         return _explorer_rows(text_path, file, names)
@@ -197,8 +239,14 @@ def scan_crs(text_path: Path, file: str) -> pl.LazyFrame:
 
 def _bulk_rows(text_path: Path, names: list[str], separator: str) -> pl.LazyFrame:
     """Bulk-file columns renamed to canonical names; year and amounts typed."""
-    present = {raw: canonical for raw, canonical in COLUMNS.items() if raw in names}
     raw = pl.scan_csv(text_path, separator=separator, infer_schema=False, quote_char='"')
+    return _typed(raw, [name for name in COLUMNS if name in names])
+
+
+def _typed(raw: pl.LazyFrame, names: list[str]) -> pl.LazyFrame:
+    """Text columns of the bulk file (``names`` of COLUMNS present) -> canonical names, year and
+    amounts typed, absent columns empty."""
+    present = {raw_name: COLUMNS[raw_name] for raw_name in names}
     frame = raw.select([pl.col(r).alias(c) for r, c in present.items()])
     for canonical in set(COLUMNS.values()) - set(present.values()):
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(canonical))

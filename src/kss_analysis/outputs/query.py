@@ -375,3 +375,51 @@ def organisations_named(query: Query, activities: pd.DataFrame, recipients: pd.D
     rows = rows[ORGANISATION_COLUMNS]
     order = ["year", "activity_id", "role", "name_as_written"]
     return rows.sort_values(order, na_position="last", kind="stable").reset_index(drop=True)
+
+
+OFFICIAL_COUNT_COLUMNS = [
+    "figure_id",
+    "indicator",
+    "period_start",
+    "period_end",
+    "first_year",
+    "last_year",
+    "official_programmes",
+    "official_qualifier",
+    "unit",
+    "source_url",
+]
+
+
+def official_counts(*, processed: Path | str | None = None) -> pd.DataFrame:
+    """Official counts of Indonesia's programmes over a stated period, from the figures register
+    (kss_figures): one row per count, the counts the register_coverage chart divides by.
+
+    Only Indonesia-wide counts of programmes (or activities, trainings) with a stated start and
+    end, neither planned nor for one ministry or region (outputs/coverage.py decides);
+    ``first_year`` and ``last_year`` are the years of the period ('2016-05' is 2016). Count the
+    programmes of ``programmes()`` whose ``year`` lies in them, parts left out, for the register's
+    side. Empty (with these columns) when the build has no figures register.
+    """
+    from kss_analysis.core.config import processed_dir
+    from kss_analysis.outputs.coverage import official_programme_counts
+
+    table = (Path(processed) if processed else processed_dir()) / "kss_figures.parquet"
+    if not table.exists():  # a build of a user's own registers only
+        return pd.DataFrame(columns=OFFICIAL_COUNT_COLUMNS)
+    counts = official_programme_counts(io.read_table(table))
+    out = pd.DataFrame(
+        {
+            "figure_id": counts["figure_id"],
+            "indicator": counts["indicator"],
+            "period_start": counts["period_start"].astype(str),
+            "period_end": counts["period_end"].astype(str),
+            "first_year": counts["period_start"].astype(str).str[:4].astype(int),
+            "last_year": counts["period_end"].astype(str).str[:4].astype(int),
+            "official_programmes": counts["value"].astype(int),
+            "official_qualifier": counts["value_qualifier"],
+            "unit": counts["unit"],
+            "source_url": counts["source_url"],
+        }
+    )
+    return out.sort_values(["period_start", "period_end", "figure_id"]).reset_index(drop=True)

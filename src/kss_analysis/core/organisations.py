@@ -1,4 +1,4 @@
-"""Organisations named as partners, resolved through one reference table.
+"""Organisations named as partners or channels, resolved through one reference table.
 
 reference/organisations.csv has one row per organisation (id, full and short names in
 English and Indonesian, type, country); reference/organisation_aliases.csv maps other
@@ -6,7 +6,8 @@ spellings found in registers ('IsDB', 'UNFPA Indonesia') to an id. A name matche
 organisation when it equals, ignoring case, accents and punctuation, one of the
 organisation's names or aliases. A name that matches none is shown as written: never
 guessed from a part of it. A cell naming several organisations separates them with ';'
-(outside brackets).
+(outside brackets). Triangular partners, channels (the organisation that delivers the aid)
+and IATI funders all go through it.
 """
 
 from __future__ import annotations
@@ -88,6 +89,32 @@ def display_name(key: str, lang: str) -> str:
     name in the chart's language, as elsewhere)."""
     row = organisations().get(key)
     return row[f"short_{lang}"] if row else label("triangular_partner", key, lang)
+
+
+def names_of(key: object, written: str, lang: str) -> str:
+    """The name shown for one name as written: its organisation's short name in ``lang``, else as
+    written (a country named as a partner in the chart's language)."""
+    return display_name(key if isinstance(key, str) and key else written, lang)
+
+
+def named_organisations(rows: pd.DataFrame, column: str) -> pd.DataFrame:
+    """One row per programme x name written in ``column`` of ``rows``: activity_id,
+    name_as_written, organisation (its id, or None when the table does not know the name).
+
+    A cell naming two organisations gives two rows; the order is the rows' and the cell's."""
+    pairs = [
+        (activity, name, resolve(name))
+        for activity, cell in zip(rows["activity_id"], rows[column], strict=True)
+        for name in split_names(cell)
+    ]
+    return pd.DataFrame(pairs, columns=["activity_id", "name_as_written", "organisation"])
+
+
+def joined_names(cell: object, lang: str) -> str | None:
+    """'UNRWA; Egyptian Red Crescent (North Sinai)' -> 'UNRWA; Bulan Sabit Merah Mesir' (id): each
+    name of a cell as its organisation's short name in ``lang`` (unknown ones as written), once."""
+    names = [names_of(resolve(name), name, lang) for name in split_names(cell)]
+    return "; ".join(dict.fromkeys(names)) or None
 
 
 def partner_counts(rows: pd.DataFrame, column: str, lang: str) -> pd.DataFrame:

@@ -3,6 +3,7 @@
     import kss_analysis as kss
     kss.programmes(years=range(2010, 2026))          # one row per programme
     kss.partners(regions="Afrika", lang="en")        # one row per programme x partner
+    kss.organisations(lang="en")                     # one row per programme x organisation named
 
 Both read the processed tables (``kss build`` writes them) from the configured data
 folder (KSS_DATA_DIR or ./data) or from ``processed``. By default they return Indonesia's
@@ -37,7 +38,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kss_analysis.core import io, reference
+from kss_analysis.core import io, organisations, reference
 from kss_analysis.core.reference import normalise_name
 from kss_analysis.rules import scope
 from kss_analysis.rules.counting import amount_rows, is_counted, participants_countable
@@ -54,6 +55,9 @@ PROGRAMME_COLUMNS = [
     "end_date",
     "cooperation_type",
     "triangular_partner",
+    "triangular_partner_names",
+    "channel",
+    "channel_names",
     "sector_theme",
     "sector_name",
     "modality",
@@ -276,6 +280,8 @@ def programmes(query: Query, activities: pd.DataFrame, recipients: pd.DataFrame)
     frame["modality_name"] = frame["modality"].map(reference.labels("modalities", lang)).astype("str")
     types = reference.labels("implementer_types", lang)
     frame["implementer_type_name"] = frame["implementer_type"].map(types).astype("str")
+    for column in ORGANISATION_ROLES:  # the organisations named, as the organisation table names them
+        frame[f"{column}_names"] = [organisations.joined_names(cell, lang) for cell in frame[column]]
     frame = frame[PROGRAMME_COLUMNS]
     return frame.sort_values(["year", "activity_id"], na_position="last", kind="stable").reset_index(drop=True)
 
@@ -316,3 +322,104 @@ def partners(query: Query, activities: pd.DataFrame, recipients: pd.DataFrame) -
     return rows.sort_values(
         ["year", "activity_id", "partner_iso3", "region"], na_position="last", kind="stable"
     ).reset_index(drop=True)
+
+
+# Columns of a programme naming organisations (reference/organisations.csv resolves them).
+ORGANISATION_ROLES = ("triangular_partner", "channel")
+ORGANISATION_COLUMNS = [
+    "activity_id",
+    "year",
+    "title",
+    "cooperation_type",
+    "role",
+    "organisation",
+    "organisation_name",
+    "organisation_type",
+    "organisation_iso3",
+    "name_as_written",
+    "counted",
+    "source",
+]
+
+
+@_takes_query
+def organisations_named(query: Query, activities: pd.DataFrame, recipients: pd.DataFrame) -> pd.DataFrame:
+    """One row per programme x role x organisation named: ``role`` is 'triangular_partner' (the
+    third party of a triangular programme) or 'channel' (the organisation that delivers the aid).
+
+    A cell naming two organisations ('Egyptian Red Crescent; Palestine Red Crescent Society')
+    gives a row for each; ``organisation`` is the id in reference/organisations.csv, empty
+    where the table does not know the name (``name_as_written`` keeps it, and
+    ``organisation_name`` shows it as written); ``organisation_name`` is the organisation's short
+    name in ``lang``. Count distinct ``activity_id`` per organisation for "programmes naming it"
+    (a programme counts once for each organisation it names, once however often it names it).
+    The triangular partners chart is those counts over counted triangular programmes, with the
+    name as written where ``organisation`` is empty. Arguments: see ``Query``.
+    """
+    frame = query.select(activities, recipients)
+    table = organisations.organisations()
+    parts = []
+    for role in ORGANISATION_ROLES:
+        named = organisations.named_organisations(frame, role).assign(role=role)
+        parts.append(named)
+    rows = pd.concat(parts, ignore_index=True).merge(frame, on="activity_id", how="left", validate="many_to_one")
+    keys = rows["organisation"]
+    rows["organisation_name"] = [
+        organisations.names_of(key, written, query.lang)
+        for key, written in zip(keys, rows["name_as_written"], strict=True)
+    ]
+    rows["organisation_type"] = [table[k]["type"] if isinstance(k, str) and k in table else None for k in keys]
+    rows["organisation_iso3"] = [
+        (table[k]["country_iso3"] or None) if isinstance(k, str) and k in table else None for k in keys
+    ]
+    rows = rows[ORGANISATION_COLUMNS]
+    order = ["year", "activity_id", "role", "name_as_written"]
+    return rows.sort_values(order, na_position="last", kind="stable").reset_index(drop=True)
+
+
+OFFICIAL_COUNT_COLUMNS = [
+    "figure_id",
+    "indicator",
+    "period_start",
+    "period_end",
+    "first_year",
+    "last_year",
+    "official_programmes",
+    "official_qualifier",
+    "unit",
+    "source_url",
+]
+
+
+def official_counts(*, processed: Path | str | None = None) -> pd.DataFrame:
+    """Official counts of Indonesia's programmes over a stated period, from the figures register
+    (kss_figures): one row per count, the counts the register_coverage chart divides by.
+
+    Only Indonesia-wide counts of programmes (or activities, trainings) with a stated start and
+    end, neither planned nor for one ministry or region (outputs/coverage.py decides);
+    ``first_year`` and ``last_year`` are the years of the period ('2016-05' is 2016). Count the
+    programmes of ``programmes()`` whose ``year`` lies in them, parts left out, for the register's
+    side. Empty (with these columns) when the build has no figures register.
+    """
+    from kss_analysis.core.config import processed_dir
+    from kss_analysis.outputs.coverage import official_programme_counts
+
+    table = (Path(processed) if processed else processed_dir()) / "kss_figures.parquet"
+    if not table.exists():  # a build of a user's own registers only
+        return pd.DataFrame(columns=OFFICIAL_COUNT_COLUMNS)
+    counts = official_programme_counts(io.read_table(table))
+    out = pd.DataFrame(
+        {
+            "figure_id": counts["figure_id"],
+            "indicator": counts["indicator"],
+            "period_start": counts["period_start"].astype(str),
+            "period_end": counts["period_end"].astype(str),
+            "first_year": counts["period_start"].astype(str).str[:4].astype(int),
+            "last_year": counts["period_end"].astype(str).str[:4].astype(int),
+            "official_programmes": counts["value"].astype(int),
+            "official_qualifier": counts["value_qualifier"],
+            "unit": counts["unit"],
+            "source_url": counts["source_url"],
+        }
+    )
+    return out.sort_values(["period_start", "period_end", "figure_id"]).reset_index(drop=True)

@@ -26,6 +26,7 @@ TYPES = {
     "foundation",
     "ngo",
     "research",
+    "red_cross_red_crescent",
 }
 
 

@@ -151,7 +151,8 @@ def test_tables_export_writes_labelled_safe_tables(processed, tmp_path):
     from kss_analysis.outputs.tables.export import export_tables
 
     paths = export_tables(processed, tmp_path, ["csv", "xlsx"], lang="id")
-    names = [f"programmes_by_{d}_year" for d in ("sector", "region", "modality")] + ["programmes", "quarantine"]
+    names = [f"programmes_by_{d}_year" for d in ("sector", "region", "modality")]
+    names += ["programmes", "organisations", "quarantine"]
     assert sorted(p.name for p in paths) == sorted(f"{n}.{x}" for n in names for x in ("csv", "xlsx"))
     table = pd.read_csv(tmp_path / "programmes_by_region_year.csv")
     assert "Afrika" in set(table["Kawasan"])

@@ -169,13 +169,15 @@ def _label_of(column: str, code: str | None, lang: str) -> str | None:
         return text(f"series_{code}", lang)
     if column == "amount_segment":
         return text(f"segment_{code}", lang)
+    if column == "price_status":
+        return text(f"price_status_{code}", lang)
     return label(column, code, lang)
 
 
 def chart_table(dimension: str | None, data: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The chart's numbers with a name column in ``lang`` beside each code column."""
     out = data.copy()
-    for column in (dimension, "series", "amount_segment"):
+    for column in (dimension, "series", "amount_segment", "price_status"):
         if column and column in out.columns and f"{column}_label" not in out.columns:
             names = [_label_of(column, code, lang) for code in out[column]]
             out.insert(out.columns.get_loc(column) + 1, f"{column}_label", names)

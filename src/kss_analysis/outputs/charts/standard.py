@@ -355,6 +355,16 @@ def _plot_yearly(spec: ChartSpec, data: pd.DataFrame, common: dict, axis_label: 
     )
 
 
+def _empty_slots(data: pd.DataFrame, lang: str) -> dict:
+    """Years a constant-price chart cannot fill (no deflator yet) -> their label in ``lang``."""
+    if "price_status" not in data.columns:
+        return {}
+    waiting = data[data["price_status"] != CONSTANT_PRICES]
+    return {
+        int(y): text(f"price_status_{s}", lang) for y, s in zip(waiting["year"], waiting["price_status"], strict=True)
+    }
+
+
 def _plot_stacked(spec: ChartSpec, data: pd.DataFrame, common: dict, axis_label: str, partial: int | None) -> Figure:
     return charts.plot_stacked_by_period(
         data,
@@ -365,6 +375,7 @@ def _plot_stacked(spec: ChartSpec, data: pd.DataFrame, common: dict, axis_label:
         y_label=axis_label,
         partial_year=partial,
         whole_numbers=spec.whole_numbers,
+        empty_slots=_empty_slots(data, common["lang"]),
         **common,
     )
 
@@ -544,14 +555,34 @@ def _price_base(acts: pd.DataFrame, currency: str) -> int | None:
     return int(bases[0]) if len(bases) == 1 else None  # one base year per build
 
 
+CONSTANT_PRICES, NO_DEFLATOR_YET = "constant_prices", "no_deflator_yet"  # price_status of a constant-price row
+
+
 def _constant_funding(t: Tables, lang: str, currency: str) -> pd.DataFrame:
-    """Stated register funding by year in constant prices, stacked by amount basis (see money.py)."""
-    from kss_analysis.build.money import funding_by_year
+    """Stated register funding by year in constant prices, stacked by amount basis (see money.py).
+
+    A year whose stated amounts cannot be put in constant prices because the deflator does not
+    reach it yet (the newest years) is one row with an empty amount basis and amount and
+    ``price_status`` 'no_deflator_yet': the chart draws it as an empty slot, never as zero and
+    never with an invented deflator. Every other row has ``price_status`` 'constant_prices'.
+    """
+    from kss_analysis.build.money import NO_DEFLATOR_FOR_YEAR, NO_IDR_DEFLATOR_FOR_YEAR, funding_by_year
 
     value = f"amount_{currency.lower()}_constant"
-    totals, _ = funding_by_year(t["activities"], value)
+    totals, unconverted = funding_by_year(t["activities"], value)
+    waiting = unconverted[
+        unconverted["reason"].isin([NO_DEFLATOR_FOR_YEAR, NO_IDR_DEFLATOR_FOR_YEAR]) & unconverted["year"].notna()
+    ]
+    years = sorted({int(y) for y in waiting["year"]} - {int(y) for y in totals["year"]})
+    slots = pd.DataFrame({"year": years, "amount_basis": None, value: float("nan"), "amounts": pd.NA})
+    data = pd.concat(
+        [totals.assign(price_status=CONSTANT_PRICES), slots.assign(price_status=NO_DEFLATOR_YET)], ignore_index=True
+    ).astype({"year": totals["year"].dtype, "amounts": "Int64", value: "float64"})
+    data = data.sort_values(["year", "amount_basis"], na_position="last", kind="stable").reset_index(drop=True)
     scale, word = (1e6, "million") if currency == "USD" else (1e9, "billion")
-    return totals.assign(**{f"{value}_{word}": totals[value] / scale})
+    return data.assign(**{f"{value}_{word}": data[value] / scale})[
+        ["year", "amount_basis", value, "amounts", f"{value}_{word}", "price_status"]
+    ]
 
 
 def _unconverted(t: Tables, currency: str) -> pd.DataFrame:

@@ -130,10 +130,14 @@ def _mark_partial(ax: plt.Axes, year: int | None, top: float, lang: str) -> floa
     estimate from the text's length and the axes' height before layout)."""
     if year is None:
         return 0.0
-    words = text("to_date", lang)
+    return _upright_mark(ax, year, top, text("to_date", lang))
+
+
+def _upright_mark(ax: plt.Axes, x: float, top: float, words: str) -> float:
+    """``words`` upright above the point (x, top); returns how high the value axis must reach."""
     ax.annotate(
         words,
-        (year, top),
+        (x, top),
         xytext=(0, 2),
         textcoords="offset points",
         ha="center",
@@ -235,16 +239,20 @@ def plot_stacked_by_period(
     y_label: str,
     partial_year: int | None = None,
     whole_numbers: bool = True,
+    empty_slots: dict | None = None,
 ) -> Figure:
     """Stacked bars: one bar per period (year or five-year span), one colour per category.
 
     ``frame`` is tidy: one row per period x category with the plotted ``value``. Only periods
     in ``frame`` are drawn; ``partial_year`` marks a last year (or period) with data to date.
-    ``whole_numbers`` puts the value ticks on whole numbers (counts).
+    ``whole_numbers`` puts the value ticks on whole numbers (counts). ``empty_slots`` (period
+    -> words) are periods with no bar that say why on the chart (e.g. 'no deflator yet'): a
+    hatched outline at the axis and the words upright above it.
     """
     fig, ax = _new_figure(titles, lang)
     table = frame.pivot_table(index=period, columns=category, values=value, aggfunc="sum", fill_value=0, observed=True)
-    table = table.sort_index()
+    slots = empty_slots or {}
+    table = table.reindex(sorted({*table.index, *slots}), fill_value=0)  # an empty slot keeps its place on the axis
     known = colours(kind)
     order = [c for c in known if c in table.columns] + sorted(c for c in table.columns if c not in known)
     bottom = pd.Series(0.0, index=table.index)
@@ -268,12 +276,28 @@ def plot_stacked_by_period(
         if period == "year" and partial_year in table.index
         else 0.0
     )
+    reach = max(reach, _draw_empty_slots(ax, slots, float(bottom.max()) if len(bottom) else 0.0))
     ax.yaxis.set_major_locator(MaxNLocator(integer=whole_numbers))
     fit_value_axis(ax, max(float(bottom.max()) if len(bottom) else 0.0, reach))
     ax.set_ylabel(y_label)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
     fit_x_labels(fig)
     return fig
+
+
+EMPTY_SLOT_SHARE = 0.04  # height of an empty slot's outline, as a share of the tallest bar
+
+
+def _draw_empty_slots(ax: plt.Axes, slots: dict, tallest: float) -> float:
+    """A hatched outline at each empty slot and its words upright above it (the reason no bar
+    is drawn, in the chart's language); returns how high the value axis must reach."""
+    if not slots:
+        return 0.0
+    base = max(tallest, 1.0) * EMPTY_SLOT_SHARE
+    positions = list(slots)
+    ax.bar(positions, [base] * len(positions), width=0.7, color="none", edgecolor=NOT_STATED_COLOUR, hatch="////",
+           linewidth=0.8)  # fmt: skip
+    return max(_upright_mark(ax, x, base, words) for x, words in slots.items())
 
 
 BAR_LABEL_CHARS = 40  # a longer category name is wrapped onto lines of at most this many characters

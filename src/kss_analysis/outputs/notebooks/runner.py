@@ -9,6 +9,13 @@ this data: a copy left by an earlier run on other data is removed.
 A notebook is re-executed only when what it reads changed: the run key (notebook file,
 processed-data checksums, package version, parameters) is stored in the executed copy's metadata.
 
+HTML pages rendered from the executed copies (``kss notebooks report``, ``make report``) carry
+the run key of the copy they show, and the executed folder records where they were written
+(``.html-folder``). A run (``make run``) therefore never leaves a page of an earlier run in
+place: a page whose notebook ran again is rendered again, a page whose notebook is skipped or
+gone is removed, and so is the front page (index.html) made from the earlier data, each with
+one line saying so. Rendering removes pages of notebooks no longer executed as well.
+
 Parameters (``kss notebooks run -p LANG=id``) set variables of the cell tagged ``parameters``
 the way papermill does: a cell tagged ``injected-parameters`` is put right after it (one left
 by an earlier run is replaced), so the notebook's own defaults stay visible and are overridden.
@@ -19,7 +26,9 @@ as such, anything else as text.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
+import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable
@@ -237,6 +246,7 @@ def run_notebooks(
             step.at(plan.path.name)
             _run_one(plan, out, processed, echo, parameters, done)
             step.advance(plan.path.name)
+    refresh_html(out, processed, echo=echo)
     return done
 
 
@@ -275,10 +285,45 @@ def vintage_banner(processed: Path) -> str:
     )
 
 
+PAGE_KEY = "kss-run-key"  # <meta name="kss-run-key" content="..."> in every rendered page: the copy it shows
+HTML_FOLDER_RECORD = ".html-folder"  # in an executed folder: where its pages were rendered (relative path)
+FRONT_PAGE = "index.html"  # written from the processed data by report_page.py
+_PAGE_KEY = re.compile(rf'<meta name="{PAGE_KEY}" content="([^"]*)">')
+_LEGACY_BANNER = "Executed on data built "  # pages rendered before they carried a key
+
+
+def _page_key(page: Path) -> str | None:
+    """The run key a rendered page shows ('' for a page rendered before pages carried one);
+    None when ``page`` is not a page rendered from an executed notebook."""
+    try:
+        head = page.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if found := _PAGE_KEY.search(head):
+        return found[1]
+    return "" if _LEGACY_BANNER in head and "by kss-analysis" in head else None
+
+
+def rendered_pages(folder: Path) -> dict[str, Path]:
+    """Notebook name (stem) -> its rendered page in ``folder``; other HTML files are not listed."""
+    if not folder.is_dir():
+        return {}
+    return {
+        page.stem: page
+        for page in sorted(folder.glob("*.html"))
+        if page.name != FRONT_PAGE and _page_key(page) is not None
+    }
+
+
 def render_html(
     executed: Iterable[Path], out: Path, processed: Path, *, echo: Callable[[str], None] = print
 ) -> list[Path]:
-    """Render executed notebooks to standalone HTML (opens without Jupyter), with the data vintage on top."""
+    """Render executed notebooks to standalone HTML (opens without Jupyter), with the data vintage on top.
+
+    Each page names the run key of the copy it shows; pages in ``out`` of notebooks not among
+    ``executed`` (skipped on this data, or gone) are removed; each executed folder records
+    ``out`` so that the next run can refresh the pages (``refresh_html``).
+    """
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(embed_images=True)
@@ -288,11 +333,69 @@ def render_html(
     with progress.steps("html", total=len(paths), unit="notebook", lines=False) as step:
         for path in paths:
             step.at(path.name)
-            body, _ = exporter.from_filename(str(path))
-            body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + banner, body, count=1)
-            target = out / f"{path.stem}.html"
-            write_bytes_atomic(target, body.encode("utf-8"))
-            echo(f"wrote {target}")
-            written.append(target)
+            written.append(_render_page(exporter, path, out, banner))
+            echo(f"wrote {written[-1]}")
             step.advance(path.name)
+    shown = {path.stem for path in paths}
+    for stem, page in rendered_pages(out).items():
+        if stem not in shown:
+            page.unlink()
+            echo(f"removed {page}: its notebook was not executed on this data")
+    for folder in sorted({path.parent for path in paths}):
+        record = Path(os.path.relpath(out.resolve(), folder.resolve())).as_posix()
+        write_bytes_atomic(folder / HTML_FOLDER_RECORD, f"{record}\n".encode())
     return written
+
+
+def _render_page(exporter, executed: Path, out: Path, banner: str) -> Path:
+    body, _ = exporter.from_filename(str(executed))
+    mark = f'<meta name="{PAGE_KEY}" content="{html.escape(_stored_key(executed) or "", quote=True)}">'
+    body = re.sub(r"(<head[^>]*>)", lambda m: m.group(1) + "\n" + mark, body, count=1)
+    body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + banner, body, count=1)
+    target = out / f"{executed.stem}.html"
+    write_bytes_atomic(target, body.encode("utf-8"))
+    return target
+
+
+def html_folder(executed: Path) -> Path:
+    """Where pages of the notebooks executed into ``executed`` are rendered: as recorded there by
+    ``render_html``, else the folder above (``reports/notebooks`` -> ``reports``, as make report does)."""
+    try:
+        recorded = (executed / HTML_FOLDER_RECORD).read_text(encoding="utf-8").strip()
+    except OSError:
+        recorded = ""
+    return (executed / recorded).resolve() if recorded else executed.resolve().parent
+
+
+def refresh_html(executed: Path, processed: Path, *, echo: Callable[[str], None] = print) -> dict[str, list[Path]]:
+    """After a run into ``executed``: no page of an earlier run is left as if it were this one's.
+
+    A page whose executed copy changed is rendered again; a page whose copy is gone (the
+    notebook was skipped on this data, or removed) is deleted; when any page was, the front page
+    made from the earlier data is deleted too (``make report`` writes it again). Returns the
+    pages by what happened: ``rendered``, ``removed``.
+    """
+    folder = html_folder(executed)
+    done: dict[str, list[Path]] = {"rendered": [], "removed": []}
+    stale = {}
+    for stem, page in rendered_pages(folder).items():
+        copy = executed / f"{stem}.ipynb"
+        if not copy.is_file():
+            page.unlink()
+            echo(f"removed {page}: {stem} was not executed on this data")
+            done["removed"].append(page)
+        elif _page_key(page) != _stored_key(copy):
+            stale[copy] = page
+    if stale:
+        from nbconvert import HTMLExporter
+
+        exporter, banner = HTMLExporter(embed_images=True), vintage_banner(processed)
+        for copy, page in sorted(stale.items()):
+            done["rendered"].append(_render_page(exporter, copy, page.parent, banner))
+            echo(f"rendered {page} again: {copy.stem} ran on this data")
+    front = folder / FRONT_PAGE
+    if (done["rendered"] or done["removed"]) and front.is_file():
+        front.unlink()
+        echo(f"removed {front}: written from earlier data; `make report` (or `kss report`) writes it again")
+        done["removed"].append(front)
+    return done

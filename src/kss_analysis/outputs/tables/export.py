@@ -1,4 +1,4 @@
-"""Export the standard aggregates, the programme list and the quarantine for policy writers.
+"""Export the standard aggregates, the programme list, the organisations named and the quarantine.
 
 With ``lang`` 'id' headers and labels are in Bahasa Indonesia; codes stay in their own
 columns beside the names. Headers carry units; XLSX cells carry number formats (thousands
@@ -45,9 +45,55 @@ def _tables(processed: Path, lang: str) -> dict[str, pd.DataFrame]:
         for name, (dimension, _) in STANDARD_AGGREGATES.items()
     }
     out["programmes"] = programmes(processed=processed, lang=lang)  # one row per counted programme
+    out["organisations"] = organisations_table(processed, lang)
     quarantine = io.read_table(processed / "quarantine.parquet")
     out["quarantine"] = quarantine.reindex(columns=QUARANTINE_COLUMNS)
     return out
+
+
+ORGANISATION_TABLE_COLUMNS = [
+    "role",
+    "role_label",
+    "organisation",
+    "organisation_name",
+    "organisation_type",
+    "programmes",
+    "names_as_written",
+    "resolved",
+]
+
+
+def organisations_table(processed: Path, lang: str) -> pd.DataFrame:
+    """One row per role (triangular partner, channel) x organisation named in the register (parts
+    and duplicates included), with how many programmes (counted rows) name it and the names as
+    written; a name the organisation table
+    does not know is a row of its own with an empty code and ``resolved`` false, listed first
+    in its role so that it is seen (reference/organisation_aliases.csv is where to add it)."""
+    from kss_analysis.outputs.query import organisations_named
+
+    named = organisations_named(processed=processed, lang=lang, counted_only=False)  # every name is listed
+    named = named.assign(
+        key=named["organisation"].fillna(named["name_as_written"]),
+        programme=named["activity_id"].where(named["counted"].astype(bool)),  # counts: programmes only
+    )
+    table = (
+        named.groupby(["role", "key"], sort=True)
+        .agg(
+            organisation=("organisation", "first"),
+            organisation_name=("organisation_name", "first"),
+            organisation_type=("organisation_type", "first"),
+            programmes=("programme", "nunique"),
+            names_as_written=("name_as_written", lambda s: "; ".join(sorted(set(s)))),
+        )
+        .reset_index()
+    )
+    table["resolved"] = table["organisation"].notna()
+    table["role_label"] = [text(f"role_{role}", lang) for role in table["role"]]
+    table = table.assign(_name=table["organisation_name"].str.casefold())
+    table = table.sort_values(
+        ["role", "resolved", "programmes", "_name", "key"], ascending=[True, True, False, True, True], kind="stable"
+    )
+    return table[ORGANISATION_TABLE_COLUMNS].reset_index(drop=True)
 
 
 def about(processed: Path, lang: str, table: str) -> list[tuple[str, str]]:

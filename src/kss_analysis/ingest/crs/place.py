@@ -43,51 +43,38 @@ def _cooperation_type() -> pl.Expr:
     )
 
 
-def _reference_frames() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    countries = pl.DataFrame(
-        [(row["dac_code"], iso3, row["kss_region"]) for iso3, row in reference.countries().items() if row["dac_code"]],
-        schema={"recipient_code": pl.String, "recipient_iso3": pl.String, "country_region": pl.String},
-        orient="row",
-    )
-    regions = pl.DataFrame(
-        list(reference.dac_region_codes().items()),
-        schema={"recipient_code": pl.String, "code_region": pl.String},
-        orient="row",
-    )
-    themes = pl.DataFrame(
-        list(reference.dac_sector_themes().items()), schema={"code": pl.String, "theme": pl.String}, orient="row"
-    )
-    return countries, regions, themes
+def _lookups() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """(DAC recipient code -> ISO3, DAC recipient or region code -> region, purpose code -> theme)."""
+    countries = {
+        row["dac_code"]: (iso3, row["kss_region"]) for iso3, row in reference.countries().items() if row["dac_code"]
+    }
+    iso3 = {code: pair[0] for code, pair in countries.items()}
+    # A country's own region first; a regional code (298 Africa, regional ...) otherwise.
+    region = {**dict(reference.dac_region_codes()), **{code: pair[1] for code, pair in countries.items()}}
+    return iso3, region, dict(reference.dac_sector_themes())
+
+
+def _looked_up(column: pl.Expr, table: dict[str, str]) -> pl.Expr:
+    # A hash lookup per row (replace_strict), cheaper than a join that keeps the input's order.
+    return column.replace_strict(table, default=None, return_dtype=pl.String)
 
 
 def place_crs(frame: pl.LazyFrame, file: str) -> pl.LazyFrame:
     """Recipient -> ISO3 and region, purpose -> sector theme, Bi_Multi and donor -> cooperation type,
     and the in-place quarantine reason; ``file`` names the input in ``source_file``."""
-    countries, regions, themes = _reference_frames()
+    iso3, region, themes = _lookups()
+    purpose = pl.col("purpose_code")
     frame = (
         frame.with_columns(
             pl.col("recipient_code").str.strip_chars(),
-            pl.col("purpose_code").str.strip_chars(),
+            purpose.str.strip_chars(),
             pl.col("collaboration_type").str.strip_chars(),
         )
-        .join(countries.lazy(), on="recipient_code", how="left", maintain_order="left")
-        .join(regions.lazy(), on="recipient_code", how="left", maintain_order="left")
-        .join(
-            themes.lazy().rename({"code": "purpose_code", "theme": "theme5"}),
-            on="purpose_code",
-            how="left",
-            maintain_order="left",
-        )
-        .with_columns(pl.col("purpose_code").str.slice(0, 3).alias("sector3"))
-        .join(
-            themes.lazy().rename({"code": "sector3", "theme": "theme3"}),
-            on="sector3",
-            how="left",
-            maintain_order="left",
-        )
         .with_columns(
-            pl.coalesce("country_region", "code_region").alias("region"),
-            pl.coalesce("theme5", "theme3").alias("sector_theme"),
+            _looked_up(pl.col("recipient_code"), iso3).alias("recipient_iso3"),
+            _looked_up(pl.col("recipient_code"), region).alias("region"),
+            # the 5-digit purpose code's theme, else its 3-digit sector's
+            pl.coalesce(_looked_up(purpose, themes), _looked_up(purpose.str.slice(0, 3), themes)).alias("sector_theme"),
             # No Bi_Multi (e.g. an aggregated Data Explorer export): the type is unknown, not bilateral.
             _cooperation_type(),
         )
@@ -109,7 +96,7 @@ def place_crs(frame: pl.LazyFrame, file: str) -> pl.LazyFrame:
             .otherwise(pl.col("quarantine_reason"))
             .alias("quarantine_reason")
         )
-        .drop("country_region", "code_region", "theme5", "theme3", "sector3", "source_reason")
+        .drop("source_reason")
         .with_columns(pl.lit(file).alias("source_file"))
         .select(OUTPUT_COLUMNS)
     )

@@ -8,8 +8,9 @@ The query API: ``kss_analysis.programmes(...)``, ``kss_analysis.partners(...)`` 
 
 from kss_analysis.outputs.query import official_counts, partners, programmes
 from kss_analysis.outputs.query import organisations_named as organisations
+from kss_analysis.outputs.sql import sql
 
-__all__ = ["__version__", "official_counts", "organisations", "partners", "programmes"]  # noqa: F822 (__version__ comes from __getattr__)
+__all__ = ["__version__", "official_counts", "organisations", "partners", "programmes", "sql"]  # noqa: F822 (__version__ comes from __getattr__)
 
 
 def __getattr__(name: str) -> str:

@@ -14,16 +14,12 @@ from functools import partial
 from pathlib import Path
 
 from kss_analysis.core import progress
-from kss_analysis.core.errors import InputError
+from kss_analysis.core.errors import InputError, UsageError
 from kss_analysis.core.labels import LANGS
 from kss_analysis.core.progress import say
 from kss_analysis.core.validate import InvariantError
 
 EXIT_USER_ERROR = 2
-
-
-class UsageError(Exception):
-    """A bad option or argument: exit 2 with this message."""
 
 
 def _table(rows: Sequence[Sequence[object]], header: list[str]) -> str:
@@ -199,6 +195,37 @@ def _ingest_tossd(path: Path, out: Path, providers: tuple[str, ...] | None) -> i
         f"{activities:,} activities in {out / 'activities'} (and activity_recipients, activity_transactions: "
         "Parquet partitioned by year)"
     )
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    from kss_analysis.core.config import processed_dir
+    from kss_analysis.core.csv_safety import csv_bytes
+    from kss_analysis.outputs.sql import run_sql, sql_context
+
+    processed = Path(args.processed) if args.processed else processed_dir()
+    extra = {}
+    for item in args.table:
+        name, _, path = item.partition("=")
+        if not name or not path:
+            raise UsageError(f"--table {item}: use NAME=PATH, e.g. tossd=out/activities")
+        extra[name.strip()] = Path(path)
+    if args.tables:
+        context = sql_context(processed, extra)
+        for name in context.tables():
+            columns = context.execute(f'SELECT * FROM "{name}" LIMIT 0').collect_schema().names()
+            say(f"{name}: {', '.join(columns)}")
+        return 0
+    if not args.query:
+        raise UsageError('give a query, e.g. kss sql "SELECT year, count(*) AS n FROM activities GROUP BY year"')
+    result = run_sql(args.query, processed, extra)
+    if args.csv:
+        sys.stdout.write(csv_bytes(result.to_pandas()).decode("utf-8"))
+        return 0
+    import polars as pl
+
+    with pl.Config(tbl_rows=MAX_LISTED * 5, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200):
+        say(str(result))
     return 0
 
 
@@ -531,6 +558,25 @@ def make_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--years", help="years for pattern sources such as oecd-crs or tossd: 2019-2023")
     fetch.add_argument("--skip-unreachable", action="store_true", help="report unreachable sources and exit 0")
     fetch.set_defaults(func=cmd_fetch)
+
+    sql = sub.add_parser(
+        "sql",
+        help="run SQL over the processed tables and datasets (polars SQL, streamed)",
+        description="Every processed table is a view named by its file (activities, ledger ...) and every "
+        "folder of Parquet parts one named by the folder (crs), hive keys as columns.",
+    )
+    sql.add_argument("query", nargs="?", help='e.g. "SELECT year, count(*) AS n FROM activities GROUP BY year"')
+    sql.add_argument("--processed", help="folder of processed tables (default: the published build)")
+    sql.add_argument(
+        "--table",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="add a Parquet file or folder of parts as a view, e.g. tossd=out/activities (repeatable)",
+    )
+    sql.add_argument("--csv", action="store_true", help="print the result as CSV (all rows) instead of a table")
+    sql.add_argument("--tables", action="store_true", help="list the views and their columns, then exit")
+    sql.set_defaults(func=cmd_sql)
 
     sources = sub.add_parser("sources", help="status of every registered source, or their citations")
     sources.add_argument(

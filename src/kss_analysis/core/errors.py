@@ -19,6 +19,10 @@ class InputError(KssError):
         super().__init__(f"{where}: {reason}")
 
 
+class UsageError(KssError):
+    """A bad option, argument or query: the command exits 2 with this message."""
+
+
 class RowProblem(KssError, ValueError):
     """A raw row (or one cell of it) that cannot be placed; ``reason`` is its quarantine reason code
     and ``column`` (canonical name, optional) the cell to fix.

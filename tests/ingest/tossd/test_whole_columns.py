@@ -123,7 +123,9 @@ def write_awkward(path: Path, row_group_size: int = 5) -> Path:
     return path
 
 
-def retyped(source: Path, path: Path, kind: pa.DataType, columns=("Year", "recipientcode", "purposecode")) -> Path:
+def retyped(
+    source: Path, path: Path, kind: pa.DataType, columns=("Year", "provider", "recipientcode", "purposecode")
+) -> Path:
     """A vintage that stores code columns as numbers (a whole-number float, or an integer)."""
     table = pq.read_table(source)
     for column in columns:

@@ -191,7 +191,13 @@ class TossdPlacement:
         frame = pl.scan_parquet(self.path).select(present).slice(start, CHUNK_ROWS)
         provider = pl.col("provider")
         kind = frame.collect_schema()["provider"]
-        as_kind = (lambda codes: [int(c) for c in codes]) if kind.is_integer() else list
+        as_kind = (
+            (lambda codes: [int(c) for c in codes])
+            if kind.is_integer()
+            else (lambda codes: [float(c) for c in codes])
+            if kind.is_float()
+            else list
+        )
         keep = provider.is_not_null() & ~provider.is_in(as_kind([AGGREGATE_PROVIDER]))
         if self.providers is not None:
             keep = keep & provider.is_in(as_kind(self.providers))

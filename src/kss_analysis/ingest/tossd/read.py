@@ -91,6 +91,8 @@ def _provider_values(dataset: ds.Dataset, codes: tuple[str, ...]) -> pa.Array:
     kind = dataset.schema.field("provider").type
     if pa.types.is_integer(kind):
         return pa.array([int(c) for c in codes], type=kind)
+    if pa.types.is_floating(kind):  # 738.0: a vintage that stores codes as doubles
+        return pa.array([float(c) for c in codes], type=kind)
     return pa.array(list(codes), type=pa.string())
 
 

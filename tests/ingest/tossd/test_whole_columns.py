@@ -109,6 +109,7 @@ AWKWARD = [
     {"provider": "701", "ProviderNameE": "Japan", "tossdid": "J1", "ProjectTitle": "another provider"},
     {"tossdid": "I1", "recipientcode": None, "ProjectTitle": None},
     {"tossdid": "K1", "ProjectTitle": "Pelatihan nelayan \u2014 Fiji", "recipientcode": "832"},
+    {"provider": None, "ProviderNameE": None, "tossdid": "L1", "ProjectTitle": "no provider code"},
 ]
 
 
@@ -155,6 +156,12 @@ def test_awkward_rows_give_the_same_tables_whatever_the_chunk(tmp_path, monkeypa
     monkeypatch.setattr(place, "CHUNK_ROWS", chunk_rows)
     actual = place.place_tossd(path, file_label="tossd/file.parquet", providers=None)
     assert_same(expected, actual)
+    # Every row of the file is accounted for: placed, quarantined or excluded by a named rule.
+    ledger = actual.ledger.iloc[0]
+    assert ledger["rows_read"] == len(AWKWARD) == (
+        ledger["rows_kept"] + ledger["rows_fixed"] + ledger["rows_quarantined"] + ledger["rows_excluded"]
+    )
+    assert "tossd:2024:L1" in set(actual.activities["activity_id"])  # no provider code is no aggregate
     # The reference itself did what the rows ask: repeats, bad years, codes and amounts quarantined.
     reasons = actual.quarantine["reason_code"].value_counts().to_dict()
     assert reasons == {
@@ -229,3 +236,13 @@ def test_ingest_output_is_the_same_bytes_twice(tmp_path):
         digests.append({str(p.relative_to(tmp_path / name)): p.read_bytes() for p in files})
     assert digests[0] == digests[1]
     assert "activities/year=2024/part-0000-0.parquet" in digests[0]
+
+
+def test_awkward_rows_with_a_provider_selection(tmp_path, monkeypatch):
+    path = write_awkward(tmp_path / "awkward.parquet")
+    monkeypatch.setattr(place, "CHUNK_ROWS", 4)
+    actual = place.place_tossd(path, file_label="tossd/file.parquet", providers=("738",))
+    assert_same(one_by_one(path, ("738",)), actual)
+    rules = actual.ledger.iloc[0]["excluded_by_rule"]
+    # Japan's row and the row with no provider code are not Indonesia's; the aggregate row has its own rule.
+    assert rules == "aggregate_row_provider_0=1;provider_not_selected=2"

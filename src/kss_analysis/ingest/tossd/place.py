@@ -198,9 +198,10 @@ class TossdPlacement:
             if kind.is_float()
             else list
         )
-        keep = provider.is_not_null() & ~provider.is_in(as_kind([AGGREGATE_PROVIDER]))
+        # As read.provider_filter: a row with no provider code is no aggregate, and no selected provider.
+        keep = ~provider.is_in(as_kind([AGGREGATE_PROVIDER])).fill_null(False)
         if self.providers is not None:
-            keep = keep & provider.is_in(as_kind(self.providers))
+            keep = keep & provider.is_in(as_kind(self.providers)).fill_null(False)
         rows = frame.filter(keep).collect()
         missing = [c for c in USED if c not in present]
         return rows.with_columns(

@@ -100,7 +100,7 @@ def provider_filter(dataset: ds.Dataset, providers: tuple[str, ...] | None) -> d
     """Selected providers (None = every provider), never the provider-0 aggregate rows."""
     provider = pc.field("provider")
     aggregate = _provider_values(dataset, (AGGREGATE_PROVIDER,))[0]
-    keep = provider != aggregate
+    keep = provider.is_null() | (provider != aggregate)  # a row with no provider code is no aggregate
     if providers is not None:
         keep = keep & provider.isin(_provider_values(dataset, tuple(providers)))
     return keep

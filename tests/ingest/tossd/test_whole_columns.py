@@ -244,5 +244,6 @@ def test_awkward_rows_with_a_provider_selection(tmp_path, monkeypatch):
     actual = place.place_tossd(path, file_label="tossd/file.parquet", providers=("738",))
     assert_same(one_by_one(path, ("738",)), actual)
     rules = actual.ledger.iloc[0]["excluded_by_rule"]
-    # Japan's row and the row with no provider code are not Indonesia's; the aggregate row has its own rule.
-    assert rules == "aggregate_row_provider_0=1;provider_not_selected=2"
+    # Japan's row, provider 999's and the row with no provider code are not Indonesia's (738);
+    # the aggregate row has its own rule.
+    assert rules == "aggregate_row_provider_0=1;provider_not_selected=3"

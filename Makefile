@@ -73,6 +73,8 @@ release: $(STAMP) ## Build, export charts and tables, then write dist/kss-analys
 	$(BIN)/kss charts export --lang en,id --format png,svg --out reports/figures
 	$(BIN)/kss tables export --format csv,xlsx --out reports/tables
 	$(BIN)/kss release --out dist --figures reports/figures --tables reports/tables
+	@# The package just written (the newest folder) must validate as a Frictionless Data Package.
+	$(BIN)/frictionless validate "$$(ls -td dist/kss-analysis-data-*/ | head -1)datapackage.json"
 
 lab: $(STAMP) ## Open JupyterLab in the project environment
 	$(BIN)/jupyter lab --notebook-dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)

@@ -155,7 +155,8 @@ def coverage_ratio_caveat(activities: pd.DataFrame, figures: pd.DataFrame | None
             _text(
                 key,
                 lang,
-                pct=_format(100 * row.ratio, lang, 1),
+                # from the counts, not the table's 4-digit ratio: 164/460 is 35.7%, not round(0.3565 * 100, 1)
+                pct=_format(100 * row.register_programmes / row.official_programmes, lang, 1),
                 period=first if first == last else f"{first}–{last}",
                 register=_format(row.register_programmes, lang),
                 official=_format(row.official_programmes, lang),

@@ -229,7 +229,7 @@ def coverage(data: pd.DataFrame) -> str:
         over = "over " if row.official_qualifier == "lower_bound" else ""
         rows.append(
             f"{row.register_programmes:,} of {over}{row.official_programmes:,} for {period} "
-            f"({100 * row.ratio:.1f}%, {row.figure_id})"
+            f"({100 * row.register_programmes / row.official_programmes:.1f}%, {row.figure_id})"
         )
     lowest = data.loc[data["ratio"].idxmin()]
     return (

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from kss_analysis.core import schema
@@ -159,7 +160,8 @@ class TossdPlacement:
         self.providers = providers
         self.counts = TableBuilder(file_label)  # the ledger: rows per outcome, raw and excluded amounts
         self.totals = Totals()
-        self.placed_keys = pl.Series("key", [], dtype=pl.String)  # ids placed so far (duplicate check)
+        self.repeated_ids = pl.Series("id", [], dtype=pl.String)  # ids (loosely read) found more than once
+        self.accepted_ids: set[str] = set()  # those of them accepted so far
         self.done = False
 
     def chunks(self) -> Iterator[TossdFrames]:
@@ -171,10 +173,19 @@ class TossdPlacement:
         for sums in outside.selected:
             self.counts.count_amounts("raw", sums)
         present = [c for c in USED if c in dataset.schema.names]
+        self.repeated_ids = (
+            pl.scan_parquet(self.path)
+            .filter(self._selected(dataset))
+            .select(_loose_key("tossdid"))
+            .filter(pl.col("tossdid").is_duplicated())
+            .unique()
+            .collect()
+            .to_series()
+        )
         total = pq.ParquetFile(self.path).metadata.num_rows
         offset = 0
         for start in range(0, total, CHUNK_ROWS):
-            rows = self._read(present, start)
+            rows = self._read(present, start, self._selected(dataset))
             if len(rows):
                 yield self._place(rows.with_row_index(ROW, offset=offset))
                 offset += len(rows)
@@ -186,11 +197,13 @@ class TossdPlacement:
             self.counts.count_amounts(outcome, {measure: value})
         return pa.Table.from_pylist(self.counts.ledger(), schema=schema.LEDGER)
 
-    def _read(self, present: list[str], start: int) -> pl.DataFrame:
-        """The selected rows among the file's rows start .. start + CHUNK_ROWS, every USED column."""
-        frame = pl.scan_parquet(self.path).select(present).slice(start, CHUNK_ROWS)
+    def _selected(self, dataset: ds.Dataset) -> pl.Expr:
+        """The rows of the selected providers (as read.provider_filter: a row with no provider code
+        is no aggregate, and no selected provider)."""
         provider = pl.col("provider")
-        kind = frame.collect_schema()["provider"]
+        empty = pl.from_arrow(dataset.schema.empty_table().select(["provider"]))
+        assert isinstance(empty, pl.DataFrame)
+        kind = empty.schema["provider"]
         as_kind = (
             (lambda codes: [int(c) for c in codes])
             if kind.is_integer()
@@ -198,11 +211,14 @@ class TossdPlacement:
             if kind.is_float()
             else list
         )
-        # As read.provider_filter: a row with no provider code is no aggregate, and no selected provider.
         keep = ~provider.is_in(as_kind([AGGREGATE_PROVIDER])).fill_null(False)
         if self.providers is not None:
             keep = keep & provider.is_in(as_kind(self.providers)).fill_null(False)
-        rows = frame.filter(keep).collect()
+        return keep
+
+    def _read(self, present: list[str], start: int, selected: pl.Expr) -> pl.DataFrame:
+        """The selected rows among the file's rows start .. start + CHUNK_ROWS, every USED column."""
+        rows = pl.scan_parquet(self.path).select(present).slice(start, CHUNK_ROWS).filter(selected).collect()
         missing = [c for c in USED if c not in present]
         return rows.with_columns(
             [
@@ -265,24 +281,18 @@ class TossdPlacement:
             )
             .drop("key_alone", "accepted_alone")
         )
-        # Hashes first (one cheap pass); the exact comparison only where a hash repeats.
-        hashes = rows["key"].hash()
-        placed_before = np.zeros(len(rows), dtype=bool)
-        if len(self.placed_keys):
-            maybe = hashes.is_in(self.placed_keys.hash().implode()).to_numpy()
-            if maybe.any():
-                idx = np.flatnonzero(maybe)
-                placed_before[idx] = rows["key"].gather(idx).is_in(self.placed_keys.implode()).to_numpy()
-        in_chunk = np.zeros(len(rows), dtype=bool)
-        repeated = np.flatnonzero(hashes.is_duplicated().to_numpy())
-        if len(repeated):
-            sub = rows[repeated].select("key", pl.col("accepted").cast(pl.Int64))
-            earlier = sub.select((pl.col("accepted").cum_sum().over("key") - pl.col("accepted")) > 0).to_series()
-            in_chunk[repeated] = earlier.to_numpy()
-        rows = rows.with_columns(((pl.col("key") != "") & pl.Series(placed_before | in_chunk)).alias("duplicate"))
-        newly = rows.filter(pl.col("accepted") & ~pl.col("duplicate"))["key"]
-        self.placed_keys = pl.concat([self.placed_keys, newly.rename("key")])
-        return rows
+        # Only ids that occur more than once in the file (found once, before the first chunk) can
+        # repeat; their rows are walked in file order against the ids accepted so far.
+        duplicate = np.zeros(len(rows), dtype=bool)
+        candidates = rows.select(
+            pl.int_range(pl.len()).alias("i"), "key", "accepted", _loose_key("tossdid").is_in(self.repeated_ids.implode())
+        ).filter(pl.col("tossdid"))
+        for i, key, accepted, _ in candidates.iter_rows():
+            if key and key in self.accepted_ids:
+                duplicate[i] = True
+            elif accepted and key:
+                self.accepted_ids.add(key)
+        return rows.with_columns(pl.Series("duplicate", duplicate))
 
     def _count(self, placed: pl.DataFrame, alone: dict[int, OneRow]) -> None:
         """Rows per outcome; each measure summed over its rows in file order (Totals)."""
@@ -316,6 +326,12 @@ class TossdPlacement:
 
 
 # --- columns -----------------------------------------------------------------------------
+
+
+def _loose_key(column: str) -> pl.Expr:
+    """An id with every space and control character removed: ids that clean_text reads alike
+    read alike here too (and perhaps a few more, which the exact check then tells apart)."""
+    return pl.col(column).cast(pl.String).str.replace_all(r"[\s\x00-\x1f\x7f-\x9f]", "")
 
 
 def _tidy(series: pl.Series) -> tuple[pl.Series, pl.Series]:

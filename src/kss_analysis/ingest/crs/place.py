@@ -28,8 +28,9 @@ OUTPUT_COLUMNS = [
 
 
 def _cooperation_type() -> pl.Expr:
+    """From ``by_code`` (the Bi_Multi code's type, joined from collaboration_types.csv) and the donor."""
     code = pl.col("collaboration_type")
-    by_code = code.replace_strict(reference.collaboration_types(), default=None, return_dtype=pl.String)
+    by_code = pl.col("by_code")
     dac_donor = pl.col("donor_code").str.strip_chars().is_in(sorted(reference.dac_donor_codes()))
     return (
         pl.when(code.is_null() | (code == ""))
@@ -43,38 +44,58 @@ def _cooperation_type() -> pl.Expr:
     )
 
 
-def _lookups() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    """(DAC recipient code -> ISO3, DAC recipient or region code -> region, purpose code -> theme)."""
+def _lookup_tables() -> dict[str, tuple[str, pl.LazyFrame]]:
+    """(column joined on, small frame) per reference table: recipient code -> ISO3 and region (a
+    country's own region first, a regional code's otherwise), purpose code -> sector theme (5
+    digits, and its 3-digit sector), Bi_Multi code -> cooperation type.
+
+    Joins, not replace_strict: polars' streaming engine runs a join chunk by chunk but holds the
+    whole input for replace_strict (measured on 5M synthetic rows: 0.6 GB against 4 GB)."""
     countries = {
         row["dac_code"]: (iso3, row["kss_region"]) for iso3, row in reference.countries().items() if row["dac_code"]
     }
-    iso3 = {code: pair[0] for code, pair in countries.items()}
-    # A country's own region first; a regional code (298 Africa, regional ...) otherwise.
-    region = {**dict(reference.dac_region_codes()), **{code: pair[1] for code, pair in countries.items()}}
-    return iso3, region, dict(reference.dac_sector_themes())
+    recipients = {**{code: (None, region) for code, region in reference.dac_region_codes().items()}, **countries}
+    themes = reference.dac_sector_themes()
+    collaboration = reference.collaboration_types()
+    text = pl.String
 
+    def frame(columns: dict[str, list]) -> pl.LazyFrame:
+        return pl.LazyFrame(columns, schema=dict.fromkeys(columns, text))
 
-def _looked_up(column: pl.Expr, table: dict[str, str]) -> pl.Expr:
-    # A hash lookup per row (replace_strict), cheaper than a join that keeps the input's order.
-    return column.replace_strict(table, default=None, return_dtype=pl.String)
+    return {
+        "recipients": (
+            "recipient_code",
+            frame(
+                {
+                    "recipient_code": list(recipients),
+                    "recipient_iso3": [v[0] for v in recipients.values()],
+                    "region": [v[1] for v in recipients.values()],
+                }
+            ),
+        ),
+        "themes": ("purpose_code", frame({"purpose_code": list(themes), "theme5": list(themes.values())})),
+        "sectors": ("sector3", frame({"sector3": list(themes), "theme3": list(themes.values())})),
+        "collaboration": (
+            "collaboration_type",
+            frame({"collaboration_type": list(collaboration), "by_code": list(collaboration.values())}),
+        ),
+    }
 
 
 def place_crs(frame: pl.LazyFrame, file: str) -> pl.LazyFrame:
     """Recipient -> ISO3 and region, purpose -> sector theme, Bi_Multi and donor -> cooperation type,
     and the in-place quarantine reason; ``file`` names the input in ``source_file``."""
-    iso3, region, themes = _lookups()
-    purpose = pl.col("purpose_code")
-    frame = (
+    frame = frame.with_columns(
+        pl.col("recipient_code").str.strip_chars(),
+        pl.col("purpose_code").str.strip_chars(),
+        pl.col("collaboration_type").str.strip_chars(),
+    ).with_columns(pl.col("purpose_code").str.slice(0, 3).alias("sector3"))
+    for on, table in _lookup_tables().values():
+        frame = frame.join(table, on=on, how="left", maintain_order="left")
+    return (
         frame.with_columns(
-            pl.col("recipient_code").str.strip_chars(),
-            purpose.str.strip_chars(),
-            pl.col("collaboration_type").str.strip_chars(),
-        )
-        .with_columns(
-            _looked_up(pl.col("recipient_code"), iso3).alias("recipient_iso3"),
-            _looked_up(pl.col("recipient_code"), region).alias("region"),
             # the 5-digit purpose code's theme, else its 3-digit sector's
-            pl.coalesce(_looked_up(purpose, themes), _looked_up(purpose.str.slice(0, 3), themes)).alias("sector_theme"),
+            pl.coalesce("theme5", "theme3").alias("sector_theme"),
             # No Bi_Multi (e.g. an aggregated Data Explorer export): the type is unknown, not bilateral.
             _cooperation_type(),
         )
@@ -96,8 +117,6 @@ def place_crs(frame: pl.LazyFrame, file: str) -> pl.LazyFrame:
             .otherwise(pl.col("quarantine_reason"))
             .alias("quarantine_reason")
         )
-        .drop("source_reason")
         .with_columns(pl.lit(file).alias("source_file"))
         .select(OUTPUT_COLUMNS)
     )
-    return frame

@@ -149,31 +149,44 @@ def _part_path(key: str, args) -> str:
     return f"{key}={args.partition_keys[key][0]}/part-{args.index_in_partition:05d}.parquet"
 
 
-def write_partitioned(frames: Sequence[tuple[str, pl.LazyFrame]], out: Path, *, key: str, row_group_size: int) -> Path:
+def write_partitioned(
+    frames: Sequence[tuple[str, pl.LazyFrame]],
+    out: Path,
+    *,
+    key: str,
+    row_group_size: int,
+    alongside: Sequence[pl.LazyFrame] | None = None,
+) -> list[pl.DataFrame]:
     """Stream (file label, polars LazyFrame) inputs into ``out`` partitioned by ``key`` (zstd Parquet).
 
     Input N's parts are named part-NNNK so inputs never clash. Written into a staging folder
     and swapped in at the end: a crash leaves the previous dataset, never a partial one.
-    A frame polars cannot read raises InputError naming its file.
+    A frame polars cannot read raises InputError naming its file. ``alongside``: one query per
+    input run in the same streaming pass as its sink (e.g. a count of the records read);
+    their results are returned, in input order.
     """
     import polars as pl
 
     staging = out.with_name(f".{out.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
+    results: list[pl.DataFrame] = []
     try:
         for index, (file, frame) in enumerate(frames):
             target = staging / f"input-{index:03d}"
+            sink = frame.sink_parquet(
+                pl.PartitionBy(target, key=key, include_key=False, file_path_provider=partial(_part_path, key)),
+                compression="zstd",
+                mkdir=True,
+                engine="streaming",
+                row_group_size=row_group_size,
+                lazy=True,
+            )
             try:
-                frame.sink_parquet(
-                    pl.PartitionBy(target, key=key, include_key=False, file_path_provider=partial(_part_path, key)),
-                    compression="zstd",
-                    mkdir=True,
-                    engine="streaming",
-                    row_group_size=row_group_size,
-                )
+                done = pl.collect_all([sink, *([alongside[index]] if alongside else [])], engine="streaming")
             except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
                 raise InputError(file, f"cannot read: {str(exc).splitlines()[0]}") from None
+            results.extend(done[1:])
             for part in sorted(target.rglob("*.parquet")):
                 part_dir = staging / part.parent.name
                 part_dir.mkdir(exist_ok=True)
@@ -187,7 +200,7 @@ def write_partitioned(frames: Sequence[tuple[str, pl.LazyFrame]], out: Path, *, 
         shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return out
+    return results
 
 
 STAGING_PREFIX = ".staging-"

@@ -285,7 +285,10 @@ class TossdPlacement:
         # repeat; their rows are walked in file order against the ids accepted so far.
         duplicate = np.zeros(len(rows), dtype=bool)
         candidates = rows.select(
-            pl.int_range(pl.len()).alias("i"), "key", "accepted", _loose_key("tossdid").is_in(self.repeated_ids.implode())
+            pl.int_range(pl.len()).alias("i"),
+            "key",
+            "accepted",
+            _loose_key("tossdid").is_in(self.repeated_ids.implode()),
         ).filter(pl.col("tossdid"))
         for i, key, accepted, _ in candidates.iter_rows():
             if key and key in self.accepted_ids:

@@ -482,3 +482,69 @@ def test_other_csv_readers_keep_utf8_when_one_byte_is_not(tmp_path, capsys):
     assert run(["ingest", str(path), "--as", "aiddata", "--out", str(tmp_path / "out")], capsys)[0] == 0
     titles = pd.read_parquet(tmp_path / "out" / "activities.parquet")["title"].tolist()
     assert titles == ["Café training", "Road \ufffd phase 2"]  # not 'CafÃ© training'
+
+
+# 8. A build parses the very bytes it verified ---------------------------------------------
+
+PLANTED = "KSS-9999,,Planted programme that was never verified,,2020"
+
+
+def swap_bytes(path: Path) -> None:
+    """The swap an attacker (or a careless sync) makes: same name, other bytes."""
+    path.write_text(path.read_text(encoding="utf-8") + PLANTED + "\n", encoding="utf-8")
+
+
+def swap_for_link(path: Path) -> None:
+    target = path.parent.parent.parent.parent / "outside" / path.name
+    target.parent.mkdir(exist_ok=True)
+    shutil.copy(path, target)
+    swap_bytes(target)
+    path.unlink()
+    path.symlink_to(target)
+
+
+@pytest.mark.parametrize("swap", [swap_bytes, swap_for_link], ids=["bytes", "link"])
+def test_an_input_swapped_after_its_check_is_refused_and_never_built(tmp_path, monkeypatch, capsys, swap):
+    from kss_analysis.build import pipeline
+
+    data = data_folder(tmp_path)
+    register = data / "raw" / "kss" / "kss_programmes.csv"
+    admit = pipeline.admit
+
+    def admit_then_swap(raw: Path):
+        admitted = admit(raw)  # checksummed here ...
+        swap(register)  # ... and swapped before the build reads it
+        return admitted
+
+    monkeypatch.setattr(pipeline, "admit", admit_then_swap)
+    code, _, err = run(["build", "--data-dir", str(data)], capsys)
+    one_line_error(code, err, str(register), "after it was verified")
+    assert ".inputs" not in err  # the user is told of the file in raw/, not of a private copy
+    assert not (data / "processed").exists()
+    assert not list((data / "builds").iterdir())  # the staging folder and its copies are gone
+
+
+def test_a_build_parses_the_bytes_it_checksummed_even_if_the_file_changes_while_it_reads(tmp_path, monkeypatch, capsys):
+    import hashlib
+
+    from kss_analysis.build import pipeline
+    from kss_analysis.core import io
+
+    data = data_folder(tmp_path)
+    register = data / "raw" / "kss" / "kss_programmes.csv"
+    verified_sha = hashlib.sha256(register.read_bytes()).hexdigest()
+    place_file = pipeline.place_file
+
+    def swap_then_place(path: Path, **kwargs):
+        if register.read_text(encoding="utf-8").count(PLANTED) == 0:
+            swap_bytes(register)  # while the build is reading its inputs
+        return place_file(path, **kwargs)
+
+    monkeypatch.setattr(pipeline, "place_file", swap_then_place)
+    code, _, err = run(["build", "--data-dir", str(data)], capsys)
+    assert code == 0, err
+    assert PLANTED in register.read_text(encoding="utf-8")  # the swap did happen
+    activities = io.read_table(data / "processed" / "activities.parquet")
+    assert "Planted programme that was never verified" not in set(activities["title"])
+    provenance = io.read_metadata(data / "processed" / "activities.parquet")["inputs"]
+    assert provenance["kss/kss_programmes.csv"] == verified_sha  # the sha256 of the bytes parsed

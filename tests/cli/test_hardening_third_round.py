@@ -15,10 +15,13 @@ import pytest
 from kss_analysis import cli
 from kss_analysis.acquire import fetch
 from kss_analysis.acquire.registry import Source
+from tests.conftest import mirror_dir, needs_mirror
 from tests.paths import ROOT, TESTS
 
 CORPUS = TESTS / "bad_inputs" / "third_round"
 SECRET = "private content that must stay as it is\n"
+# A CRS bulk file's header (the columns the CRS reader needs) and one row.
+CRS_TEXT = "Year|DonorCode|RecipientCode|PurposeCode|USD_Commitment|USD_Disbursement\n2019|1|738|11110|1.5|0.5\n"
 
 
 def data_folder(tmp_path: Path) -> Path:
@@ -94,7 +97,7 @@ def test_a_fetch_lock_that_is_a_link_is_refused_and_its_target_kept(tmp_path, mo
     raw, mirror = data / "raw", tmp_path / "mirror"
     raw.mkdir(parents=True)
     (mirror / "tossd").mkdir(parents=True)
-    (mirror / "tossd" / "CRS 2019.csv").write_text("year,value\n2019,1\n", encoding="utf-8")
+    (mirror / "tossd" / "CRS 2019.csv").write_text(CRS_TEXT, encoding="utf-8")
     target = victim(tmp_path)
     (raw / fetch.FETCH_LOCK).symlink_to(target)
     monkeypatch.setenv("KSS_DATA_DIR", str(data))
@@ -393,7 +396,7 @@ def fetch_from_mirror(tmp_path: Path, plant) -> tuple[Path, fetch.FetchReport]:
 def test_a_mirror_file_that_is_a_link_is_never_followed(tmp_path):
     private = tmp_path / "outside" / "private.csv"
     private.parent.mkdir()
-    private.write_text("year,value\n2019,1\n", encoding="utf-8")
+    private.write_text(CRS_TEXT, encoding="utf-8")
     private.chmod(0o600)
     raw, report = fetch_from_mirror(tmp_path, lambda path: path.symlink_to(private))
     assert not report.fetched and "a link in the mirror, not followed" in str(report.errors[0])
@@ -405,7 +408,7 @@ def test_a_mirror_file_that_is_a_link_is_never_followed(tmp_path):
 def test_a_mirror_file_under_a_linked_folder_out_of_the_mirror_is_refused(tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    (elsewhere / "CRS 2019.csv").write_text("year,value\n2019,1\n", encoding="utf-8")
+    (elsewhere / "CRS 2019.csv").write_text(CRS_TEXT, encoding="utf-8")
     raw, mirror = tmp_path / "raw", tmp_path / "mirror"
     raw.mkdir()
     mirror.mkdir()
@@ -421,7 +424,7 @@ def test_a_fifo_in_the_mirror_is_not_read(tmp_path):
 
 def test_a_copy_from_the_mirror_is_never_more_readable_than_its_source(tmp_path):
     def private(path: Path) -> None:
-        path.write_text("year,value\n2019,1\n", encoding="utf-8")
+        path.write_text(CRS_TEXT, encoding="utf-8")
         path.chmod(0o600)
 
     old = os.umask(0o022)
@@ -548,3 +551,97 @@ def test_a_build_parses_the_bytes_it_checksummed_even_if_the_file_changes_while_
     assert "Planted programme that was never verified" not in set(activities["title"])
     provenance = io.read_metadata(data / "processed" / "activities.parquet")["inputs"]
     assert provenance["kss/kss_programmes.csv"] == verified_sha  # the sha256 of the bytes parsed
+
+
+# 9. A fetched CRS file must start with a CRS header -----------------------------------------
+
+
+def zip_holding(name: str, text: bytes) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def fetch_crs_copy(tmp_path: Path, name: str, content: bytes) -> tuple[Path, fetch.FetchReport]:
+    """`kss fetch oecd-crs --years 2019` from a mirror holding ``content`` under ``name``."""
+    source = Source(**{**mirrored_pattern_source("oecd-crs").__dict__, "file_pattern": name})
+    raw, mirror = tmp_path / "raw", tmp_path / "mirror"
+    raw.mkdir()
+    (mirror / source.id).mkdir(parents=True)
+    (mirror / source.id / name).write_bytes(content)
+    return raw, fetch.fetch_source(source, raw, mirror=mirror, years=[2019], progress=False)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("CRS 2019 data.txt", CRS_TEXT.encode()),
+        (
+            "CRS 2019 data.txt",
+            b'"Year"|"DonorCode"|"RecipientCode"|"PurposeCode"|"USD_Commitment"|"USD_Disbursement"\n',
+        ),
+        ("CRS 2019 data.txt", CRS_TEXT.encode("utf-16")),  # bulk files come as UTF-16 too
+        ("CRS_2019.csv", (ROOT / "tests" / "fixtures" / "crs_explorer_export.csv").read_bytes()),
+        ("CRS 2019.zip", zip_holding("CRS 2019 data.txt", CRS_TEXT.encode())),
+    ],
+    ids=["bulk", "bulk-quoted", "bulk-utf16", "explorer-export", "zipped-bulk"],
+)
+def test_a_crs_copy_with_a_crs_header_is_recorded(tmp_path, name, content):
+    raw, report = fetch_crs_copy(tmp_path, name, content)
+    assert report.fetched == [name], report.errors
+    assert fetch.read_manifest(raw)[f"oecd-crs/{name}"]["sha256"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("CRS_2019.csv", b"<html><body>Service unavailable</body></html>\n", "not a CRS header"),
+        ("CRS_2019.csv", b"year,value\n2019,1\n", "no Year, DonorCode"),
+        ("CRS 2019 data.txt", b"Year|DonorCode|RecipientCode\n2019|1|738\n", "no PurposeCode, USD_Commitment"),
+        ("CRS 2019 data.txt", b"Year|" * 20_000 + b"\n", "over 65,536 characters"),
+        ("CRS 2019.zip", zip_holding("readme.txt", b"see the OECD site\n"), "not a CRS header"),
+    ],
+    ids=["html-error-page", "other-csv", "missing-columns", "endless-header-line", "zip-of-other-text"],
+)
+def test_a_crs_copy_without_a_crs_header_is_refused_and_not_recorded(tmp_path, name, content, reason):
+    raw, report = fetch_crs_copy(tmp_path, name, content)
+    assert not report.fetched
+    (error,) = report.errors
+    message = str(error)
+    assert message.startswith(f"oecd-crs/{name}: ") and reason in message and "\n" not in message
+    assert fetch.read_manifest(raw) == {}
+    assert not (raw / "oecd-crs" / name).exists()
+
+
+@pytest.mark.mirror
+@needs_mirror
+def test_every_file_of_the_real_mirror_passes_its_format_check():
+    from kss_analysis.acquire.fetch_checks import format_problem
+    from kss_analysis.acquire.registry import load_sources
+
+    sources = load_sources()
+    checked = 0
+    for folder in sorted(p for p in mirror_dir().iterdir() if p.name in sources):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "SHA256SUMS"):
+            assert format_problem(path, sources[folder.name].reader) is None, path
+            checked += 1
+    assert checked >= 665
+
+
+def test_a_fetched_copy_is_checked_as_the_kind_its_name_says_not_as_its_staging_file(tmp_path):
+    """The copy is checked while it is a staging file (``.name.xxxx.part``): the check must go by
+    the final name's kind, else a page of HTML saved as .parquet passed as an unknown kind."""
+    source = Source(
+        **{**mirrored_pattern_source("tossd").__dict__, "reader": "tossd", "file_pattern": "t_{year}.parquet"}
+    )
+    raw, mirror = tmp_path / "raw", tmp_path / "mirror"
+    raw.mkdir()
+    (mirror / "tossd").mkdir(parents=True)
+    (mirror / "tossd" / "t_2019.parquet").write_text("<html>Service unavailable</html>", encoding="utf-8")
+    report = fetch.fetch_source(source, raw, mirror=mirror, years=[2019], progress=False)
+    assert not report.fetched and "not a Parquet file" in str(report.errors[0])
+    assert fetch.read_manifest(raw) == {}

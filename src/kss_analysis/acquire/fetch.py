@@ -170,7 +170,7 @@ def fetch_file(
         actual = sha256_file(staging)
         if expected and actual != expected:
             raise ChecksumError(f"{source.id}/{path}", expected, actual)
-        if not expected and (problem := replacement_problem(staging, final)):
+        if not expected and (problem := replacement_problem(staging, final, source.reader)):
             raise FetchError(f"{source.id}/{path}: {problem}; the earlier copy (if any) is unchanged")
         os.replace(staging, final)
         return actual

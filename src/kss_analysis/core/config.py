@@ -50,9 +50,11 @@ LIMITS = {
     "KSS_MAX_UNZIPPED_BYTES": 1 << 30,  # bytes one archive member may expand to
     "KSS_MAX_HEADER_CHARS": 65_536,  # characters in a CSV's header line (a real one is under 2,000)
     "KSS_MAX_CELL_CHARS": 100_000,  # characters in one cell; longer ones are quarantined (field_too_long)
+    "KSS_MAX_PROFILE_BYTES": 256 * 1024,  # bytes of a register profile (YAML); a real one is a few hundred
     "KSS_MAX_PATTERN_CHARS": 200,  # characters in one regular expression of a register profile
+    "KSS_MAX_MATCH_CHARS": 1_000,  # characters of a cell a profile's patterns search (its start)
+    "KSS_PATTERN_SECONDS": 10,  # seconds a profile's patterns may take on one register file in all
     "KSS_MAX_XLSX_CELLS": 5_000_000,  # cells read from one workbook, empty padding included
-    "KSS_MAX_YEARS": 100,  # years one `kss fetch --years` may ask for
 }
 
 

@@ -645,3 +645,19 @@ def test_a_fetched_copy_is_checked_as_the_kind_its_name_says_not_as_its_staging_
     report = fetch.fetch_source(source, raw, mirror=mirror, years=[2019], progress=False)
     assert not report.fetched and "not a Parquet file" in str(report.errors[0])
     assert fetch.read_manifest(raw) == {}
+
+
+def test_a_crs_bulk_parquet_copy_is_checked_as_parquet_not_for_a_text_header(tmp_path):
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    columns = CRS_TEXT.splitlines()[0].split("|")
+    pq.write_table(pa.table({name: ["1"] for name in columns}), buffer)
+    raw, report = fetch_crs_copy(tmp_path, "CRS 2019.parquet", buffer.getvalue())
+    assert report.fetched == ["CRS 2019.parquet"], report.errors
+    (tmp_path / "again").mkdir()
+    raw, report = fetch_crs_copy(tmp_path / "again", "CRS 2019.parquet", CRS_TEXT.encode())
+    assert not report.fetched and "not a Parquet file" in str(report.errors[0])

@@ -127,6 +127,20 @@ def test_a_megabyte_header_line_is_refused_in_one_line(tmp_path, capsys, reader,
     one_line_error(code, err, str(path), "65,536 characters", "KSS_MAX_HEADER_CHARS")
 
 
+@pytest.mark.parametrize("reader", ["register", "aiddata"])
+def test_a_long_file_with_carriage_returns_alone_is_not_one_long_line(tmp_path, capsys, reader):
+    """Old Mac line ends (CR alone; AidData's TUFF file has them): the header is the first line, not the file."""
+    header = (
+        "judul,tahun" if reader == "register" else "project_id,donor,year,recipient_iso3,crs_sector_code,flow_class"
+    )
+    row = "Kursus nelayan,2019" if reader == "register" else "1,Qatar,2012,SOM,700,ODA-like"
+    path = tmp_path / "cr.csv"
+    path.write_bytes((header + "\r" + (row + "\r") * 5000).encode())  # over 65,536 characters in all
+    code, _, err = ingest(path, reader, tmp_path, capsys)
+    assert code == 0, err
+    assert pd.read_parquet(tmp_path / "out" / "ledger.parquet")["rows_read"].sum() == 5000
+
+
 def test_a_long_title_row_above_the_header_is_never_taken_for_the_header(tmp_path, capsys):
     """Only the first line is refused when long; a long row lower down is a row, not a header."""
     path = tmp_path / "titled.csv"

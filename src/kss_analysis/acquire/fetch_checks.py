@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def crs_header_problem(path: Path, suffix: str | None = None) -> str | None:
             head = handle.read(4 * limit + 4)  # a character is at most 4 bytes of UTF-8
     encoding = "utf-16" if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head)
-    line = text.split("\n", 1)[0]
+    line = re.split("[\r\n]", text, maxsplit=1)[0]
     if len(line) > limit:
         return f"the first line is over {limit:,} characters (KSS_MAX_HEADER_CHARS): not a CRS header"
     _, names = split_header(line)

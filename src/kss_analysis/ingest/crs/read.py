@@ -211,7 +211,7 @@ def _header(text_path: Path, file: str | None = None) -> tuple[str, list[str]]:
     cap = limit("KSS_MAX_HEADER_CHARS")
     with text_path.open("r", encoding="utf-8-sig", newline="") as handle:
         header = handle.readline(cap + 1)
-    if len(header) > cap and not header.endswith("\n"):
+    if len(header.rstrip("\r\n")) > cap:
         raise InputError(file or str(text_path), f"header line over {cap:,} characters (KSS_MAX_HEADER_CHARS)")
     return split_header(header)
 

@@ -195,9 +195,10 @@ def snapshot_inputs(admitted: BuildInputs, folder: Path) -> BuildInputs:
                 )
             copies.by_source[key].append(copy)
             copies.sha256[copy] = digest
-            profile = profile_of(original)
-            if original.suffix.casefold() in REGISTER_SUFFIXES and (profile.exists() or profile.is_symlink()):
-                copies.sha256[profile_of(copy)] = _copy_private(profile, profile_of(copy))
+            profile, beside = profile_of(original), profile_of(copy)
+            is_register = original.suffix.casefold() in REGISTER_SUFFIXES
+            if is_register and beside not in copies.sha256 and (profile.exists() or profile.is_symlink()):
+                copies.sha256[beside] = _copy_private(profile, beside)
     return copies
 
 
@@ -225,17 +226,20 @@ def _copy_private(source: Path, target: Path) -> str:
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(source.resolve(), flags)
-    except OSError as exc:
-        reason = "became a link" if exc.errno == errno.ELOOP else f"cannot be opened ({exc.strerror or exc})"
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a loop of links
+        reason = "became a link" if getattr(exc, "errno", None) == errno.ELOOP else f"cannot be opened ({exc})"
         raise InputError(str(source), f"{reason} after it was verified; not built") from None
     with os.fdopen(fd, "rb") as reader:
         if not stat.S_ISREG(os.fstat(reader.fileno()).st_mode):
             raise InputError(str(source), "is no longer a regular file after it was verified; not built")
-        out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(out, "wb") as writer:
-            for block in iter(lambda: reader.read(1 << 20), b""):
-                digest.update(block)
-                writer.write(block)
+        try:
+            out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(out, "wb") as writer:
+                for block in iter(lambda: reader.read(1 << 20), b""):
+                    digest.update(block)
+                    writer.write(block)
+        except OSError as exc:  # a full disk, most likely
+            raise InputError(str(source), f"cannot be copied for reading ({exc.strerror or exc}); not built") from None
     return digest.hexdigest()
 
 

@@ -261,15 +261,14 @@ PROVIDERS_HELP = "TOSSD: DAC provider codes to read, e.g. 738 (Indonesia, the de
 
 
 def _parse_years(text: str | None) -> list[int] | None:
+    from kss_analysis.acquire.fetch import parse_years
+
     if not text:
         return None
     try:
-        if "-" in text:
-            first, last = (int(x) for x in text.split("-", 1))
-            return list(range(first, last + 1))
-        return [int(x) for x in text.split(",")]
-    except ValueError:
-        raise UsageError(f"--years {text}: use 2019-2023 or 2019,2021") from None
+        return parse_years(text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 OFFLINE_HINT = "to work offline, copy the files from a mirror: kss fetch --mirror DIR (or set KSS_MIRROR=DIR)"

@@ -15,10 +15,13 @@ import pytest
 from kss_analysis import cli
 from kss_analysis.acquire import fetch
 from kss_analysis.acquire.registry import Source
+from tests.conftest import mirror_dir, needs_mirror
 from tests.paths import ROOT, TESTS
 
 CORPUS = TESTS / "bad_inputs" / "third_round"
 SECRET = "private content that must stay as it is\n"
+# A CRS bulk file's header (the columns the CRS reader needs) and one row.
+CRS_TEXT = "Year|DonorCode|RecipientCode|PurposeCode|USD_Commitment|USD_Disbursement\n2019|1|738|11110|1.5|0.5\n"
 
 
 def data_folder(tmp_path: Path) -> Path:
@@ -94,7 +97,7 @@ def test_a_fetch_lock_that_is_a_link_is_refused_and_its_target_kept(tmp_path, mo
     raw, mirror = data / "raw", tmp_path / "mirror"
     raw.mkdir(parents=True)
     (mirror / "tossd").mkdir(parents=True)
-    (mirror / "tossd" / "CRS 2019.csv").write_text("year,value\n2019,1\n", encoding="utf-8")
+    (mirror / "tossd" / "CRS 2019.csv").write_text(CRS_TEXT, encoding="utf-8")
     target = victim(tmp_path)
     (raw / fetch.FETCH_LOCK).symlink_to(target)
     monkeypatch.setenv("KSS_DATA_DIR", str(data))
@@ -393,7 +396,7 @@ def fetch_from_mirror(tmp_path: Path, plant) -> tuple[Path, fetch.FetchReport]:
 def test_a_mirror_file_that_is_a_link_is_never_followed(tmp_path):
     private = tmp_path / "outside" / "private.csv"
     private.parent.mkdir()
-    private.write_text("year,value\n2019,1\n", encoding="utf-8")
+    private.write_text(CRS_TEXT, encoding="utf-8")
     private.chmod(0o600)
     raw, report = fetch_from_mirror(tmp_path, lambda path: path.symlink_to(private))
     assert not report.fetched and "a link in the mirror, not followed" in str(report.errors[0])
@@ -405,7 +408,7 @@ def test_a_mirror_file_that_is_a_link_is_never_followed(tmp_path):
 def test_a_mirror_file_under_a_linked_folder_out_of_the_mirror_is_refused(tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    (elsewhere / "CRS 2019.csv").write_text("year,value\n2019,1\n", encoding="utf-8")
+    (elsewhere / "CRS 2019.csv").write_text(CRS_TEXT, encoding="utf-8")
     raw, mirror = tmp_path / "raw", tmp_path / "mirror"
     raw.mkdir()
     mirror.mkdir()
@@ -421,7 +424,7 @@ def test_a_fifo_in_the_mirror_is_not_read(tmp_path):
 
 def test_a_copy_from_the_mirror_is_never_more_readable_than_its_source(tmp_path):
     def private(path: Path) -> None:
-        path.write_text("year,value\n2019,1\n", encoding="utf-8")
+        path.write_text(CRS_TEXT, encoding="utf-8")
         path.chmod(0o600)
 
     old = os.umask(0o022)
@@ -482,3 +485,179 @@ def test_other_csv_readers_keep_utf8_when_one_byte_is_not(tmp_path, capsys):
     assert run(["ingest", str(path), "--as", "aiddata", "--out", str(tmp_path / "out")], capsys)[0] == 0
     titles = pd.read_parquet(tmp_path / "out" / "activities.parquet")["title"].tolist()
     assert titles == ["Café training", "Road \ufffd phase 2"]  # not 'CafÃ© training'
+
+
+# 8. A build parses the very bytes it verified ---------------------------------------------
+
+PLANTED = "KSS-9999,,Planted programme that was never verified,,2020"
+
+
+def swap_bytes(path: Path) -> None:
+    """The swap an attacker (or a careless sync) makes: same name, other bytes."""
+    path.write_text(path.read_text(encoding="utf-8") + PLANTED + "\n", encoding="utf-8")
+
+
+def swap_for_link(path: Path) -> None:
+    target = path.parent.parent.parent.parent / "outside" / path.name
+    target.parent.mkdir(exist_ok=True)
+    shutil.copy(path, target)
+    swap_bytes(target)
+    path.unlink()
+    path.symlink_to(target)
+
+
+@pytest.mark.parametrize("swap", [swap_bytes, swap_for_link], ids=["bytes", "link"])
+def test_an_input_swapped_after_its_check_is_refused_and_never_built(tmp_path, monkeypatch, capsys, swap):
+    from kss_analysis.build import pipeline
+
+    data = data_folder(tmp_path)
+    register = data / "raw" / "kss" / "kss_programmes.csv"
+    admit = pipeline.admit
+
+    def admit_then_swap(raw: Path):
+        admitted = admit(raw)  # checksummed here ...
+        swap(register)  # ... and swapped before the build reads it
+        return admitted
+
+    monkeypatch.setattr(pipeline, "admit", admit_then_swap)
+    code, _, err = run(["build", "--data-dir", str(data)], capsys)
+    one_line_error(code, err, str(register), "after it was verified")
+    assert ".inputs" not in err  # the user is told of the file in raw/, not of a private copy
+    assert not (data / "processed").exists()
+    assert not list((data / "builds").iterdir())  # the staging folder and its copies are gone
+
+
+def test_a_build_parses_the_bytes_it_checksummed_even_if_the_file_changes_while_it_reads(tmp_path, monkeypatch, capsys):
+    import hashlib
+
+    from kss_analysis.build import pipeline
+    from kss_analysis.core import io
+
+    data = data_folder(tmp_path)
+    register = data / "raw" / "kss" / "kss_programmes.csv"
+    verified_sha = hashlib.sha256(register.read_bytes()).hexdigest()
+    place_file = pipeline.place_file
+
+    def swap_then_place(path: Path, **kwargs):
+        if register.read_text(encoding="utf-8").count(PLANTED) == 0:
+            swap_bytes(register)  # while the build is reading its inputs
+        return place_file(path, **kwargs)
+
+    monkeypatch.setattr(pipeline, "place_file", swap_then_place)
+    code, _, err = run(["build", "--data-dir", str(data)], capsys)
+    assert code == 0, err
+    assert PLANTED in register.read_text(encoding="utf-8")  # the swap did happen
+    activities = io.read_table(data / "processed" / "activities.parquet")
+    assert "Planted programme that was never verified" not in set(activities["title"])
+    provenance = io.read_metadata(data / "processed" / "activities.parquet")["inputs"]
+    assert provenance["kss/kss_programmes.csv"] == verified_sha  # the sha256 of the bytes parsed
+
+
+# 9. A fetched CRS file must start with a CRS header -----------------------------------------
+
+
+def zip_holding(name: str, text: bytes) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def fetch_crs_copy(tmp_path: Path, name: str, content: bytes) -> tuple[Path, fetch.FetchReport]:
+    """`kss fetch oecd-crs --years 2019` from a mirror holding ``content`` under ``name``."""
+    source = Source(**{**mirrored_pattern_source("oecd-crs").__dict__, "file_pattern": name})
+    raw, mirror = tmp_path / "raw", tmp_path / "mirror"
+    raw.mkdir()
+    (mirror / source.id).mkdir(parents=True)
+    (mirror / source.id / name).write_bytes(content)
+    return raw, fetch.fetch_source(source, raw, mirror=mirror, years=[2019], progress=False)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("CRS 2019 data.txt", CRS_TEXT.encode()),
+        (
+            "CRS 2019 data.txt",
+            b'"Year"|"DonorCode"|"RecipientCode"|"PurposeCode"|"USD_Commitment"|"USD_Disbursement"\n',
+        ),
+        ("CRS 2019 data.txt", CRS_TEXT.encode("utf-16")),  # bulk files come as UTF-16 too
+        ("CRS_2019.csv", (ROOT / "tests" / "fixtures" / "crs_explorer_export.csv").read_bytes()),
+        ("CRS 2019.zip", zip_holding("CRS 2019 data.txt", CRS_TEXT.encode())),
+    ],
+    ids=["bulk", "bulk-quoted", "bulk-utf16", "explorer-export", "zipped-bulk"],
+)
+def test_a_crs_copy_with_a_crs_header_is_recorded(tmp_path, name, content):
+    raw, report = fetch_crs_copy(tmp_path, name, content)
+    assert report.fetched == [name], report.errors
+    assert fetch.read_manifest(raw)[f"oecd-crs/{name}"]["sha256"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("CRS_2019.csv", b"<html><body>Service unavailable</body></html>\n", "not a CRS header"),
+        ("CRS_2019.csv", b"year,value\n2019,1\n", "no Year, DonorCode"),
+        ("CRS 2019 data.txt", b"Year|DonorCode|RecipientCode\n2019|1|738\n", "no PurposeCode, USD_Commitment"),
+        ("CRS 2019 data.txt", b"Year|" * 20_000 + b"\n", "over 65,536 characters"),
+        ("CRS 2019.zip", zip_holding("readme.txt", b"see the OECD site\n"), "not a CRS header"),
+    ],
+    ids=["html-error-page", "other-csv", "missing-columns", "endless-header-line", "zip-of-other-text"],
+)
+def test_a_crs_copy_without_a_crs_header_is_refused_and_not_recorded(tmp_path, name, content, reason):
+    raw, report = fetch_crs_copy(tmp_path, name, content)
+    assert not report.fetched
+    (error,) = report.errors
+    message = str(error)
+    assert message.startswith(f"oecd-crs/{name}: ") and reason in message and "\n" not in message
+    assert fetch.read_manifest(raw) == {}
+    assert not (raw / "oecd-crs" / name).exists()
+
+
+@pytest.mark.mirror
+@needs_mirror
+def test_every_file_of_the_real_mirror_passes_its_format_check():
+    from kss_analysis.acquire.fetch_checks import format_problem
+    from kss_analysis.acquire.registry import load_sources
+
+    sources = load_sources()
+    checked = 0
+    for folder in sorted(p for p in mirror_dir().iterdir() if p.name in sources):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "SHA256SUMS"):
+            assert format_problem(path, sources[folder.name].reader) is None, path
+            checked += 1
+    assert checked >= 665
+
+
+def test_a_fetched_copy_is_checked_as_the_kind_its_name_says_not_as_its_staging_file(tmp_path):
+    """The copy is checked while it is a staging file (``.name.xxxx.part``): the check must go by
+    the final name's kind, else a page of HTML saved as .parquet passed as an unknown kind."""
+    source = Source(
+        **{**mirrored_pattern_source("tossd").__dict__, "reader": "tossd", "file_pattern": "t_{year}.parquet"}
+    )
+    raw, mirror = tmp_path / "raw", tmp_path / "mirror"
+    raw.mkdir()
+    (mirror / "tossd").mkdir(parents=True)
+    (mirror / "tossd" / "t_2019.parquet").write_text("<html>Service unavailable</html>", encoding="utf-8")
+    report = fetch.fetch_source(source, raw, mirror=mirror, years=[2019], progress=False)
+    assert not report.fetched and "not a Parquet file" in str(report.errors[0])
+    assert fetch.read_manifest(raw) == {}
+
+
+def test_a_crs_bulk_parquet_copy_is_checked_as_parquet_not_for_a_text_header(tmp_path):
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    columns = CRS_TEXT.splitlines()[0].split("|")
+    pq.write_table(pa.table({name: ["1"] for name in columns}), buffer)
+    raw, report = fetch_crs_copy(tmp_path, "CRS 2019.parquet", buffer.getvalue())
+    assert report.fetched == ["CRS 2019.parquet"], report.errors
+    (tmp_path / "again").mkdir()
+    raw, report = fetch_crs_copy(tmp_path / "again", "CRS 2019.parquet", CRS_TEXT.encode())
+    assert not report.fetched and "not a Parquet file" in str(report.errors[0])

@@ -170,7 +170,7 @@ def fetch_file(
         actual = sha256_file(staging)
         if expected and actual != expected:
             raise ChecksumError(f"{source.id}/{path}", expected, actual)
-        if not expected and (problem := replacement_problem(staging, final)):
+        if not expected and (problem := replacement_problem(staging, final, source.reader)):
             raise FetchError(f"{source.id}/{path}: {problem}; the earlier copy (if any) is unchanged")
         os.replace(staging, final)
         return actual
@@ -228,6 +228,32 @@ def rebuild_manifest(raw: Path) -> dict[str, dict]:
 def write_manifest(raw: Path, files: dict[str, dict]) -> None:
     body = json.dumps({"files": dict(sorted(files.items()))}, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     write_bytes_atomic(raw / MANIFEST_NAME, body.encode())
+
+
+FIRST_YEAR = 1960  # the DAC's statistics begin in 1960: no source here has an earlier year
+
+
+def parse_years(text: str) -> list[int]:
+    """``2019-2023`` or ``2019,2021`` -> the years, each between FIRST_YEAR and next year, checked
+    before any list is made (``0-9999999999`` would otherwise exhaust memory). Raises ValueError
+    with the message to show."""
+    usage = f"--years {text}: use 2019-2023 or 2019,2021"
+    try:
+        if "-" in text:
+            first, last = (int(x) for x in text.split("-", 1))
+            bounds = [first, last]
+        else:
+            bounds = [int(x) for x in text.split(",")]
+    except ValueError:
+        raise ValueError(usage) from None
+    latest = dt.date.today().year + 1
+    if outside := [y for y in bounds if not FIRST_YEAR <= y <= latest]:
+        raise ValueError(f"--years {text}: {outside[0]} is outside {FIRST_YEAR}-{latest}, the years a source can hold")
+    if "-" in text:
+        if first > last:
+            raise ValueError(f"--years {text}: the first year comes after the last")
+        return list(range(first, last + 1))
+    return sorted(set(bounds))
 
 
 def planned_files(source: Source, years: list[int] | None = None) -> dict[str, tuple[str | None, str | None]]:

@@ -9,13 +9,18 @@ notice before anything opens them: reading a FIFO or ``/dev/zero`` would never e
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import os
+import shutil
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kss_analysis.acquire.registry import Source
+from kss_analysis.core.errors import InputError
 from kss_analysis.core.io import sha256_file
 
 
@@ -161,6 +166,81 @@ def admit_inputs(
     for files in admitted.by_source.values():
         admitted.sha256.update({f: sha256_file(f) for f in files if f not in admitted.sha256})
     return admitted
+
+
+SNAPSHOT = ".inputs"  # the build's private copies of its inputs, inside its staging folder
+
+
+def snapshot_inputs(admitted: BuildInputs, folder: Path) -> BuildInputs:
+    """The admitted files copied into ``folder`` (raw/'s layout; created private), each hashed
+    while it is copied: the build parses these copies, so the bytes it parses are the bytes it
+    verified, and the sha256 it records is theirs. A file whose copy differs from its checksum
+    at admission (swapped or edited since) stops the build with an InputError naming it.
+
+    A register's profile is copied beside it (it says how the register reads) and hashed the same way.
+    """
+    folder.mkdir(mode=0o700)
+    copies = BuildInputs(folder, notices=admitted.notices)
+    for key, files in admitted.by_source.items():
+        copies.by_source[key] = []
+        for original in files:
+            relative = original.relative_to(admitted.raw)
+            copy = folder / relative
+            digest = _copy_private(original, copy)
+            if digest != admitted.sha256[original]:
+                raise InputError(
+                    str(original),
+                    f"changed after it was verified (sha256 {admitted.sha256[original][:12]}... at the start of the "
+                    f"build, {digest[:12]}... when read); not built: build again once nothing writes to it",
+                )
+            copies.by_source[key].append(copy)
+            copies.sha256[copy] = digest
+            profile, beside = profile_of(original), profile_of(copy)
+            is_register = original.suffix.casefold() in REGISTER_SUFFIXES
+            if is_register and beside not in copies.sha256 and (profile.exists() or profile.is_symlink()):
+                copies.sha256[beside] = _copy_private(profile, beside)
+    return copies
+
+
+@contextmanager
+def reading_copies(folder: Path, raw: Path) -> Iterator[Path]:
+    """Yield ``folder`` for ``snapshot_inputs`` and remove it afterwards; an InputError about a
+    copy names the file in raw/ instead (the copy is gone by the time the user reads it)."""
+    try:
+        yield folder
+    except InputError as exc:
+        if not exc.file.startswith(str(folder)):
+            raise
+        file = str(raw) + exc.file[len(str(folder)) :]
+        raise InputError(file, exc.reason.replace(str(folder), str(raw)), exc.locator) from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _copy_private(source: Path, target: Path) -> str:
+    """Copy ``source`` to a new file ``target`` readable by this user only; returns the sha256 of
+    the bytes copied. The source is opened without following a link (admission resolved the
+    links it allows) and must be a regular file: one swapped for a link or a FIFO is refused."""
+    digest = hashlib.sha256()
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(source.resolve(), flags)
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a loop of links
+        reason = "became a link" if getattr(exc, "errno", None) == errno.ELOOP else f"cannot be opened ({exc})"
+        raise InputError(str(source), f"{reason} after it was verified; not built") from None
+    with os.fdopen(fd, "rb") as reader:
+        if not stat.S_ISREG(os.fstat(reader.fileno()).st_mode):
+            raise InputError(str(source), "is no longer a regular file after it was verified; not built")
+        try:
+            out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(out, "wb") as writer:
+                for block in iter(lambda: reader.read(1 << 20), b""):
+                    digest.update(block)
+                    writer.write(block)
+        except OSError as exc:  # a full disk, most likely
+            raise InputError(str(source), f"cannot be copied for reading ({exc.strerror or exc}); not built") from None
+    return digest.hexdigest()
 
 
 def profile_of(register: Path) -> Path:

@@ -9,12 +9,11 @@ settings so a user with a genuinely large file can raise them.
 
 from __future__ import annotations
 
-import os
 import zipfile
 
+from kss_analysis.core.config import limit
 from kss_analysis.core.errors import InputError
 
-MAX_MEMBER_BYTES = 1 << 30  # 1 GiB uncompressed per member; KSS_MAX_UNZIPPED_BYTES
 MAX_MEMBERS = 10_000
 MAX_RATIO = 200  # uncompressed / compressed; spreadsheets and CSVs stay far below
 RATIO_FLOOR_BYTES = 10 << 20  # the ratio is only checked on members larger than this
@@ -22,10 +21,7 @@ ENCRYPTED_FLAG = 0x1
 
 
 def member_cap() -> int:
-    try:
-        return int(os.environ.get("KSS_MAX_UNZIPPED_BYTES", MAX_MEMBER_BYTES))
-    except ValueError:
-        return MAX_MEMBER_BYTES
+    return limit("KSS_MAX_UNZIPPED_BYTES")  # 1 GiB uncompressed per member by default
 
 
 def _refuse(file: str, member: str, reason: str) -> InputError:

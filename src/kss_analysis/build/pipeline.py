@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kss_analysis.acquire.inputs import BuildInputs, special_file_reason
+from kss_analysis.acquire.inputs import SNAPSHOT, BuildInputs, reading_copies, snapshot_inputs, special_file_reason
 from kss_analysis.build.aggregate import aggregate_standard
 from kss_analysis.build.finalise import finalise
 from kss_analysis.build.money import add_money_equivalents, add_transaction_equivalents, load_money_tables
@@ -222,7 +222,15 @@ def _build_all(
     raw: Path, processed: Path, inputs: dict[str, str], tossd_providers: tuple[str, ...] | None
 ) -> BuildResult:
     """Every step, writing into the folder ``processed`` (the staging folder of a build)."""
-    admitted = admit(raw)  # the raw files this build may read: found and checksummed once, passed down
+    # The raw files this build may read, found and checksummed once, are parsed from private
+    # copies hashed as they are made: a file swapped after its check is refused, never built.
+    with reading_copies(processed / SNAPSHOT, raw) as copies:
+        return _build_steps(snapshot_inputs(admit(raw), copies), processed, inputs, tossd_providers)
+
+
+def _build_steps(
+    admitted: BuildInputs, processed: Path, inputs: dict[str, str], tossd_providers: tuple[str, ...] | None
+) -> BuildResult:
     later_steps = (("CRS", build_crs_outputs), ("code lists", build_codelists))
     total = len(find_inputs(admitted)) + 3 + len(later_steps)
     with progress.steps("build", total=total) as step:

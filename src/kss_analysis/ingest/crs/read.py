@@ -26,7 +26,9 @@ from pathlib import Path
 
 import polars as pl
 
+from kss_analysis.acquire.fetch_checks import CRS_BULK_REQUIRED, CRS_EXPLORER_REQUIRED, split_header
 from kss_analysis.core import reference
+from kss_analysis.core.config import limit
 from kss_analysis.core.errors import InputError
 
 # Bulk-file column -> canonical name; everything read as text, typed below.
@@ -60,11 +62,11 @@ COLUMNS = {
 
 # Amounts in USD millions (current, then constant prices), each in its own column.
 AMOUNTS = ("commitment_usd_mn", "disbursement_usd_mn", "commitment_constant_usd_mn", "disbursement_constant_usd_mn")
-REQUIRED = ("Year", "DonorCode", "RecipientCode", "PurposeCode", "USD_Commitment", "USD_Disbursement")
+REQUIRED = CRS_BULK_REQUIRED  # also checked before a fetched copy is recorded (acquire/fetch_checks.py)
 
 # OECD Data Explorer (SDMX-CSV) exports of DSD_CRS@DF_CRS: codes in upper case, labels in
 # the column named like the dimension ("DONOR" code, "Donor" label).
-EXPLORER_REQUIRED = ("DONOR", "RECIPIENT", "SECTOR", "FLOW_TYPE", "PRICE_BASE", "TIME_PERIOD", "OBS_VALUE")
+EXPLORER_REQUIRED = CRS_EXPLORER_REQUIRED
 EXPLORER_KEYS = {
     "TIME_PERIOD": "year",
     "DONOR": "donor_code",
@@ -203,11 +205,15 @@ def _parquet_rows(path: Path, file: str) -> pl.LazyFrame:
     return _typed(frame, list(found))
 
 
-def _header(text_path: Path) -> tuple[str, list[str]]:
+def _header(text_path: Path, file: str | None = None) -> tuple[str, list[str]]:
+    """(separator, names) of the header line, read up to the header cap: one endless line
+    would otherwise be read whole into memory."""
+    cap = limit("KSS_MAX_HEADER_CHARS")
     with text_path.open("r", encoding="utf-8-sig", newline="") as handle:
-        header = handle.readline()
-    separator = "|" if header.count("|") >= header.count(",") else ","
-    return separator, [h.strip().strip('"') for h in header.rstrip("\r\n").split(separator)]
+        header = handle.readline(cap + 1)
+    if len(header.rstrip("\r\n")) > cap:
+        raise InputError(file or str(text_path), f"header line over {cap:,} characters (KSS_MAX_HEADER_CHARS)")
+    return split_header(header)
 
 
 def input_rows(text_path: Path) -> pl.LazyFrame:
@@ -233,7 +239,7 @@ def scan_crs(text_path: Path, file: str) -> pl.LazyFrame:
     export or bulk Parquet file."""
     if is_parquet(text_path):
         return _parquet_rows(text_path, file)
-    separator, names = _header(text_path)
+    separator, names = _header(text_path, file)
     if set(EXPLORER_REQUIRED) <= set(names):
         return _explorer_rows(text_path, file, names)
     missing = [c for c in REQUIRED if c not in names]

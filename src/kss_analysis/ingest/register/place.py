@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kss_analysis.core.config import limit
 from kss_analysis.core.errors import RowProblem
 from kss_analysis.core.fix_hints import how_to_fix
 from kss_analysis.core.model import SourceTables
@@ -28,7 +29,7 @@ from kss_analysis.ingest.classify import (
 from kss_analysis.ingest.clean import clean_text, parse_date, parse_number, parse_year_cell
 from kss_analysis.ingest.ids import content_id, safe_id
 from kss_analysis.ingest.placing import TableBuilder, activity_row, equal_split
-from kss_analysis.ingest.register.read import EXTRA_CELLS, MAX_FIELD_CHARS, UNCACHED_FORMULAS, RegisterRows
+from kss_analysis.ingest.register.read import EXTRA_CELLS, UNCACHED_FORMULAS, RegisterRows
 from kss_analysis.ingest.text_hygiene import FIX as CONTROL_FIX
 from kss_analysis.ingest.text_hygiene import scrubbed_cells, stray_bytes
 from kss_analysis.ingest.unmapped import UNCLASSIFIED, Unmapped
@@ -92,8 +93,8 @@ def place_row(
         cells = "; ".join(formulas.values())
         raise RowProblem("formula_without_value", f"formula with no saved value ({cells})", next(iter(formulas)))
     for column, value in record.items():
-        if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
-            raise RowProblem("field_too_long", f"{len(value):,} characters (limit {MAX_FIELD_CHARS:,})", column)
+        if isinstance(value, str) and len(value) > (cap := limit("KSS_MAX_CELL_CHARS")):
+            raise RowProblem("field_too_long", f"{len(value):,} characters (limit {cap:,}; KSS_MAX_CELL_CHARS)", column)
     for column, value in record.items():
         if isinstance(value, str) and (stray := stray_bytes(value)):
             listed = ", ".join(f"0x{b:02X}" for b in dict.fromkeys(stray))

@@ -27,11 +27,15 @@ country, so detection stays unambiguous).
 from __future__ import annotations
 
 import re
+import signal
+import threading
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kss_analysis.acquire.inputs import PROFILE_SUFFIX
+from kss_analysis.core.config import LIMITS, limit
 from kss_analysis.core.errors import InputError
 from kss_analysis.core.schema import HEADER_LOOKUP, REGISTER_HEADERS, normalise_header
 
@@ -59,6 +63,8 @@ class RegisterProfile:
     section_auto: bool = True  # False when the profile says section_rows: false
     exclude_rows_matching: tuple[re.Pattern[str], ...] = ()
     sheets: tuple[str, ...] | None = None
+    # seconds left to ``exclude_rows_matching`` on the file this profile reads (KSS_PATTERN_SECONDS)
+    pattern_seconds: list[float] = field(default_factory=lambda: [float(limit("KSS_PATTERN_SECONDS"))], compare=False)
 
     def header_lookup(self) -> dict[str, str]:
         lookup = {header_key(k): v for k, v in HEADER_LOOKUP.items()}
@@ -77,7 +83,7 @@ def _canonical(value: object, file: str, key: str) -> str:
     return value
 
 
-MAX_PROFILE_BYTES = 256 * 1024  # a real profile is a few hundred bytes
+MAX_PROFILE_BYTES = LIMITS["KSS_MAX_PROFILE_BYTES"]  # the default; KSS_MAX_PROFILE_BYTES sets another
 
 
 def load_profile(path: str | Path) -> RegisterProfile:
@@ -88,8 +94,10 @@ def load_profile(path: str | Path) -> RegisterProfile:
     file = str(path)
     if not path.is_file():
         raise InputError(file, "profile not found")
-    if path.stat().st_size > MAX_PROFILE_BYTES:
-        raise InputError(file, f"a profile is a short YAML file; this one is over {MAX_PROFILE_BYTES // 1024} KiB")
+    if path.stat().st_size > (cap := limit("KSS_MAX_PROFILE_BYTES")):
+        raise InputError(
+            file, f"a profile is a short YAML file; this one is over {cap:,} bytes (KSS_MAX_PROFILE_BYTES)"
+        )
     try:
         text = path.read_text(encoding="utf-8")
         # YAML aliases can expand a few lines into gigabytes ("billion laughs"): a profile needs none.
@@ -128,12 +136,10 @@ def load_profile(path: str | Path) -> RegisterProfile:
     patterns_in = data.get("exclude_rows_matching") or []
     if isinstance(patterns_in, str) or not isinstance(patterns_in, list):
         raise InputError(file, "key 'exclude_rows_matching': a list of regular expressions")
-    patterns = []
-    for index, pattern in enumerate(patterns_in):
-        try:
-            patterns.append(re.compile(str(pattern)))
-        except re.error as exc:
-            raise InputError(file, f"key 'exclude_rows_matching[{index}]': bad regular expression ({exc})") from None
+    patterns = [
+        compile_pattern(str(pattern), file, f"exclude_rows_matching[{index}]")
+        for index, pattern in enumerate(patterns_in)
+    ]
 
     sheets = data.get("sheets")
     if sheets is not None and not (isinstance(sheets, list) and all(isinstance(s, str) for s in sheets)):
@@ -147,6 +153,50 @@ def load_profile(path: str | Path) -> RegisterProfile:
         exclude_rows_matching=tuple(patterns),
         sheets=tuple(sheets) if sheets is not None else None,
     )
+
+
+def compile_pattern(pattern: str, file: str, key: str) -> re.Pattern[str]:
+    """A profile's regular expression, refused in one line when it could run for hours on one
+    cell: longer than KSS_MAX_PATTERN_CHARS, or a repetition holding another repetition or a
+    choice, like ``(a+)+`` or ``(a|ab)*``, whose backtracking is exponential in the cell's length."""
+    cap = limit("KSS_MAX_PATTERN_CHARS")
+    if len(pattern) > cap:
+        raise InputError(file, f"key '{key}': {len(pattern):,} characters (limit {cap:,}; KSS_MAX_PATTERN_CHARS)")
+    try:
+        compiled = re.compile(pattern)
+        from re import _parser  # type: ignore[attr-defined]  # the parse re.compile makes (sre_parse before 3.11)
+
+        nested = _nested_repetition(_parser.parse(pattern))
+    except re.error as exc:
+        raise InputError(file, f"key '{key}': bad regular expression ({exc})") from None
+    if nested:
+        raise InputError(
+            file,
+            f"key '{key}': '{pattern}' repeats a group that itself repeats or offers a choice, which can "
+            "backtrack for hours on one cell; write it without the nesting (e.g. a+ for (a+)+, [ab]* for (a|b)*)",
+        )
+    return compiled
+
+
+def _nested_repetition(tree, inside: bool = False) -> bool:
+    """Does a repetition (at most > 1) hold another repetition or a choice (|)?"""
+    from re import _constants as sre  # type: ignore[attr-defined]
+
+    for op, arg in tree:
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", None)):
+            low, high, sub = arg
+            repeats = high > 1
+            if repeats and inside or _nested_repetition(sub, inside or repeats):
+                return True
+        elif op == sre.BRANCH:
+            if inside or any(_nested_repetition(branch, inside) for branch in arg[1]):
+                return True
+        else:  # groups, lookarounds, conditionals: whatever sub-patterns they hold
+            parts = arg if isinstance(arg, (tuple, list)) else (arg,)
+            for part in parts:
+                if hasattr(part, "data") and _nested_repetition(part, inside):
+                    return True
+    return False
 
 
 def profile_beside(register: Path) -> Path | None:
@@ -173,7 +223,8 @@ def is_header_again(
     cells: list[object], header_cells: list[object], lookup: dict[str, str], min_matches: int
 ) -> dict[int, str] | None:
     """The header repeated (same cells), or a new header (every filled cell a known header)."""
-    same = [header_key(c) for c in cells] == [header_key(c) for c in header_cells]
+    # rows of other lengths differ at once: the header's cells are not keyed again for every row
+    same = len(cells) == len(header_cells) and [header_key(c) for c in cells] == [header_key(c) for c in header_cells]
     columns = header_columns(cells, lookup, min_matches)
     if same:
         return columns or {}
@@ -190,7 +241,47 @@ def is_total_row(cells: list[object]) -> bool:
 
 
 def matches_exclusion(cells: list[object], profile: RegisterProfile) -> bool:
-    return any(p.search(str(c)) for p in profile.exclude_rows_matching for c in _filled(cells))
+    """Does a pattern of the profile match a cell (its first KSS_MAX_MATCH_CHARS characters)?"""
+    if not profile.exclude_rows_matching:
+        return False
+    cap = limit("KSS_MAX_MATCH_CHARS")
+    texts = [str(c)[:cap] for c in _filled(cells)]
+    return any(_search(p, text, profile) for p in profile.exclude_rows_matching for text in texts)
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+def _out_of_time(signum, frame) -> None:
+    raise _OutOfTime
+
+
+def _search(pattern: re.Pattern[str], text: str, profile: RegisterProfile) -> bool:
+    """``pattern.search(text)`` within the time the profile has left on this file. The re module
+    checks for signals while it backtracks, so an alarm stops a runaway search; alarms exist in
+    the main thread only, where every kss command runs (elsewhere the static checks stay)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        return pattern.search(text) is not None
+    left = profile.pattern_seconds
+    previous = signal.signal(signal.SIGALRM, _out_of_time)
+    start = time.monotonic()
+    try:
+        if left[0] <= 0:
+            raise _OutOfTime
+        signal.setitimer(signal.ITIMER_REAL, left[0])
+        return pattern.search(text) is not None
+    except _OutOfTime:
+        seconds = limit("KSS_PATTERN_SECONDS")
+        raise InputError(
+            profile.file,
+            f"key 'exclude_rows_matching': '{pattern.pattern}' took over {seconds} s on one register "
+            "(KSS_PATTERN_SECONDS): it backtracks too much; simplify it",
+        ) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        left[0] -= time.monotonic() - start
 
 
 def section_value(

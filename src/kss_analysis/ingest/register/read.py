@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kss_analysis.core.config import limit
 from kss_analysis.core.errors import InputError
 from kss_analysis.core.schema import REGISTER_HEADERS, REQUIRED_REGISTER_COLUMNS
 from kss_analysis.ingest.register.profile import (
@@ -32,7 +33,6 @@ HEADER_SEARCH_ROWS = 30
 EXTRA_CELLS = "__extra_cells__"  # key set on a row with more cells than the header
 UNCACHED_FORMULAS = "__uncached_formulas__"  # key set on a row whose formula cells have no saved value:
 # {canonical column: "cell F5: =SUM(F2:F4)"}
-MAX_FIELD_CHARS = 100_000  # longer cells are quarantined (field_too_long)
 MIN_HEADER_MATCHES = 2
 
 
@@ -68,7 +68,26 @@ def decode_text(data: bytes, file: str, *, invalid: str = "replace") -> str:
     A UTF-8 file with a few bytes that are not UTF-8 (a cell pasted from a Windows-1252 file)
     stays UTF-8: those bytes are decoded with the error handler ``invalid``, ``replace``
     (U+FFFD) or ``surrogateescape`` (the register reader quarantines such rows, encoding_error),
-    never by re-decoding the whole file, which would garble every other character."""
+    never by re-decoding the whole file, which would garble every other character.
+
+    The first line, a header or a title above one, is checked against the header cap."""
+    text = _decode(data, file, invalid)
+    check_first_line(text, file)
+    return text
+
+
+def check_first_line(text: str, file: str) -> None:
+    """Refuse a file whose first line is over KSS_MAX_HEADER_CHARS characters: a header is a short
+    line, and one of a megabyte costs minutes in every row compared with it."""
+    cap = limit("KSS_MAX_HEADER_CHARS")
+    head = text[: cap + 1]
+    if len(text) > cap and "\n" not in head and "\r" not in head:  # CR alone ends a line too (old Mac files)
+        raise InputError(
+            file, f"over {cap:,} characters in one line (KSS_MAX_HEADER_CHARS); not a table header", "line 1"
+        )
+
+
+def _decode(data: bytes, file: str, invalid: str) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
     try:
@@ -110,7 +129,10 @@ def _is_blank(cells: list[object]) -> bool:
 
 
 def _find_header(grid: list[list[object]], lookup: dict[str, str]) -> tuple[int, dict[int, str]] | None:
+    cap = limit("KSS_MAX_HEADER_CHARS")
     for index, cells in enumerate(grid[:HEADER_SEARCH_ROWS]):
+        if sum(len(str(c)) for c in cells if c is not None) > cap:
+            continue  # a header is a short line (a title row may be long, a header never)
         columns = header_columns(cells, lookup, MIN_HEADER_MATCHES)
         if columns:
             return index, columns

@@ -158,8 +158,10 @@ def test_awkward_rows_give_the_same_tables_whatever_the_chunk(tmp_path, monkeypa
     assert_same(expected, actual)
     # Every row of the file is accounted for: placed, quarantined or excluded by a named rule.
     ledger = actual.ledger.iloc[0]
-    assert ledger["rows_read"] == len(AWKWARD) == (
-        ledger["rows_kept"] + ledger["rows_fixed"] + ledger["rows_quarantined"] + ledger["rows_excluded"]
+    assert (
+        ledger["rows_read"]
+        == len(AWKWARD)
+        == (ledger["rows_kept"] + ledger["rows_fixed"] + ledger["rows_quarantined"] + ledger["rows_excluded"])
     )
     assert "tossd:2024:L1" in set(actual.activities["activity_id"])  # no provider code is no aggregate
     # The reference itself did what the rows ask: repeats, bad years, codes and amounts quarantined.

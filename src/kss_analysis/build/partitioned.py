@@ -4,7 +4,7 @@
 activities: too many to go through the build's pandas steps (duplicates across sources,
 money equivalents), and more than a researcher wants in one file. Its tables are written as
 
-    OUT/activities/year=2024/part-0.parquet
+    OUT/activities/year=2024/part-0.parquet   (one file per year)
     OUT/activity_recipients/year=2024/part-0.parquet
     OUT/activity_transactions/year=2024/part-0.parquet
     OUT/ledger.parquet, OUT/quarantine.parquet, OUT/unmapped_values.csv
@@ -18,35 +18,19 @@ folder names. Same tables, same bytes.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from kss_analysis.core import io
+from kss_analysis.core.errors import InvariantError
 from kss_analysis.core.version import package_version
 
-YEAR = pa.schema([("year", pa.int16())])
 PARTITIONED = ("activities", "activity_recipients", "activity_transactions")
-
-
-def write_year_partitioned(table: pa.Table, folder: Path, provenance: dict, part: int = 0) -> None:
-    """``table`` (with a ``year`` column) into ``folder``/year=YYYY/part-NNNN-0.parquet (``part``
-    numbers the chunks of one input), zstd, with the provenance in each file's metadata."""
-    meta = {"package_version": package_version(), **provenance}
-    table = table.replace_schema_metadata({io.METADATA_KEY: json.dumps(meta, sort_keys=True).encode()})
-    ds.write_dataset(
-        table,
-        folder,
-        format="parquet",
-        partitioning=ds.partitioning(YEAR, flavor="hive"),
-        basename_template=f"part-{part:04d}-{{i}}.parquet",
-        file_options=ds.ParquetFileFormat().make_write_options(compression="zstd"),
-        existing_data_behavior="overwrite_or_ignore",
-        preserve_order=True,  # threads compress, rows keep their order: same table, same bytes
-    )
 
 
 def recipients_with_year(recipients: pa.Table, activities: pa.Table) -> pa.Table:
@@ -57,14 +41,18 @@ def recipients_with_year(recipients: pa.Table, activities: pa.Table) -> pa.Table
 
 class PlacedDataset:
     """Placed tables written as they come, chunk by chunk: activities, activity_recipients and
-    activity_transactions year-partitioned; then quarantine and ledger, one file each."""
+    activity_transactions into one file per year each (``NAME/year=YYYY/part-0.parquet``, a
+    row group per chunk, the year in the folder name only); then quarantine and ledger, one
+    file each. The three datasets are written side by side, one thread each: the same rows
+    give the same bytes."""
 
     def __init__(self, out: Path, inputs: dict[str, str]):
         self.out = out
         self.inputs = inputs
-        self.chunks = 0
+        self.writers: dict[tuple[str, int], pq.ParquetWriter] = {}
         self.quarantine: list[pa.Table] = []
         self.flagged: list[pd.DataFrame] = []
+        self.pool = ThreadPoolExecutor(max_workers=len(PARTITIONED))
 
     def write(self, activities: pa.Table, recipients: pa.Table, transactions: pa.Table, quarantine: pa.Table) -> None:
         with_year = {
@@ -72,15 +60,39 @@ class PlacedDataset:
             "activity_recipients": recipients_with_year(recipients, activities),
             "activity_transactions": transactions,
         }
-        for name, table in with_year.items():
-            provenance = {"inputs": self.inputs, "dataset": name, "partitioned_by": "year"}
-            write_year_partitioned(table, self.out / name, provenance, part=self.chunks)
-        self.chunks += 1
+        for done in [self.pool.submit(self._write, name, table) for name, table in with_year.items()]:
+            done.result()  # an error in a thread is raised here
         self.quarantine.append(quarantine)
         self.flagged.append(flagged_activities(activities))
 
+    def _write(self, name: str, table: pa.Table) -> None:
+        years = table["year"]
+        for year in sorted(y for y in pc.unique(years).to_pylist() if y is not None):
+            part = table.filter(pc.equal(years, year)).drop_columns(["year"])
+            self._writer(name, year, part.schema).write_table(part)
+        if table.num_rows and years.null_count:
+            raise InvariantError(f"{name}: {years.null_count} placed rows without a year cannot be partitioned")
+
+    def _writer(self, name: str, year: int, schema: pa.Schema) -> pq.ParquetWriter:
+        if (name, year) not in self.writers:
+            meta = {
+                "package_version": package_version(),
+                "inputs": self.inputs,
+                "dataset": name,
+                "partitioned_by": "year",
+            }
+            folder = self.out / name / f"year={year}"
+            folder.mkdir(parents=True, exist_ok=True)
+            schema = schema.with_metadata({io.METADATA_KEY: json.dumps(meta, sort_keys=True).encode()})
+            self.writers[(name, year)] = pq.ParquetWriter(folder / "part-0.parquet", schema, compression="zstd")
+        return self.writers[(name, year)]
+
     def finish(self, ledger: pa.Table, quarantine_schema: pa.Schema) -> pd.DataFrame:
-        """Write quarantine and ledger; returns the flagged activities (for the unmapped report)."""
+        """Close the year files, write quarantine and ledger; returns the flagged activities (for
+        the unmapped report)."""
+        self.pool.shutdown()
+        for writer in self.writers.values():
+            writer.close()
         quarantine = pa.concat_tables(self.quarantine) if self.quarantine else quarantine_schema.empty_table()
         for name, table in (("quarantine", quarantine), ("ledger", ledger)):
             provenance = {"inputs": self.inputs, "dataset": name}

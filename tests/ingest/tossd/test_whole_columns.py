@@ -237,7 +237,7 @@ def test_ingest_output_is_the_same_bytes_twice(tmp_path):
         files = sorted(p for p in (tmp_path / name).rglob("*") if p.is_file())
         digests.append({str(p.relative_to(tmp_path / name)): p.read_bytes() for p in files})
     assert digests[0] == digests[1]
-    assert "activities/year=2024/part-0000-0.parquet" in digests[0]
+    assert "activities/year=2024/part-0.parquet" in digests[0]
 
 
 def test_awkward_rows_with_a_provider_selection(tmp_path, monkeypatch):

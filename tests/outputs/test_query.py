@@ -94,6 +94,7 @@ def test_both_functions_show_the_filters_as_their_arguments():
         "lang",
         "sources",
         "providers",
+        "with_conversion",
         "processed",
     ]
     for function in (kss.programmes, kss.partners):

@@ -3,10 +3,11 @@
 
 The embedded register is built into a temporary folder and its charts exported; each chart
 CSV is then recomputed from the API frames (no package function counts anything here) and
-compared number by number. Every register chart is regenerated; a new register chart must be
-added to FROM_THE_API (or, with its reason, to NOT_FROM_THE_API). The comparison charts
-(``COMPARISON_SPECS``: region_shares_by_source, gcof_usd_by_year) are drawn only when the
-other sources are fetched, and are not regenerated here.
+compared number by number. Every chart spec is regenerated; a new chart must be added to
+FROM_THE_API or COMPARISONS_FROM_THE_API (or, with its reason, to NOT_FROM_THE_API). The
+comparison charts (``COMPARISON_SPECS``: region_shares_by_source, gcof_usd_by_year) are drawn
+only when the other sources are fetched: they are regenerated, with ``sources=`` and
+``providers='all'``, from the build of the offline mirror, and skipped without KSS_MIRROR.
 
 Money: ``amount_counted`` is the amount totals use. A part whose own amount counts (its
 parent states no amount in that currency, or a smaller one) is not a programme: it comes
@@ -28,7 +29,8 @@ import kss_analysis as kss
 from kss_analysis.build.pipeline import build_all
 from kss_analysis.outputs.charts.caveats import is_open_intake
 from kss_analysis.outputs.charts.export import export_charts
-from kss_analysis.outputs.charts.standard import REGISTER_SPECS
+from kss_analysis.outputs.charts.standard import COMPARISON_SPECS, REGISTER_SPECS
+from tests.conftest import needs_mirror
 from tests.paths import ROOT
 
 NOT_STATED = "not_stated"
@@ -219,12 +221,6 @@ def _as_dict(series: pd.Series) -> dict[tuple, float]:
     }
 
 
-def test_every_register_chart_is_regenerated_from_the_api_or_says_why_not():
-    names = {spec.name for spec in REGISTER_SPECS}
-    assert names == set(FROM_THE_API) | set(NOT_FROM_THE_API)
-    assert not set(FROM_THE_API) & set(NOT_FROM_THE_API)
-
-
 @pytest.mark.parametrize("name", sorted(FROM_THE_API))
 def test_a_charts_numbers_come_again_from_the_api(build, api, name):
     _, charts = build
@@ -272,3 +268,118 @@ def test_partners_share_out_the_counted_amount(api):
         pd.testing.assert_series_equal(
             merged[column], merged[f"{column}_programme"], check_names=False, check_dtype=False
         )
+
+
+# fx_source of a USD figure the source itself states (in USD, or beside its own currency)
+SOURCE_STATES_USD = ["stated in USD", "source's own current-USD figure"]
+
+
+def region_shares(processed: Path, sources: list[str]) -> pd.DataFrame:
+    """Each source's counted records split between their partners by ``share``, summed per region,
+    in percent of the source's counted records (a record naming no partner counts in no region)."""
+    query = {"sources": sources, "providers": "all", "processed": processed, "lang": "en"}
+    records = kss.programmes(**query).groupby("source").size()
+    rows = kss.partners(**query)
+    rows = rows.assign(source_id=rows["source"], region=rows["region"].fillna(NOT_STATED))
+    shares = rows.groupby(["source_id", "region"])["share"].sum()
+    per_source = records.reindex(shares.index.get_level_values("source_id")).to_numpy()
+    return (100 * shares / per_source).round(1).to_frame("share_pct")
+
+
+def source_usd_by_year(processed: Path, sources: list[str]) -> pd.DataFrame:
+    """Counted amounts in the USD the source states (no converted figure), summed per year."""
+    query = {"providers": "all", "counted_only": False, "with_conversion": True, "processed": processed}
+    rows = kss.programmes(sources=sources, **query)
+    rows = rows[rows["amount_counted"].notna() & rows["fx_source"].isin(SOURCE_STATES_USD) & rows["year"].notna()]
+    return rows.groupby("year").agg(amount_usd=("amount_usd", "sum"), records_with_usd=("activity_id", "nunique"))
+
+
+# comparison chart -> (its CSV's key columns, the numbers from the API for its sources: one column per CSV value)
+COMPARISONS_FROM_THE_API: dict[str, tuple[list[str], Callable[[Path, list[str]], pd.DataFrame]]] = {
+    "region_shares_by_source": (["source_id", "region"], region_shares),
+    "gcof_usd_by_year": (["year"], source_usd_by_year),
+}
+COMPARED = {spec.name: spec for spec in COMPARISON_SPECS}
+
+
+def test_every_chart_is_regenerated_from_the_api_or_says_why_not():
+    names = {spec.name for spec in (*REGISTER_SPECS, *COMPARISON_SPECS)}
+    assert names == set(FROM_THE_API) | set(COMPARISONS_FROM_THE_API) | set(NOT_FROM_THE_API)
+    assert not set(FROM_THE_API) & set(NOT_FROM_THE_API)
+    assert not set(COMPARISONS_FROM_THE_API) & (set(FROM_THE_API) | set(NOT_FROM_THE_API))
+    assert set(COMPARISONS_FROM_THE_API) == set(COMPARED)
+
+
+@pytest.fixture(scope="module")
+def comparison_charts(built_data, tmp_path_factory) -> tuple[Path, Path]:
+    """The mirror build (every fetched source) and its comparison charts, exported in English."""
+    processed = built_data / "processed"
+    out = tmp_path_factory.mktemp("comparison-charts")
+    export_charts(processed, out, ["en"], ["svg"], names=sorted(COMPARED), echo=lambda _: None)
+    return processed, out / "en"
+
+
+@needs_mirror
+@pytest.mark.parametrize("name", sorted(COMPARISONS_FROM_THE_API))
+def test_a_comparison_charts_numbers_come_again_from_the_api(comparison_charts, name):
+    processed, charts = comparison_charts
+    keys, numbers = COMPARISONS_FROM_THE_API[name]
+    sources = list(COMPARED[name].needs_sources)
+    path = charts / f"{name}.csv"
+    assert path.exists(), f"{name} not drawn: the mirror build lacks one of {', '.join(sources)}"
+    chart = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    expected = numbers(processed, sources)
+    assert list(expected.columns) == [c for c in chart.columns if c in expected.columns]
+    for column in expected.columns:
+        drawn = _as_dict(chart.groupby(keys)[column].sum())
+        again = _as_dict(expected[column])
+        assert drawn, (name, column)
+        assert drawn.keys() == again.keys(), (name, column)
+        assert drawn == pytest.approx(again, rel=1e-9), (name, column)
+
+
+@needs_mirror
+def test_each_sources_region_shares_from_the_api_add_up_to_its_records(comparison_charts):
+    processed, _ = comparison_charts
+    sources = list(COMPARED["region_shares_by_source"].needs_sources)
+    shares = region_shares(processed, sources)["share_pct"].groupby(level="source_id").agg(["sum", "size"])
+    assert set(shares.index) == set(sources)
+    # every record is split wholly between its regions (not_stated included); each share rounded to 0.1
+    assert ((shares["sum"] - 100).abs() <= 0.05 * shares["size"] + 1e-9).all(), shares
+
+
+@needs_mirror
+def test_the_api_says_the_gcof_usd_is_aiddatas_own(comparison_charts):
+    processed, _ = comparison_charts
+    query = {"providers": "all", "counted_only": False, "with_conversion": True, "processed": processed}
+    rows = kss.programmes(sources="aiddata-gcof-china-1.0", **query)
+    usd = rows[rows["amount_usd"].notna()]
+    assert usd["fx_source"].isin(SOURCE_STATES_USD).all()  # AidData's usd_current, never an IMF conversion
+    stated = usd["fx_source"] == "stated in USD"
+    assert stated.any() and (~stated).any()
+    assert usd.loc[stated, "currency"].eq("USD").all() and usd.loc[~stated, "currency"].ne("USD").all()
+    assert rows.loc[rows["amount_usd"].isna(), "fx_source"].isna().all()
+
+
+def test_the_api_asks_for_sources_the_build_holds(build):
+    processed, _ = build
+    with pytest.raises(ValueError, match=r"^sources not in this build: aiddata-gcof-china-1\.0 \(built: kss;"):
+        kss.programmes(sources="aiddata-gcof-china-1.0", processed=processed)
+    kss_rows = kss.programmes(sources="kss", processed=processed, lang="en")
+    assert kss_rows["activity_id"].tolist() == kss.programmes(processed=processed, lang="en")["activity_id"].tolist()
+
+
+def test_the_api_says_where_each_usd_amount_comes_from_when_asked(build, api):
+    processed, _ = build
+    conversion = ["fx_rate", "fx_source", "deflator_source", "conversion_note"]
+    rows = kss.programmes(processed=processed, lang="en", counted_only=False, with_conversion=True)
+    assert not set(conversion) & set(api["rows"].columns)  # the default frame (and the table exports) as before
+    pd.testing.assert_frame_equal(rows.drop(columns=conversion), api["rows"])
+    usd = rows[rows["amount_usd"].notna()]
+    assert usd.loc[usd["currency"] == "USD", "fx_source"].eq("stated in USD").all()
+    converted = usd.loc[usd["currency"] == "IDR"]
+    assert len(converted) and converted["fx_source"].str.startswith("IMF IFS ENDA annual average").all()
+    assert (converted["amount"] / converted["fx_rate"]).to_numpy() == pytest.approx(converted["amount_usd"].to_numpy())
+    assert rows.loc[rows["amount_usd"].isna(), "fx_source"].isna().all()
+    partners = kss.partners(processed=processed, lang="en", with_conversion=True)
+    assert set(conversion) <= set(partners.columns)

@@ -18,7 +18,10 @@ not (a plan, a cumulative figure, a part its parent's amount includes). ``amount
 (current USD at the IMF annual average, or the source's own USD figure),
 ``amount_usd_constant`` (constant USD of ``price_base_year``) and ``amount_idr_constant``
 (constant rupiah of ``idr_price_base_year``, rupiah amounts only) are the row's amount
-converted (build/money.py); they count where ``amount_counted`` is present. A part whose own
+converted (build/money.py); they count where ``amount_counted`` is present. ``with_conversion=True``
+adds how: ``fx_rate``, ``fx_source`` ('stated in USD' for an amount in USD, "source's own
+current-USD figure" for a USD figure the source states beside its own currency, else the IMF
+rate table used), ``deflator_source`` and ``conversion_note`` (why an equivalent is missing). A part whose own
 amount its parent cannot include (the parent states no amount in that currency, or a
 smaller one: e.g. a follow-up grant) adds that amount to the totals but is not a programme
 of its own: it is returned only with ``counted_only=False`` (``counted`` false,
@@ -26,6 +29,14 @@ of its own: it is returned only with ``counted_only=False`` (``counted`` false,
 
     rows = kss.programmes(counted_only=False)
     rows.groupby(["currency", "year"])["amount_counted"].sum()
+
+Other sources a build holds (``kss fetch``) are reached with ``sources=`` (source ids, or
+'all') and ``providers='all'``: e.g. China's official finance in the USD AidData states,
+as the gcof_usd_by_year chart sums it::
+
+    gcof = kss.programmes(sources="aiddata-gcof-china-1.0", providers="all", counted_only=False, with_conversion=True)
+    stated = gcof["fx_source"].isin(["stated in USD", "source's own current-USD figure"])
+    gcof[stated & gcof["amount_counted"].notna()].groupby("year")["amount_usd"].sum()
 """
 
 from __future__ import annotations
@@ -125,7 +136,20 @@ MONEY_COLUMNS = {
     "price_base_year": "Int16",
     "amount_idr_constant": "float64",
     "idr_price_base_year": "Int16",
+    "fx_rate": "float64",
+    "fx_source": "object",
+    "deflator_source": "object",
+    "conversion_note": "object",
 }
+# How each amount was converted (``with_conversion=True``), after the money columns.
+CONVERSION_COLUMNS = ["fx_rate", "fx_source", "deflator_source", "conversion_note"]
+
+
+def _columns(columns: list[str], with_conversion: bool) -> list[str]:
+    if not with_conversion:
+        return columns
+    at = columns.index("idr_price_base_year") + 1
+    return [*columns[:at], *CONVERSION_COLUMNS, *columns[at:]]
 
 
 def _as_list(value: object) -> list:
@@ -189,11 +213,14 @@ class Query:
     counted_only: leave out rows that are part of, or duplicate, another programme (the
     rule every total uses); False also returns the parts whose own amount counts (see
     ``amount_counted`` in the module docstring). lang: 'id' or 'en' for names. sources: 'registers' (the
-    programme registers, as the standard charts), 'all', or source ids. providers: ISO3
+    programme registers, as the standard charts), 'all', or source ids of this build (e.g.
+    'aiddata-gcof-china-1.0'; one the build lacks is an error). providers: ISO3
     code(s) of the provider, default 'IDN' (with the default sources: Indonesia's KSS
     programmes, exactly the rows the charts and aggregates count, ``rules.scope``); 'all'
-    for every provider, e.g. a register profiled for another country. processed: a folder
-    of processed tables (default: the configured data folder).
+    for every provider, e.g. a register profiled for another country. with_conversion: also
+    return how each amount was converted (``CONVERSION_COLUMNS``: ``fx_source`` says whether
+    ``amount_usd`` is the source's own USD figure). processed: a folder of processed tables
+    (default: the configured data folder).
     """
 
     years: object = None
@@ -204,6 +231,7 @@ class Query:
     lang: str = field(default="id", kw_only=True)
     sources: object = field(default="registers", kw_only=True)
     providers: scope.Providers = field(default=scope.KSS_PROVIDER, kw_only=True)
+    with_conversion: bool = field(default=False, kw_only=True)
     processed: Path | str | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
@@ -216,7 +244,13 @@ class Query:
         if self.sources == "registers":
             frame = frame[scope.is_register(frame["source"])]
         elif self.sources != "all":
-            frame = frame[frame["source"].isin(_as_list(self.sources))]
+            source_ids = [str(source) for source in _as_list(self.sources)]
+            built = set(frame["source"].dropna())
+            if absent := [source for source in source_ids if source not in built]:
+                raise ValueError(
+                    f"sources not in this build: {', '.join(absent)} (built: {', '.join(sorted(built))}; kss fetch adds others)"
+                )
+            frame = frame[frame["source"].isin(source_ids)]
         frame = frame[scope.of_providers(frame, self.providers)]
         if self.counted_only:
             frame = frame[frame["counted"].astype(bool)]
@@ -282,7 +316,7 @@ def programmes(query: Query, activities: pd.DataFrame, recipients: pd.DataFrame)
     frame["implementer_type_name"] = frame["implementer_type"].map(types).astype("str")
     for column in ORGANISATION_ROLES:  # the organisations named, as the organisation table names them
         frame[f"{column}_names"] = [organisations.joined_names(cell, lang) for cell in frame[column]]
-    frame = frame[PROGRAMME_COLUMNS]
+    frame = frame[_columns(PROGRAMME_COLUMNS, query.with_conversion)]
     return frame.sort_values(["year", "activity_id"], na_position="last", kind="stable").reset_index(drop=True)
 
 
@@ -318,7 +352,7 @@ def partners(query: Query, activities: pd.DataFrame, recipients: pd.DataFrame) -
         participants_countable(rows)
     )
     rows["amount_share"] = rows["amount_counted"] * rows["share"]
-    rows = rows[PARTNER_COLUMNS]
+    rows = rows[_columns(PARTNER_COLUMNS, query.with_conversion)]
     return rows.sort_values(
         ["year", "activity_id", "partner_iso3", "region"], na_position="last", kind="stable"
     ).reset_index(drop=True)

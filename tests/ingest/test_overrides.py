@@ -97,3 +97,28 @@ def test_a_bad_override_file_is_named_with_what_to_fix(tmp_path, rows, message):
         build_all(tmp_path)
     assert caught.value.file.endswith("country_aliases.csv")
     assert classify_country("Fiji") == "FJI"  # overrides are off again after the failed build
+
+
+def test_an_alias_table_changed_during_a_build_is_read_as_it_was_checked(tmp_path, monkeypatch):
+    """The build reads a private copy of raw/reference/, hashed while copied: a table rewritten
+    once the build has started changes nothing, and the sha256 recorded is that of the bytes read."""
+    import hashlib
+
+    from kss_analysis.build import pipeline
+
+    _register(tmp_path, [["judul", "tahun", "negara_peserta"], ["Pelatihan tenun", "2024", "Kep. Solomon"]])
+    table = tmp_path / "raw" / "reference" / "country_aliases.csv"
+    table.parent.mkdir()
+    write_csv(table, [["alias", "iso3", "lang", "note"], ["Kep. Solomon", "SLB", "id", "ours"]])
+    checked = hashlib.sha256(table.read_bytes()).hexdigest()
+    original = pipeline._build_all
+
+    def rewrite_then_build(*args, **kwargs):
+        write_csv(table, [["alias", "iso3", "lang", "note"], ["Kep. Solomon", "FJI", "id", "swapped"]])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_build_all", rewrite_then_build)
+    result = build_all(tmp_path)
+    assert result.tables.activity_recipients["recipient_iso3"].tolist() == ["SLB"]  # the table as checked
+    provenance = io.read_metadata(tmp_path / "processed" / "activities.parquet")
+    assert provenance["inputs"]["reference/country_aliases.csv"] == checked

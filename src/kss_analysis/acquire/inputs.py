@@ -186,7 +186,7 @@ def snapshot_inputs(admitted: BuildInputs, folder: Path) -> BuildInputs:
         for original in files:
             relative = original.relative_to(admitted.raw)
             copy = folder / relative
-            digest = _copy_private(original, copy)
+            digest = copy_private(original, copy)
             if digest != admitted.sha256[original]:
                 raise InputError(
                     str(original),
@@ -198,7 +198,7 @@ def snapshot_inputs(admitted: BuildInputs, folder: Path) -> BuildInputs:
             profile, beside = profile_of(original), profile_of(copy)
             is_register = original.suffix.casefold() in REGISTER_SUFFIXES
             if is_register and beside not in copies.sha256 and (profile.exists() or profile.is_symlink()):
-                copies.sha256[beside] = _copy_private(profile, beside)
+                copies.sha256[beside] = copy_private(profile, beside)
     return copies
 
 
@@ -217,7 +217,7 @@ def reading_copies(folder: Path, raw: Path) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _copy_private(source: Path, target: Path) -> str:
+def copy_private(source: Path, target: Path) -> str:
     """Copy ``source`` to a new file ``target`` readable by this user only; returns the sha256 of
     the bytes copied. The source is opened without following a link (admission resolved the
     links it allows) and must be a regular file: one swapped for a link or a FIFO is refused."""

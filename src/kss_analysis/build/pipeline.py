@@ -15,12 +15,21 @@ read (inputs.py); raw files left out are explained in ``BuildResult.notices``.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from kss_analysis.acquire.inputs import SNAPSHOT, BuildInputs, reading_copies, snapshot_inputs, special_file_reason
+from kss_analysis.acquire.inputs import (
+    SNAPSHOT,
+    BuildInputs,
+    copy_private,
+    reading_copies,
+    snapshot_inputs,
+    special_file_reason,
+)
 from kss_analysis.build.aggregate import aggregate_standard
 from kss_analysis.build.finalise import finalise
 from kss_analysis.build.money import add_money_equivalents, add_transaction_equivalents, load_money_tables
@@ -193,9 +202,9 @@ def build_all(data: Path, *, tossd_providers: tuple[str, ...] | None = DEFAULT_P
     from kss_analysis.build import publish
     from kss_analysis.core import locking
 
-    overrides, notices = user_overrides(data)
+    private = Path(tempfile.mkdtemp(prefix="kss-reference-"))  # mode 700
     try:
-        inputs = {str(USER_REFERENCE / p.name): io.sha256_file(p) for p in overrides.values()}
+        overrides, notices, inputs = user_overrides(data, private)
         with locking.hold(data / BUILD_LOCK, "kss build"), publish.transaction(data) as staging:
             result = _build_all(data / "raw", staging, inputs, tossd_providers)
             previous = publish.published(data)
@@ -203,19 +212,26 @@ def build_all(data: Path, *, tossd_providers: tuple[str, ...] | None = DEFAULT_P
         return publish.relocate(result, staging, data / publish.PROCESSED, previous)
     finally:
         reference.use_overrides(None)
+        shutil.rmtree(private, ignore_errors=True)
 
 
-def user_overrides(data: Path) -> tuple[dict[str, Path], list[str]]:
-    """Turn on the user's alias tables in raw/reference/ (reference.use_overrides); a table that
-    is a link out of the data folder or a special file is left out with a notice, like a register."""
+def user_overrides(data: Path, private: Path) -> tuple[dict[str, Path], list[str], dict[str, str]]:
+    """Turn on the user's alias tables in raw/reference/ (reference.use_overrides), read from
+    private copies in ``private``, each hashed while it is copied: the build reads the bytes
+    whose sha256 it records (a file swapped later changes nothing). A table that is a link out
+    of the data folder or a special file is left out with a notice, like a register.
+    Returns (table -> copy, notices, inputs: raw/reference/<file> -> sha256)."""
     folder = data / "raw" / USER_REFERENCE
-    notices, skip = [], []
+    notices, inputs = [], {}
     for name in reference.OVERRIDABLE:
         path = folder / f"{name}.csv"
-        if (path.exists() or path.is_symlink()) and (reason := special_file_reason(path, data)):
+        if not (path.exists() or path.is_symlink()):
+            continue
+        if reason := special_file_reason(path, data):
             notices.append(f"{USER_REFERENCE / path.name} {reason}")
-            skip.append(name)
-    return reference.use_overrides(folder, skip=skip), notices
+            continue
+        inputs[str(USER_REFERENCE / path.name)] = copy_private(path, private / path.name)
+    return reference.use_overrides(private), notices, inputs
 
 
 def _build_all(

@@ -179,6 +179,8 @@ def test_awkward_rows_give_the_same_tables_whatever_the_chunk(tmp_path, monkeypa
     assert placed.loc["tossd:2024:B1", "title"].startswith("B1 again")
     assert placed.loc["tossd:2024:C1", "year"] == 2024  # full-width digits are digits
     assert placed.loc["tossd:2024:H1", "title"] == "no-break space here"
+    # A provider code missing from countries.csv is resolved from its English name ...
+    assert placed.loc["tossd:2024:G1", "provider_iso3"] == "IDN"
 
 
 def test_numeric_code_vintages_give_the_same_tables(tmp_path):

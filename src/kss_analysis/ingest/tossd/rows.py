@@ -35,8 +35,15 @@ import math
 from functools import cache
 
 from kss_analysis.core.errors import RowProblem
-from kss_analysis.core.reference import countries, dac_region_codes, normalise_name, read_reference
-from kss_analysis.ingest.classify import classify_country, classify_dac_sector, classify_sector
+from kss_analysis.core.reference import (
+    countries,
+    country_lookup,
+    dac_region_codes,
+    iso_codes,
+    normalise_name,
+    read_reference,
+)
+from kss_analysis.ingest.classify import classify_dac_sector, classify_sector
 from kss_analysis.ingest.clean import clean_text
 from kss_analysis.ingest.placing import equal_split
 from kss_analysis.ingest.tossd.read import MEASURES, THOUSANDS
@@ -124,8 +131,13 @@ def sector_theme(purpose: str, purpose_name: str | None, unmapped: Unmapped) -> 
 
 def provider_iso3(provider: str, provider_name: str | None) -> str | None:
     """The provider's ISO3 from its DAC code; a code missing from countries.csv (a DAC list
-    change) is resolved from the provider's name instead."""
-    return dac_code_iso3().get(provider) or classify_country(provider_name or "")
+    change) is resolved from the provider's name instead. ``ProviderNameE`` is the English
+    name, so only the English and Indonesian names and aliases are tried (not the index of
+    names in every language, which costs a second to build); a multilateral provider stays None."""
+    if provider in dac_code_iso3():
+        return dac_code_iso3()[provider]
+    name = (provider_name or "").strip()
+    return iso_codes().get(name) or country_lookup().get(normalise_name(name)) if name else None
 
 
 def cooperation_of(framework: str) -> str | None:

@@ -18,7 +18,7 @@ folder names. Same tables, same bytes.
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -43,8 +43,8 @@ class PlacedDataset:
     """Placed tables written as they come, chunk by chunk: activities, activity_recipients and
     activity_transactions into one file per year each (``NAME/year=YYYY/part-0.parquet``, a
     row group per chunk, the year in the folder name only); then quarantine and ledger, one
-    file each. The three datasets are written side by side, one thread each: the same rows
-    give the same bytes."""
+    file each. The three datasets are written side by side, one thread each, while the next
+    chunk is placed: the same rows give the same bytes."""
 
     def __init__(self, out: Path, inputs: dict[str, str]):
         self.out = out
@@ -53,6 +53,7 @@ class PlacedDataset:
         self.quarantine: list[pa.Table] = []
         self.flagged: list[pd.DataFrame] = []
         self.pool = ThreadPoolExecutor(max_workers=len(PARTITIONED))
+        self.pending: list[Future] = []
 
     def write(self, activities: pa.Table, recipients: pa.Table, transactions: pa.Table, quarantine: pa.Table) -> None:
         with_year = {
@@ -60,10 +61,16 @@ class PlacedDataset:
             "activity_recipients": recipients_with_year(recipients, activities),
             "activity_transactions": transactions,
         }
-        for done in [self.pool.submit(self._write, name, table) for name, table in with_year.items()]:
-            done.result()  # an error in a thread is raised here
+        self._wait()  # the previous chunk's files first: each file's row groups stay in order
+        # Written while the caller places the next chunk (the second core).
+        self.pending = [self.pool.submit(self._write, name, table) for name, table in with_year.items()]
         self.quarantine.append(quarantine)
         self.flagged.append(flagged_activities(activities))
+
+    def _wait(self) -> None:
+        for done in self.pending:
+            done.result()  # an error in a thread is raised here
+        self.pending = []
 
     def _write(self, name: str, table: pa.Table) -> None:
         years = table["year"]
@@ -90,6 +97,7 @@ class PlacedDataset:
     def finish(self, ledger: pa.Table, quarantine_schema: pa.Schema) -> pd.DataFrame:
         """Close the year files, write quarantine and ledger; returns the flagged activities (for
         the unmapped report)."""
+        self._wait()
         self.pool.shutdown()
         for writer in self.writers.values():
             writer.close()

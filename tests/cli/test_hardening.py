@@ -26,6 +26,7 @@ from kss_analysis.core import io
 from kss_analysis.core.errors import InputError
 from kss_analysis.ingest.aiddata.read import read_aiddata
 from kss_analysis.ingest.register.read import read_register
+from tests.cli.hostile import pattern_source
 from tests.paths import ROOT
 
 PLANTED = 999_999_999
@@ -272,21 +273,6 @@ def test_a_corrupt_manifest_is_rebuilt_from_checksums_with_a_warning(tmp_path, m
         manifest = fetch.read_manifest(tmp_path)
         assert manifest["pinned/data.csv"]["sha256"] == source.files["data.csv"]
         assert "is corrupt" in capsys.readouterr().err
-
-
-def pattern_source() -> Source:
-    return Source(
-        id="pattern-test",
-        title="t",
-        publisher="t",
-        kind="pattern",
-        format="csv",
-        reader="crs",
-        licence="t",
-        citation="t",
-        url_pattern="https://example.invalid/{year}.csv",
-        file_pattern="CRS {year}.csv",
-    )
 
 
 @pytest.mark.parametrize(

@@ -12,22 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kss_analysis import cli
 from kss_analysis.core import config
+from tests.cli.hostile import one_line_error, run
 from tests.paths import ROOT
-
-
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    code = cli.main(argv)
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def one_line_error(code: int, err: str, *words: str) -> None:
-    assert code == 2, err
-    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
-    for word in words:
-        assert word in err, err
 
 
 def register_with_profile(tmp_path: Path, patterns: list[str], rows: list[str]) -> tuple[Path, Path]:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from kss_analysis import cli
 from kss_analysis.acquire import fetch
 from kss_analysis.acquire.registry import Source
+from tests.cli.hostile import one_line_error, pattern_source, run
 from tests.conftest import mirror_dir, needs_mirror
 from tests.paths import ROOT, TESTS
 
@@ -28,19 +28,6 @@ def data_folder(tmp_path: Path) -> Path:
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data" / "raw" / "kss", data / "raw" / "kss")
     return data
-
-
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    code = cli.main(argv)
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def one_line_error(code: int, err: str, *words: str) -> None:
-    assert code == 2, err
-    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
-    for word in words:
-        assert word in err, err
 
 
 def victim(tmp_path: Path) -> Path:
@@ -77,21 +64,6 @@ def test_a_build_lock_that_is_a_hard_link_or_a_fifo_is_refused(tmp_path, capsys)
     one_line_error(code, err, ".build.lock", "not a regular file")
 
 
-def mirrored_pattern_source(source_id: str = "tossd") -> Source:
-    return Source(
-        id=source_id,
-        title="t",
-        publisher="t",
-        kind="pattern",
-        format="csv",
-        reader="crs",
-        licence="t",
-        citation="t",
-        url_pattern="https://example.invalid/{year}.csv",
-        file_pattern="CRS {year}.csv",
-    )
-
-
 def test_a_fetch_lock_that_is_a_link_is_refused_and_its_target_kept(tmp_path, monkeypatch, capsys):
     data = tmp_path / "data"
     raw, mirror = data / "raw", tmp_path / "mirror"
@@ -101,7 +73,7 @@ def test_a_fetch_lock_that_is_a_link_is_refused_and_its_target_kept(tmp_path, mo
     target = victim(tmp_path)
     (raw / fetch.FETCH_LOCK).symlink_to(target)
     monkeypatch.setenv("KSS_DATA_DIR", str(data))
-    monkeypatch.setattr("kss_analysis.acquire.registry.load_sources", lambda: {"tossd": mirrored_pattern_source()})
+    monkeypatch.setattr("kss_analysis.acquire.registry.load_sources", lambda: {"tossd": pattern_source("tossd")})
     code, _, err = run(["fetch", "tossd", "--years", "2019", "--mirror", str(mirror)], capsys)
     one_line_error(code, err, ".fetch.lock", "symbolic link")
     assert target.read_text(encoding="utf-8") == SECRET
@@ -389,7 +361,7 @@ def fetch_from_mirror(tmp_path: Path, plant) -> tuple[Path, fetch.FetchReport]:
     raw.mkdir()
     (mirror / "tossd").mkdir(parents=True)
     plant(mirror / "tossd" / "CRS 2019.csv")
-    report = fetch.fetch_source(mirrored_pattern_source(), raw, mirror=mirror, years=[2019], progress=False)
+    report = fetch.fetch_source(pattern_source("tossd"), raw, mirror=mirror, years=[2019], progress=False)
     return raw, report
 
 
@@ -413,7 +385,7 @@ def test_a_mirror_file_under_a_linked_folder_out_of_the_mirror_is_refused(tmp_pa
     raw.mkdir()
     mirror.mkdir()
     (mirror / "tossd").symlink_to(elsewhere)
-    report = fetch.fetch_source(mirrored_pattern_source(), raw, mirror=mirror, years=[2019], progress=False)
+    report = fetch.fetch_source(pattern_source("tossd"), raw, mirror=mirror, years=[2019], progress=False)
     assert not report.fetched and "outside the mirror folder" in str(report.errors[0])
 
 
@@ -568,7 +540,7 @@ def zip_holding(name: str, text: bytes) -> bytes:
 
 def fetch_crs_copy(tmp_path: Path, name: str, content: bytes) -> tuple[Path, fetch.FetchReport]:
     """`kss fetch oecd-crs --years 2019` from a mirror holding ``content`` under ``name``."""
-    source = Source(**{**mirrored_pattern_source("oecd-crs").__dict__, "file_pattern": name})
+    source = Source(**{**pattern_source("oecd-crs").__dict__, "file_pattern": name})
     raw, mirror = tmp_path / "raw", tmp_path / "mirror"
     raw.mkdir()
     (mirror / source.id).mkdir(parents=True)
@@ -635,9 +607,7 @@ def test_every_file_of_the_real_mirror_passes_its_format_check():
 def test_a_fetched_copy_is_checked_as_the_kind_its_name_says_not_as_its_staging_file(tmp_path):
     """The copy is checked while it is a staging file (``.name.xxxx.part``): the check must go by
     the final name's kind, else a page of HTML saved as .parquet passed as an unknown kind."""
-    source = Source(
-        **{**mirrored_pattern_source("tossd").__dict__, "reader": "tossd", "file_pattern": "t_{year}.parquet"}
-    )
+    source = Source(**{**pattern_source("tossd").__dict__, "reader": "tossd", "file_pattern": "t_{year}.parquet"})
     raw, mirror = tmp_path / "raw", tmp_path / "mirror"
     raw.mkdir()
     (mirror / "tossd").mkdir(parents=True)

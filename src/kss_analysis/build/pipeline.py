@@ -204,7 +204,7 @@ def build_all(data: Path, *, tossd_providers: tuple[str, ...] | None = DEFAULT_P
 
     private = Path(tempfile.mkdtemp(prefix="kss-reference-"))  # mode 700
     try:
-        overrides, notices, inputs = user_overrides(data, private)
+        notices, inputs = user_overrides(data, private)
         with locking.hold(data / BUILD_LOCK, "kss build"), publish.transaction(data) as staging:
             result = _build_all(data / "raw", staging, inputs, tossd_providers)
             previous = publish.published(data)
@@ -215,12 +215,12 @@ def build_all(data: Path, *, tossd_providers: tuple[str, ...] | None = DEFAULT_P
         shutil.rmtree(private, ignore_errors=True)
 
 
-def user_overrides(data: Path, private: Path) -> tuple[dict[str, Path], list[str], dict[str, str]]:
+def user_overrides(data: Path, private: Path) -> tuple[list[str], dict[str, str]]:
     """Turn on the user's alias tables in raw/reference/ (reference.use_overrides), read from
     private copies in ``private``, each hashed while it is copied: the build reads the bytes
     whose sha256 it records (a file swapped later changes nothing). A table that is a link out
     of the data folder or a special file is left out with a notice, like a register.
-    Returns (table -> copy, notices, inputs: raw/reference/<file> -> sha256)."""
+    Returns (notices, inputs: raw/reference/<file> -> sha256)."""
     folder = data / "raw" / USER_REFERENCE
     notices, inputs = [], {}
     for name in reference.OVERRIDABLE:
@@ -231,7 +231,8 @@ def user_overrides(data: Path, private: Path) -> tuple[dict[str, Path], list[str
             notices.append(f"{USER_REFERENCE / path.name} {reason}")
             continue
         inputs[str(USER_REFERENCE / path.name)] = copy_private(path, private / path.name)
-    return reference.use_overrides(private), notices, inputs
+    reference.use_overrides(private)
+    return notices, inputs
 
 
 def _build_all(

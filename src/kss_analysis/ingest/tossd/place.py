@@ -38,6 +38,7 @@ from kss_analysis.ingest.tossd.read import (
     AGGREGATE_PROVIDER,
     DEFAULT_PROVIDERS,
     MEASURES,
+    THOUSANDS,
     USED,
     count_outside,
     open_tossd,
@@ -73,18 +74,14 @@ TEXTS = (  # read as text (clean_text: whitespace collapsed, empty -> None)
     "ProjectTitle",
     "purposename_e",
 )
-THOUSANDS = 1000.0
 # C0 and C1 control characters (tab and line breaks too): a cell holding one goes through
 # place_row, which scrubs it and notes the fix, as every reader does.
 CONTROL = r"[\x00-\x1f\x7f-\x9f]"
 # A cell clean_text would change (besides an empty one): a control character, whitespace other
 # than a single space between words.
 UNTIDY = CONTROL + r"|\s\s|^\s|\s$|[^\S ]"
-PLACED_MEASURES = {  # ledger measure -> the column holding a placed row's value
-    "usd_disbursement_current": "usd_USD_disbursements",
-    "usd_disbursement_constant_2024": "usd_USD_disbursement_defl",
-    "usd_commitment_current": "usd_USD_Commitment",
-}
+# ledger measure -> the column holding a placed row's value (USD units of the file's column)
+PLACED_MEASURES = {measure: f"usd_{column}" for column, measure in MEASURES.items()}
 
 
 @dataclass
@@ -113,7 +110,6 @@ class OneRow:
     """What placing one row by itself gave: its key for the duplicate check, whether place_row
     accepted it, and what its builder then holds (a placed row, or a quarantine entry)."""
 
-    record: dict
     key: str
     accepted: bool
     builder: TableBuilder
@@ -483,9 +479,9 @@ def _place_alone(record: dict, name: str, file_label: str) -> OneRow:
         activity, recipients, transactions = place_row(record, file_label=file_label, locator=locator)
     except RowProblem as problem:
         builder.quarantine(locator, problem.reason, str(problem), record, row_amounts(record))
-        return OneRow(record, key, False, builder)
+        return OneRow(key, False, builder)
     builder.add(activity, recipients, transactions, amounts=placed_amounts(activity, transactions))
-    return OneRow(record, key, True, builder)
+    return OneRow(key, True, builder)
 
 
 def _duplicate_entries(
@@ -505,7 +501,7 @@ def _duplicate_entries(
             record,
             row_amounts(record),
         )
-        out[i] = OneRow(record, key, False, builder)
+        out[i] = OneRow(key, False, builder)
     return out
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 import polars as pl
+import polars.selectors as cs
 
 from kss_analysis.rules.counting import (
     EXCLUDED_AMOUNT_BASES,
@@ -169,7 +170,8 @@ def aggregate_crs(
 ) -> pl.DataFrame:
     """CRS commitments and disbursements (USD millions, current prices) by ``dims``; reads only the columns it needs.
 
-    One row per combination of ``dims``; rows quarantined in place left out.
+    One row per combination of ``dims``; rows quarantined in place left out. Dimensions stored
+    as categoricals come back as text, sorted as text.
     """
     frame = scan_crs_output(crs_dir).filter(pl.col("quarantine_reason").is_null())
     return (
@@ -179,6 +181,7 @@ def aggregate_crs(
             pl.col("disbursement_usd_mn").sum().alias("disbursement_usd_mn"),
             pl.len().alias("records"),
         )
+        .with_columns(cs.categorical().cast(pl.String))
         .sort(list(dims), nulls_last=True)
         .collect(engine="streaming")
     )
@@ -190,6 +193,7 @@ def crs_rows_by_file(crs_dir: Path) -> pl.DataFrame:
         scan_crs_output(crs_dir)
         .group_by("source_file", "quarantine_reason")
         .agg(pl.col("source_rows").sum().alias("rows"))
+        .with_columns(cs.categorical().cast(pl.String))
         .sort("source_file", "quarantine_reason", nulls_last=True)
         .collect()
     )

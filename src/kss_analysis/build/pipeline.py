@@ -296,17 +296,17 @@ def build_crs(inputs: list[Path], out: Path, labels: list[str] | None = None) ->
 
     from kss_analysis.build.aggregate import crs_rows_by_file
     from kss_analysis.ingest.crs.place import place_crs
-    from kss_analysis.ingest.crs.read import input_rows, scan_crs, utf8_text
+    from kss_analysis.ingest.crs.read import RecordCount, scan_crs, utf8_text
 
     labels = labels or [str(p) for p in inputs]
+    counts = [RecordCount() for _ in inputs]  # records read, counted while the rows are written
     with ExitStack() as stack:
-        frames, counts = [], []
-        for path, label in zip(inputs, labels, strict=True):
+        frames = []
+        for path, label, count in zip(inputs, labels, counts, strict=True):
             text_path = stack.enter_context(utf8_text(path))
-            frames.append((str(path), place_crs(scan_crs(text_path, str(path)), label)))
-            counts.append(input_rows(text_path))  # counted in the same pass, apart from the rows placed
-        counted = io.write_partitioned(frames, out, key="year", row_group_size=CRS_ROW_GROUP_ROWS, alongside=counts)
-    read = {label: int(count.item()) for label, count in zip(labels, counted, strict=True)}
+            frames.append((str(path), place_crs(scan_crs(text_path, str(path), count), label)))
+        io.write_partitioned(frames, out, key="year", row_group_size=CRS_ROW_GROUP_ROWS)
+    read = {label: count.rows for label, count in zip(labels, counts, strict=True)}
     ledger = crs_ledger(read, crs_rows_by_file(out).to_pandas())
     problems = check_ledger(ledger)
     if problems:

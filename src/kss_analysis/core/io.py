@@ -155,38 +155,31 @@ def write_partitioned(
     *,
     key: str,
     row_group_size: int,
-    alongside: Sequence[pl.LazyFrame] | None = None,
-) -> list[pl.DataFrame]:
+) -> None:
     """Stream (file label, polars LazyFrame) inputs into ``out`` partitioned by ``key`` (zstd Parquet).
 
     Input N's parts are named part-NNNK so inputs never clash. Written into a staging folder
     and swapped in at the end: a crash leaves the previous dataset, never a partial one.
-    A frame polars cannot read raises InputError naming its file. ``alongside``: one query per
-    input run in the same streaming pass as its sink (e.g. a count of the records read);
-    their results are returned, in input order.
+    A frame polars cannot read raises InputError naming its file.
     """
     import polars as pl
 
     staging = out.with_name(f".{out.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    results: list[pl.DataFrame] = []
     try:
         for index, (file, frame) in enumerate(frames):
             target = staging / f"input-{index:03d}"
-            sink = frame.sink_parquet(
-                pl.PartitionBy(target, key=key, include_key=False, file_path_provider=partial(_part_path, key)),
-                compression="zstd",
-                mkdir=True,
-                engine="streaming",
-                row_group_size=row_group_size,
-                lazy=True,
-            )
             try:
-                done = pl.collect_all([sink, *([alongside[index]] if alongside else [])], engine="streaming")
+                frame.sink_parquet(
+                    pl.PartitionBy(target, key=key, include_key=False, file_path_provider=partial(_part_path, key)),
+                    compression="zstd",
+                    mkdir=True,
+                    engine="streaming",
+                    row_group_size=row_group_size,
+                )
             except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
                 raise InputError(file, f"cannot read: {str(exc).splitlines()[0]}") from None
-            results.extend(done[1:])
             for part in sorted(target.rglob("*.parquet")):
                 part_dir = staging / part.parent.name
                 part_dir.mkdir(exist_ok=True)
@@ -200,7 +193,6 @@ def write_partitioned(
         shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return results
 
 
 STAGING_PREFIX = ".staging-"

@@ -92,3 +92,28 @@ def test_a_bad_table_option_is_refused(register_build, tmp_path, capsys):
     assert cli.main(["sql", "--processed", processed, "--table", f"t={tmp_path / 'missing'}", "SELECT 1"]) == 2
     assert cli.main(["sql", "--processed", str(tmp_path / "none"), "SELECT 1"]) == 2
     assert "run `kss build` first" in capsys.readouterr().err
+
+
+def test_crs_codes_read_as_text_and_join_the_other_tables(tmp_path, register_build):
+    """The CRS build stores its derived codes dictionary-encoded; in SQL they are text, so they
+    join the register's text columns and take text functions."""
+    from kss_analysis.build.pipeline import build_crs
+    from tests.ingest.crs.test_crs import bulk_text
+
+    src = tmp_path / "CRS 2019 data.txt"
+    src.write_text(bulk_text(), encoding="utf-8")
+    crs = build_crs([src], tmp_path / "crs").out
+    processed = register_build / "processed"
+    result = sql(
+        "SELECT c.region, upper(c.sector_theme) AS theme, count(*) AS n FROM crs c "
+        "JOIN (SELECT DISTINCT region FROM activity_recipients) r ON c.region = r.region "
+        "WHERE c.quarantine_reason IS NULL GROUP BY c.region, theme ORDER BY c.region, theme",
+        processed=processed,
+        tables={"crs": crs},
+    ).to_pandas()
+    rows = pd.read_parquet(crs).astype({"region": "string", "sector_theme": "string"})
+    regions = set(pq.read_table(processed / "activity_recipients.parquet").column("region").to_pylist())
+    clean = rows[rows["quarantine_reason"].isna() & rows["region"].isin(regions)]
+    expected = clean.groupby(["region", clean["sector_theme"].str.upper()]).size()
+    assert len(result) == len(expected) > 0
+    assert [(r.region, r.theme, r.n) for r in result.itertuples()] == [(k[0], k[1], v) for k, v in expected.items()]

@@ -36,7 +36,7 @@ from kss_analysis.build.money import add_money_equivalents, add_transaction_equi
 from kss_analysis.build.reports import write_reports
 from kss_analysis.build.result import BuildResult
 from kss_analysis.core import io, progress, reference, schema
-from kss_analysis.core.errors import reading
+from kss_analysis.core.errors import InputError, reading
 from kss_analysis.core.model import SourceTables
 from kss_analysis.core.validate import InvariantError, check_ledger, enforce
 from kss_analysis.ingest.codelists import read_codelists
@@ -287,7 +287,8 @@ class CrsBuild:
 
 
 def build_crs(inputs: list[Path], out: Path, labels: list[str] | None = None) -> CrsBuild:
-    """CRS files -> ``out`` (year=YYYY/part-*.parquet), and a ledger that counts the input's records apart.
+    """CRS files -> ``out`` (year=YYYY/part-*.parquet), and a ledger of the records each input's
+    reader passed on (counted as they stream by) against the rows written.
 
     ``labels`` name the inputs in ``source_file`` and the ledger (default: the paths as given).
     Raises InvariantError when the rows written do not account for every record read.
@@ -307,6 +308,9 @@ def build_crs(inputs: list[Path], out: Path, labels: list[str] | None = None) ->
             frames.append((str(path), place_crs(scan_crs(text_path, str(path), count), label)))
         io.write_partitioned(frames, out, key="year", row_group_size=CRS_ROW_GROUP_ROWS)
     read = {label: count.rows for label, count in zip(labels, counts, strict=True)}
+    for label, rows in read.items():
+        if not rows:
+            raise InputError(label, "a header but no records: nothing to build")
     ledger = crs_ledger(read, crs_rows_by_file(out).to_pandas())
     problems = check_ledger(ledger)
     if problems:

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 import polars as pl
+import polars.selectors as cs
 
 from kss_analysis.core.errors import InputError, UsageError
 
@@ -36,10 +37,14 @@ def datasets_in(folder: Path) -> dict[str, Path]:
 
 
 def scan(path: Path) -> pl.LazyFrame:
-    """A Parquet file, or a folder of hive-partitioned parts, as a lazy frame."""
+    """A Parquet file, or a folder of hive-partitioned parts, as a lazy frame; columns stored
+    dictionary-encoded (the CRS build's derived codes) read as text, so they join, compare and
+    sort like the text columns of every other table."""
     if path.is_dir():
-        return pl.scan_parquet(path / "**" / "*.parquet", hive_partitioning=True)
-    return pl.scan_parquet(path)
+        frame = pl.scan_parquet(path / "**" / "*.parquet", hive_partitioning=True)
+    else:
+        frame = pl.scan_parquet(path)
+    return frame.with_columns((cs.categorical() | cs.enum()).cast(pl.String))
 
 
 def sql_context(processed: Path, extra: dict[str, Path] | None = None) -> pl.SQLContext:

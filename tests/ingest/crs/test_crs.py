@@ -281,6 +281,32 @@ def test_derived_code_columns_are_stored_as_dictionary_text(utf8_file, tmp_path)
     assert regions == [("africa",), ("asia",)]
 
 
+def test_records_are_counted_once_over_many_batches_and_an_empty_year(tmp_path):
+    """The ledger's records read are counted as the rows stream past the reader: over a file of
+    many batches each record counts once, and a record with an empty Year is one record (the
+    earlier count added one more for it)."""
+    template = ROWS[0]
+    rows = [[str(2010 + i % 12), *template[1:4], f"{i:08d}", *template[5:]] for i in range(150_000)]
+    rows[7][0] = ""  # no year: kept, quarantined as bad_year
+    src = write(tmp_path / "CRS many data.txt", bulk_text(rows).encode("utf-8"))
+    built = build_crs([src], tmp_path / "crs", labels=["many.txt"])
+    ledger = built.ledger.iloc[0]
+    assert ledger["rows_read"] == 150_000 == ledger["rows_kept"] + ledger["rows_quarantined"]
+    assert "bad_year=1" in ledger["quarantined_by_reason"]
+    assert len(pd.read_parquet(built.out, columns=["crs_id"])) == 150_000
+
+
+def test_a_file_with_a_header_and_no_records_is_refused_in_one_line(tmp_path, capsys):
+    from kss_analysis import cli
+
+    src = write(tmp_path / "CRS 2030 data.txt", bulk_text([]).encode("utf-8"))
+    with pytest.raises(InputError, match="a header but no records"):
+        build_crs([src], tmp_path / "crs", labels=["CRS 2030 data.txt"])
+    assert cli.main(["ingest", str(src), "--as", "crs", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "CRS 2030 data.txt" in err and "no records" in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
 def test_utf16_zip_and_deflate64_read_the_same_rows(utf8_file, tmp_path):
     expected = read(build_crs([utf8_file], tmp_path / "a", labels=[utf8_file.name]).out)
     utf16 = write(tmp_path / "CRS 2019 data utf16.txt", bulk_text().encode("utf-16"))

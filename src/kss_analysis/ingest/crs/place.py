@@ -40,6 +40,8 @@ def _lookup(code: str, mappings: Mapping[str, Mapping[str, str | None]]) -> list
     read-and-write) nor replace_strict (polars' streaming engine holds the whole input for it:
     4 GB against 0.6 GB on 5M rows): this is elementwise, so it streams."""
     keys = list(next(iter(mappings.values())))
+    if any(list(mapping) != keys for mapping in mappings.values()):
+        raise ValueError(f"{code}: the lookups sharing one position need the same codes in the same order")
     position = pl.col(code).cast(pl.Enum(keys), strict=False).to_physical().cast(pl.UInt32).fill_null(len(keys))
     return [
         pl.lit(pl.Series([*(mapping[key] for key in keys), None], dtype=pl.Categorical)).gather(position).alias(name)
@@ -88,24 +90,30 @@ def _cooperation_type() -> pl.Expr:
     )
 
 
-# Reasons found here, in the order they are written; bit i of a row's code is reason i.
-REASONS = ("bad_year", "unknown_recipient", "unknown_sector")
+def _reason_checks() -> dict[str, pl.Expr]:
+    """Reasons found here -> the rows they apply to, in the order they are written."""
+    return {
+        "bad_year": pl.col("year").is_null(),
+        "unknown_recipient": pl.col("region").is_null(),
+        "unknown_sector": pl.col("sector_theme").is_null(),
+    }
 
 
 def _quarantine_reason() -> pl.Expr:
-    """The row's reasons joined by ';' (null when clean): the reader's own reason first, then REASONS.
+    """The row's reasons joined by ';' (null when clean): the reader's own reason first, then ours.
 
-    Each row's REASONS form a 3-bit code that picks its text from the 8 possible ones, so no
-    string is built per row."""
-    found = [pl.col("year").is_null(), pl.col("region").is_null(), pl.col("sector_theme").is_null()]
-    code = sum((flag.cast(pl.UInt32) * (1 << bit) for bit, flag in enumerate(found)), pl.lit(0, dtype=pl.UInt32))
-    texts = [
-        ";".join(r for bit, r in enumerate(REASONS) if bits >> bit & 1) or None for bits in range(1 << len(REASONS))
-    ]
+    Bit i of a row's code is set when reason i applies; the code picks the row's text from
+    the 2^n possible ones, so no string is built per row."""
+    checks = _reason_checks()
+    code = sum(
+        (applies.cast(pl.UInt32) * (1 << bit) for bit, applies in enumerate(checks.values())),
+        pl.lit(0, dtype=pl.UInt32),
+    )
+    texts = [";".join(r for bit, r in enumerate(checks) if bits >> bit & 1) or None for bits in range(1 << len(checks))]
     ours = pl.lit(pl.Series(texts, dtype=pl.Categorical)).gather(code)
     reader = pl.col("source_reason")  # e.g. unsupported_measure, set by the Data Explorer reader
     joined = pl.concat_str([reader, ours.cast(pl.String)], separator=";", ignore_nulls=True).cast(pl.Categorical)
-    return pl.when(reader.is_null()).then(ours).otherwise(joined).alias("quarantine_reason")
+    return pl.when(reader.is_null() | (reader == "")).then(ours).otherwise(joined).alias("quarantine_reason")
 
 
 def place_crs(frame: pl.LazyFrame, file: str) -> pl.LazyFrame:

@@ -152,7 +152,8 @@ def test_a_cell_over_the_cell_cap_is_quarantined_naming_its_variable(tmp_path, c
 # Workbooks -------------------------------------------------------------------------------
 
 
-def far_cell_on_every_row(path: Path) -> Path:
+def courses_sheet():
+    """A workbook whose sheet 'Data' has a header and 20 course rows (rows 2-21), titles only."""
     from openpyxl import Workbook
 
     book = Workbook()
@@ -161,20 +162,19 @@ def far_cell_on_every_row(path: Path) -> Path:
     sheet.append(["judul", "tahun"])
     for row in range(2, 22):
         sheet.cell(row=row, column=1, value=f"Kursus {row}")
+    return book, sheet
+
+
+def far_cell_on_every_row(path: Path) -> Path:
+    book, sheet = courses_sheet()
+    for row in range(2, 22):
         sheet.cell(row=row, column=16384, value="x")  # XFD: pads the row to 16,384 cells
     book.save(path)
     return path
 
 
 def merged_range_and_a_far_cell(path: Path) -> Path:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Data"
-    sheet.append(["judul", "tahun"])
-    for row in range(2, 22):
-        sheet.cell(row=row, column=1, value=f"Kursus {row}")
+    book, sheet = courses_sheet()
     sheet["B2"] = 2019
     sheet.merge_cells("B2:XFD21")  # filled over every stored row up to the used width ...
     sheet["XFD1"] = "x"  # ... which one far cell makes 16,384 columns
